@@ -1,0 +1,84 @@
+/*
+ * cli.h - what the scanlab subcommands share: messages and exit codes,
+ * checked allocation, option parsing helpers, and the input pipeline that
+ * turns files, directory trees and stdin into one time-ordered stream of
+ * flow-log records.
+ */
+#ifndef SCANLAB_CLI_CLI_H
+#define SCANLAB_CLI_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scand.h"
+
+/* Exit codes (README "Exit codes"). */
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+/* "scanlab: error: ..." / "scanlab: warning: ..." on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error for subcommand cmd: message plus a pointer to --help; returns
+ * EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Checked allocation: print and abort on failure [E6]. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xreallocarray(void *p, size_t count, size_t size);
+char *xstrdup(const char *s);
+
+/* Parse a whole decimal number for option flag into [lo, hi]; on error
+ * print a usage message and return -1. */
+int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo, uint64_t hi,
+                  uint64_t *out);
+
+/* Open path for writing ("-" or NULL = stdout). */
+FILE *cli_open_out(const char *path);
+/* Close an output stream; print an error and return EXIT_INPUT if any write
+ * failed [E5]. */
+int cli_close_out(FILE *f, const char *path);
+
+/* Is stderr a terminal (progress lines allowed)? */
+int cli_tty(void);
+
+/* ------------------------------------------------------------ input */
+
+struct in_opts {
+    int dedup;             /* drop exact duplicates (they are always counted) */
+    uint64_t max_warnings; /* per input file; 0 = all */
+    int progress;          /* progress on stderr when it is a terminal */
+};
+
+struct in_stats {
+    uint64_t files, bytes;
+    uint64_t records, records_skipped;
+    uint64_t tuples, tuples_skipped;
+    uint64_t duplicates; /* exact duplicates seen (dropped when --dedup) */
+    uint64_t ts_seconds;
+    uint64_t cut_files, unclosed_files;
+    uint64_t warnings_suppressed;
+};
+
+/* Receives each record, in time order, with its tuples after dedup. */
+typedef int (*in_record_fn)(void *arg, const struct scand_record *rec,
+                            const struct scand_tuple *t, size_t n);
+
+/*
+ * Read paths (files, directories walked for *.json, "-" for stdin) and hand
+ * every record to fn in record-time order, blobs of the same hour merged.
+ * Returns EXIT_OK, or EXIT_INPUT after printing the error (a file that is
+ * not a flow log, an unreadable path, fn returning non-zero).
+ */
+int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strtab *st,
+           in_record_fn fn, void *arg, struct in_stats *stats);
+
+/* Format the input part of the run summary into buf. */
+void in_summary(const struct in_stats *s, int dedup, char *buf, size_t size);
+
+/* Subcommands. */
+int cmd_detect(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+#endif /* SCANLAB_CLI_CLI_H */

@@ -1,0 +1,59 @@
+/*
+ * scanlab.c - main() of the one scanlab binary: dispatch to a subcommand
+ * from a table [L3; MS src/main.c]. Each subcommand parses its own options
+ * with getopt_long and answers --help.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef SCANLAB_VERSION
+#define SCANLAB_VERSION "0.1.0"
+#endif
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"detect", cmd_detect, "run the scan rules over flow logs; alerts as JSON lines"},
+    {"cat", cmd_cat, "print flow-log tuples as CSV in time order"},
+    {"config", cmd_config, "print the effective detector configuration"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: scanlab COMMAND [OPTIONS] [ARGS]\n\n"
+               "ScanLab replays Azure VNet/NSG flow logs through network-scan detection\n"
+               "rules and reports what they catch.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'scanlab COMMAND --help' for a command's options.\n"
+               "Exit status: 0 ok, 1 input or runtime error, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("scanlab %s\n", SCANLAB_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "scanlab: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

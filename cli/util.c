@@ -1,0 +1,137 @@
+/*
+ * util.c - messages, exit codes, checked allocation and small option
+ * helpers for the scanlab program. Messages follow one shape [E4]:
+ * "scanlab: error: FILE:LINE:COL: what" on stderr; stdout carries data only.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "scanlab: %s: ", kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("error", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("warning", fmt, ap);
+    va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "scanlab %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'scanlab %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+static void oom(void)
+{
+    fprintf(stderr, "scanlab: error: out of memory\n");
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xreallocarray(void *p, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        oom();
+    size_t bytes = count * size;
+    p = realloc(p, bytes != 0 ? bytes : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (d == NULL)
+        oom();
+    return d;
+}
+
+int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo, uint64_t hi,
+                  uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9') {
+        cli_usage_error(cmd, "%s: expected a number in [%llu, %llu], got '%s'", flag,
+                        (unsigned long long)lo, (unsigned long long)hi, s);
+        return -1;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v < lo || v > hi) {
+        cli_usage_error(cmd, "%s: expected a number in [%llu, %llu], got '%s'", flag,
+                        (unsigned long long)lo, (unsigned long long)hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+FILE *cli_open_out(const char *path)
+{
+    if (path == NULL || strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        cli_error("%s: %s", path, strerror(errno));
+    return f;
+}
+
+int cli_close_out(FILE *f, const char *path)
+{
+    const char *name = (path == NULL || strcmp(path, "-") == 0) ? "<stdout>" : path;
+    int bad = ferror(f);
+    if (fflush(f) != 0)
+        bad = 1;
+    if (f != stdout && fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        cli_error("%s: write failed: %s", name, strerror(errno));
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+int cli_tty(void)
+{
+    return isatty(STDERR_FILENO);
+}

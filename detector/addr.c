@@ -1,0 +1,90 @@
+/*
+ * addr.c - IPv4/IPv6 address parsing, formatting and classification.
+ *
+ * Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d,
+ * RFC 4291 2.5.5.2) so one 16-byte compare and hash serves both families.
+ * THREAT: the text comes from flow logs that attackers' traffic fills, so
+ * the IPv4 parser is strict (four decimal octets, no leading "+", at most
+ * three digits each) and IPv6 goes through inet_pton on a bounded copy.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scand_int.h"
+
+static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+int scand_addr_is_v4(const uint8_t a[16])
+{
+    return memcmp(a, v4_prefix, 12) == 0;
+}
+
+static int parse_v4(const char *s, size_t len, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int oct = 0; oct < 4; oct++) {
+        unsigned v = 0, nd = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9' && nd < 4) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            nd++;
+        }
+        if (nd == 0 || nd > 3 || v > 255)
+            return -1;
+        out[oct] = (uint8_t)v;
+        if (oct < 3) {
+            if (i >= len || s[i] != '.')
+                return -1;
+            i++;
+        }
+    }
+    return i == len ? 0 : -1;
+}
+
+int scand_addr_parse(const char *s, size_t len, uint8_t out[16], int *is_v6)
+{
+    if (len == 0)
+        return SCAND_ERR_INVAL;
+    if (memchr(s, ':', len) == NULL) {
+        uint8_t v4[4];
+        if (parse_v4(s, len, v4) != 0)
+            return SCAND_ERR_INVAL;
+        memcpy(out, v4_prefix, 12);
+        memcpy(out + 12, v4, 4);
+        *is_v6 = 0;
+        return SCAND_OK;
+    }
+    char tmp[64];
+    if (len >= sizeof tmp || memchr(s, '%', len) != NULL) /* no zone ids */
+        return SCAND_ERR_INVAL;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    if (inet_pton(AF_INET6, tmp, out) != 1)
+        return SCAND_ERR_INVAL;
+    *is_v6 = 1;
+    return SCAND_OK;
+}
+
+size_t scand_addr_format(const uint8_t a[16], char *buf, size_t size)
+{
+    if (scand_addr_is_v4(a)) {
+        int n = snprintf(buf, size, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+        return n < 0 ? 0 : (size_t)n;
+    }
+    char tmp[INET6_ADDRSTRLEN];
+    if (inet_ntop(AF_INET6, a, tmp, sizeof tmp) == NULL)
+        tmp[0] = '\0';
+    int n = snprintf(buf, size, "%s", tmp);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+int scand_addr_is_private(const uint8_t a[16])
+{
+    if (scand_addr_is_v4(a)) {
+        const uint8_t *v = a + 12;
+        return v[0] == 10 || (v[0] == 172 && (v[1] & 0xf0) == 16) ||
+               (v[0] == 192 && v[1] == 168);
+    }
+    return (a[0] & 0xfe) == 0xfc;
+}
