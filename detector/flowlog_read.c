@@ -56,6 +56,8 @@ struct scand_reader {
     int err;
     char errmsg[SCAND_ERRBUF_SIZE];
     int64_t rec_index;
+    int64_t cur_rec;    /* index of the record being walked */
+    int nul_escape;     /* the element being scanned has a \u0000 escape */
     int seen_value; /* a top-level value has been read */
 
     cJSON *dom;      /* S_DOM: whole document, records walked in place */
@@ -186,6 +188,7 @@ static int skip_ws(scand_reader *r)
 static int scan_value(scand_reader *r, size_t *end)
 {
     size_t i = r->pos;
+    r->nul_escape = 0;
     int depth = 0, in_str = 0;
     char c0 = r->buf[i];
     if (c0 != '{' && c0 != '[' && c0 != '"') { /* literal: number, true, null... */
@@ -223,7 +226,23 @@ static int scan_value(scand_reader *r, size_t *end)
                 size_t stop = q ? (size_t)(q - b) : n;
                 const char *bs = memchr(b + i, '\\', stop - i);
                 if (bs != NULL) {
-                    i = (size_t)(bs - b) + 2; /* skip the escaped byte */
+                    size_t at = (size_t)(bs - b);
+                    if (at + 6 > n) { /* make the whole escape readable */
+                        size_t sh;
+                        int rc2 = fill(r, at + 5, r->pos, &sh);
+                        if (rc2 < 0)
+                            return rc2;
+                        at -= sh;
+                        b = r->buf;
+                        n = r->len;
+                        if (rc2 == 1) { /* EOF inside the escape: a cut */
+                            i = n;
+                            continue;
+                        }
+                    }
+                    if (b[at + 1] == 'u' && memcmp(b + at + 2, "0000", 4) == 0)
+                        r->nul_escape = 1;
+                    i = at + 2; /* skip the escaped byte */
                     continue;
                 }
                 if (q == NULL) {
@@ -389,7 +408,7 @@ static int add_tuples(scand_reader *r, const cJSON *arr, enum scand_fmt fmt, uin
         char why[96];
         if (!cJSON_IsString(e)) {
             r->stats.tuples_skipped++;
-            say(r, SCAND_DIAG_TUPLE_SKIPPED, r->rec_index, idx, line, 0,
+            say(r, SCAND_DIAG_TUPLE_SKIPPED, r->cur_rec, idx, line, 0,
                 "flowTuple is not a string");
             continue;
         }
@@ -400,7 +419,7 @@ static int add_tuples(scand_reader *r, const cJSON *arr, enum scand_fmt fmt, uin
         const char *s = e->valuestring;
         if (scand_tuple_parse(s, strlen(s), fmt, &t, why, sizeof why) != SCAND_OK) {
             r->stats.tuples_skipped++;
-            say(r, SCAND_DIAG_TUPLE_SKIPPED, r->rec_index, idx, line, 0, why);
+            say(r, SCAND_DIAG_TUPLE_SKIPPED, r->cur_rec, idx, line, 0, why);
             continue;
         }
         if (t.flags & SCAND_TF_TS_SEC)
@@ -579,12 +598,18 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
 {
     char why[160];
     int64_t idx = r->rec_index++;
+    r->cur_rec = idx;
     int rc = SCAND_ERR_INVAL;
     int fmt = SCAND_FMT_UNKNOWN;
     int64_t tms = 0;
     r->n_tup = 0;
     if (!cJSON_IsObject(rec)) {
         snprintf(why, sizeof why, "record is not a JSON object");
+        goto skip;
+    }
+    if (r->nul_escape) {
+        /* cJSON strings are C strings: a \u0000 would silently cut one. */
+        snprintf(why, sizeof why, "a string contains \\u0000");
         goto skip;
     }
     const cJSON *tm = child(rec, "time");
