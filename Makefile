@@ -76,7 +76,7 @@ unit: $(UNIT)
 
 golden: $(SCANLAB) $(TOOLS)
 	LC_ALL=C TZ=UTC SCANLAB=$(abspath $(SCANLAB)) SCANLAB_TOOLS=$(abspath $(BUILD)) \
-	    sh tests/golden/run.sh
+	    sh tests/golden/run.sh && SCANLAB=$(abspath $(SCANLAB)) sh tests/golden/readme.sh
 
 # ASan + UBSan, no recovery: builds in build/asan and runs the same tests.
 asan:
