@@ -231,7 +231,8 @@ int cmd_detect(int argc, char **argv)
     }
     double t1 = now_s();
     if (rc == EXIT_OK) {
-        qsort(run.alerts, run.n, sizeof *run.alerts, cmp_alert);
+        if (run.n > 1)
+            qsort(run.alerts, run.n, sizeof *run.alerts, cmp_alert);
         for (size_t i = 0; i < run.n; i++)
             print_alert(out, &run.alerts[i]);
     }

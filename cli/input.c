@@ -113,7 +113,8 @@ static int walk(struct srclist *l, const char *dir, int depth)
         names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_name);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_name);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
@@ -329,9 +330,15 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
             add_src(&l, paths[i]);
         }
     }
+    if (l.n == 0) {
+        cli_error("no flow-log files (*.json) in the given inputs");
+        rc = EXIT_INPUT;
+        goto out;
+    }
     for (size_t i = 0; i < l.n; i++)
         l.v[i].hour_ms = strcmp(l.v[i].path, "-") == 0 ? INT64_MIN : path_hour(l.v[i].path);
-    qsort(l.v, l.n, sizeof *l.v, cmp_src);
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof *l.v, cmp_src);
     for (size_t i = 0; i < l.n; i++)
         l.v[i].order = i;
     heap = xcalloc(l.n ? l.n : 1, sizeof *heap);

@@ -383,7 +383,8 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scand_alert_fn f
         }
         scandint_free(when);
     }
-    qsort(dc->alerts, na, sizeof *dc->alerts, cmp_alert);
+    if (na > 1)
+        qsort(dc->alerts, na, sizeof *dc->alerts, cmp_alert);
     for (size_t i = 0; i < na; i++) {
         (*n_alerts)++;
         if (fn != NULL && fn(arg, &dc->alerts[i]) != 0)

@@ -1,0 +1,162 @@
+#!/bin/sh
+# `make bench`: throughput and peak memory of `scanlab detect` on a large
+# VNet flow-log blob, as ratios against two floors measured on the same file:
+#   read    read(2) the whole file (jsonfloor read)
+#   cjson   bare cJSON parse-and-walk of every flowTuple (jsonfloor cjson)
+# Figures only: nothing here fails on time or memory. Exit non-zero only when
+# a tool fails or the tuple counts disagree.
+#
+#   SCANLAB                scanlab binary (default build/release/scanlab)
+#   SCANLAB_TOOLS          folder with genflows, jsonfloor, peakrss
+#   SCANLAB_BENCH_DIR      work folder (default build/bench); generated
+#                          files are kept there and reused for the same N
+#   SCANLAB_BENCH_TUPLES   at least this many tuples (default 5000000)
+#   SCANLAB_BENCH_SMALL    tuples of the second file for the memory-flatness
+#                          check (default 1000000)
+#   SCANLAB_BENCH_RUNS     timed runs of each command, median taken (default 3)
+#
+# Times are wall clock (fork to wait4, via peakrss), so the three rows are
+# measured alike; "own s" is what each program times itself (the floors from
+# open to after free, detect its --stats figure: input and flush only).
+set -eu
+cd "$(dirname "$0")/../.."
+: "${SCANLAB:=build/release/scanlab}"
+: "${SCANLAB_TOOLS:=build/release}"
+: "${SCANLAB_BENCH_DIR:=build/bench}"
+: "${SCANLAB_BENCH_TUPLES:=5000000}"
+: "${SCANLAB_BENCH_SMALL:=1000000}"
+: "${SCANLAB_BENCH_RUNS:=3}"
+export LC_ALL=C TZ=UTC
+gen=$SCANLAB_TOOLS/genflows
+floor=$SCANLAB_TOOLS/jsonfloor
+peak=$SCANLAB_TOOLS/peakrss
+for b in "$SCANLAB" "$gen" "$floor" "$peak"; do
+    [ -x "$b" ] || { echo "bench: $b: not built (make -j2)" >&2; exit 2; }
+done
+dir=$SCANLAB_BENCH_DIR
+mkdir -p "$dir"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/scanlab-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# make_file N: the blob for N tuples, generated once. The marker next to it
+# holds the generator's source checksum and the tuple count genflows wrote;
+# the file is reused only when both the file and a matching marker exist.
+# Sets $file and $tuples.
+make_file() {
+    file=$dir/vnet-$1.json
+    sum=$(cksum <tests/tools/genflows.c | cut -d' ' -f1)
+    if [ -f "$file" ] && [ -f "$file.ok" ] && [ "$(sed -n 1p "$file.ok")" = "$sum" ]; then
+        tuples=$(sed -n 2p "$file.ok")
+        echo "bench: reusing $file ($tuples tuples)"
+        return
+    fi
+    rm -f "$file.ok"
+    echo "bench: generating $file (at least $1 tuples)..."
+    "$gen" bench "$file" "$1" 1 2>"$tmp/gen.err" || { cat "$tmp/gen.err" >&2; exit 1; }
+    tuples=$(sed -n 's/^genflows: .*: \([0-9][0-9]*\) tuples$/\1/p' "$tmp/gen.err")
+    [ -n "$tuples" ] || { cat "$tmp/gen.err" >&2; exit 1; }
+    printf '%s\n%s\n' "$sum" "$tuples" >"$file.ok"
+}
+
+# field KEY FILE: the number after "KEY=" on FILE's first line with it.
+field() { sed -n "s/.*$1=\([0-9.][0-9.]*\).*/\1/p" "$2" | head -n 1; }
+# peak_of FILE: KiB and wall seconds from peakrss's line in FILE.
+peak_kib() { sed -n 's/^peakrss: \([0-9]*\) KiB maxrss.*/\1/p' "$1"; }
+peak_wall() { sed -n 's/^peakrss: .* KiB maxrss, \([0-9.]*\) s wall$/\1/p' "$1"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+maxof() { sort -n | tail -n 1; }
+
+# measure NAME CMD...: run CMD $SCANLAB_BENCH_RUNS times under peakrss. Its
+# stdout goes to $tmp/NAME.out.I (detect: run 1 to the file, the others to
+# /dev/null), stderr to $tmp/NAME.err.I. Sets $wall (median), $own (median of
+# the self-timed seconds), $kib (max).
+measure() {
+    name=$1
+    shift
+    i=1
+    : >"$tmp/$name.walls"
+    : >"$tmp/$name.owns"
+    : >"$tmp/$name.kibs"
+    while [ $i -le "$SCANLAB_BENCH_RUNS" ]; do
+        out=$tmp/$name.out.$i
+        [ "$name" != detect ] || [ $i -eq 1 ] || out=/dev/null
+        rc=0
+        "$peak" "$@" >"$out" 2>"$tmp/$name.err.$i" || rc=$?
+        if [ $rc -ne 0 ]; then
+            echo "bench: $name failed (exit $rc): $*" >&2
+            cat "$tmp/$name.err.$i" >&2
+            exit 1
+        fi
+        peak_wall "$tmp/$name.err.$i" >>"$tmp/$name.walls"
+        peak_kib "$tmp/$name.err.$i" >>"$tmp/$name.kibs"
+        if [ "$name" = detect ] || [ "$name" = detect_small ]; then
+            sed -n 's/^scanlab: stats: \([0-9.]*\) s,.*/\1/p' "$tmp/$name.err.$i" >>"$tmp/$name.owns"
+        else
+            field seconds "$out" >>"$tmp/$name.owns"
+        fi
+        i=$((i + 1))
+    done
+    wall=$(median <"$tmp/$name.walls")
+    own=$(median <"$tmp/$name.owns")
+    kib=$(maxof <"$tmp/$name.kibs")
+}
+
+make_file "$SCANLAB_BENCH_TUPLES"
+big=$file big_tuples=$tuples
+make_file "$SCANLAB_BENCH_SMALL"
+small=$file small_tuples=$tuples
+bytes=$(wc -c <"$big" | tr -d ' ')
+
+echo "bench: warming the page cache"
+cat "$big" "$small" >/dev/null
+
+echo "bench: read floor x$SCANLAB_BENCH_RUNS"
+measure read "$floor" read "$big"
+r_wall=$wall r_own=$own r_kib=$kib
+echo "bench: cJSON floor x$SCANLAB_BENCH_RUNS"
+measure cjson "$floor" cjson "$big"
+c_wall=$wall c_own=$own c_kib=$kib
+c_tuples=$(field tuples "$tmp/cjson.out.1")
+if [ "$c_tuples" != "$big_tuples" ]; then
+    echo "bench: cJSON walk counted $c_tuples tuples, genflows wrote $big_tuples" >&2
+    exit 1
+fi
+echo "bench: scanlab detect x$SCANLAB_BENCH_RUNS"
+measure detect "$SCANLAB" detect --stats -q "$big"
+d_wall=$wall d_own=$own d_kib=$kib
+alerts=$(wc -l <"$tmp/detect.out.1" | tr -d ' ')
+d_seen=$(sed -n 's/^scanlab: stats: \([0-9.]*\) s, \([0-9]*\) tuples\/s.*/\1 \2/p' \
+    "$tmp/detect.err.1" | awk '{ printf "%.0f", $1 * $2 }')
+echo "bench: scanlab detect on the small file x1"
+SCANLAB_BENCH_RUNS=1 measure detect_small "$SCANLAB" detect --stats -q "$small"
+s_wall=$wall s_kib=$kib
+
+echo
+awk -v bytes="$bytes" -v n="$big_tuples" -v seen="$d_seen" -v alerts="$alerts" \
+    -v runs="$SCANLAB_BENCH_RUNS" -v file="$big" \
+    -v rw="$r_wall" -v ro="$r_own" -v rk="$r_kib" \
+    -v cw="$c_wall" -v co="$c_own" -v ck="$c_kib" \
+    -v dw="$d_wall" -v do_="$d_own" -v dk="$d_kib" \
+    -v sn="$small_tuples" -v sw="$s_wall" -v sk="$s_kib" '
+function row(what, w, o, k) {
+    printf "%-16s %10.2f %8.3f %8.3f %9.1f %9.2fx %9.3fx\n", what, n / w / 1e6, w, o, k / 1024,
+        cw / w, rw / w
+}
+BEGIN {
+    printf "file: %s, %.1f MiB, %d tuples (%.1f bytes/tuple)\n", file, bytes / 1048576, n,
+        bytes / n
+    printf "median of %d runs, wall clock; peak RSS is the max over the runs\n\n", runs
+    printf "%-16s %10s %8s %8s %9s %10s %10s\n", "what", "Mtuples/s", "wall s", "own s",
+        "peak MiB", "vs cjson", "vs read"
+    row("read floor", rw, ro, rk)
+    row("cJSON floor", cw, co, ck)
+    row("scanlab detect", dw, do_, dk)
+    printf "\n"
+    printf "detect: %d alerts; %d tuples seen; own-time ratio vs cJSON floor %.2fx\n",
+        alerts, seen, co / do_
+    printf "target: detect >= 0.80x the cJSON floor: %.2fx (%s); peak RSS < 64 MiB: %.1f MiB (%s)\n",
+        cw / dw, cw / dw >= 0.8 ? "met" : "NOT met", dk / 1024, dk < 65536 ? "met" : "NOT met"
+    printf "detect peak RSS by file size: %d tuples %.1f MiB (%.2f s), %d tuples %.1f MiB (%.2f s): %s\n",
+        sn, sk / 1024, sw, n, dk / 1024, dw,
+        (dk <= sk * 1.25 + 2048) ? "flat" : "GROWS with input"
+}'
