@@ -33,6 +33,10 @@ char *xstrdup(const char *s);
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo, uint64_t hi,
                   uint64_t *out);
 
+/* Apply "KEY=VALUE" (a --set argument) to ctx; on error print a usage
+ * message for cmd and return EXIT_USAGE, else EXIT_OK. */
+int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv);
+
 /* Open path for writing ("-" or NULL = stdout). */
 FILE *cli_open_out(const char *path);
 /* Close an output stream; print an error and return EXIT_INPUT if any write

@@ -42,18 +42,9 @@ int cmd_config(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
         if (c == 's') {
-            char key[128];
-            const char *eq = strchr(optarg, '=');
-            if (eq == NULL || eq == optarg || (size_t)(eq - optarg) >= sizeof key) {
-                rc = cli_usage_error("config", "--set: expected KEY=VALUE, got '%s'", optarg);
+            rc = cli_set_kv(ctx, "config", optarg);
+            if (rc != EXIT_OK)
                 goto out;
-            }
-            memcpy(key, optarg, (size_t)(eq - optarg));
-            key[eq - optarg] = '\0';
-            if (scand_set_config(ctx, key, eq + 1) != SCAND_OK) {
-                rc = cli_usage_error("config", "--set: %s", scand_geterr(ctx));
-                goto out;
-            }
         } else if (c == 'k') {
             keys = 1;
         } else if (c == 'h') {

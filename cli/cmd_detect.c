@@ -151,33 +151,20 @@ int cmd_detect(int argc, char **argv)
             out_path = optarg;
             break;
         case 's':
-        case 'b': {
-            char key[128];
-            const char *val;
-            if (c == 'b') {
-                val = optarg;
-                const char *rules[] = {"horizontal.bin", "vertical.bin"};
-                for (int i = 0; i < 2; i++)
-                    if (scand_set_config(run.ctx, rules[i], val) != SCAND_OK) {
-                        rc = cli_usage_error("detect", "--bin: %s", scand_geterr(run.ctx));
-                        goto out;
-                    }
-                break;
-            }
-            const char *eq = strchr(optarg, '=');
-            if (eq == NULL || eq == optarg || (size_t)(eq - optarg) >= sizeof key) {
-                rc = cli_usage_error("detect", "--set: expected KEY=VALUE, got '%s'", optarg);
+            rc = cli_set_kv(run.ctx, "detect", optarg);
+            if (rc != EXIT_OK)
                 goto out;
-            }
-            memcpy(key, optarg, (size_t)(eq - optarg));
-            key[eq - optarg] = '\0';
-            val = eq + 1;
-            if (scand_set_config(run.ctx, key, val) != SCAND_OK) {
-                rc = cli_usage_error("detect", "--set: %s", scand_geterr(run.ctx));
-                goto out;
+            break;
+        case 'b':
+            /* --bin D is --set horizontal.bin=D --set vertical.bin=D */
+            for (size_t i = 0; i < 2; i++) {
+                static const char *const keys[] = {"horizontal.bin", "vertical.bin"};
+                if (scand_set_config(run.ctx, keys[i], optarg) != SCAND_OK) {
+                    rc = cli_usage_error("detect", "--bin: %s", scand_geterr(run.ctx));
+                    goto out;
+                }
             }
             break;
-        }
         case 'd':
             io.dedup = 1;
             break;

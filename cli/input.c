@@ -57,17 +57,6 @@ static void add_src(struct srclist *l, const char *path)
     s->hour_ms = INT64_MIN;
 }
 
-/* Days since the epoch of a civil date (Hinnant), for hour keys. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Hour of an Azure blob path ".../y=YYYY/m=MM/d=DD/h=HH/...", or INT64_MIN. */
 static int64_t path_hour(const char *p)
 {
@@ -75,9 +64,14 @@ static int64_t path_hour(const char *p)
     while (y != NULL) {
         unsigned Y, M, D, H;
         int n = 0;
-        if (sscanf(y, "y=%4u/m=%2u/d=%2u/h=%2u/%n", &Y, &M, &D, &H, &n) == 4 && n > 0 &&
-            M >= 1 && M <= 12 && D >= 1 && D <= 31 && H <= 23)
-            return (days_from_civil(Y, M, D) * 24 + H) * 3600000LL;
+        if (sscanf(y, "y=%4u/m=%2u/d=%2u/h=%2u/%n", &Y, &M, &D, &H, &n) == 4 && n > 0) {
+            char iso[32];
+            int64_t ms;
+            snprintf(iso, sizeof iso, "%04u-%02u-%02uT%02u:00:00Z", Y % 10000, M % 100, D % 100,
+                     H % 100);
+            if (scand_time_parse(iso, &ms) == SCAND_OK)
+                return ms;
+        }
         y = strstr(y + 2, "y=");
     }
     return INT64_MIN;

@@ -106,6 +106,19 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo,
     return 0;
 }
 
+int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv)
+{
+    char key[128];
+    const char *eq = strchr(kv, '=');
+    if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof key)
+        return cli_usage_error(cmd, "--set: expected KEY=VALUE, got '%s'", kv);
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    if (scand_set_config(ctx, key, eq + 1) != SCAND_OK)
+        return cli_usage_error(cmd, "--set: %s", scand_geterr(ctx));
+    return EXIT_OK;
+}
+
 FILE *cli_open_out(const char *path)
 {
     if (path == NULL || strcmp(path, "-") == 0)

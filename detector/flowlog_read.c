@@ -70,6 +70,11 @@ struct scand_reader {
 
 /* ---------------------------------------------------------------- buffer */
 
+/* Set by json_malloc() when an allocation for cJSON fails: cJSON returns
+ * NULL for out of memory and for bad JSON alike, and the first must be
+ * SCAND_ERR_NOMEM, not a skipped record. Per thread, like the parse. */
+static _Thread_local int json_oom;
+
 static int set_error(scand_reader *r, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -312,21 +317,20 @@ static int num(const char *s, int n, unsigned *out)
     return 0;
 }
 
-/* Parse "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" (Azure writes 7 fraction digits). */
-static int parse_time(const char *s, int64_t *ms)
+int scand_time_parse(const char *s, int64_t *ms)
 {
     unsigned Y, M, D, h, m, sec;
     size_t n = strlen(s);
     if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
         s[13] != ':' || s[16] != ':')
-        return -1;
+        return SCAND_ERR_INVAL;
     if (num(s, 4, &Y) || num(s + 5, 2, &M) || num(s + 8, 2, &D) || num(s + 11, 2, &h) ||
         num(s + 14, 2, &m) || num(s + 17, 2, &sec))
-        return -1;
+        return SCAND_ERR_INVAL;
     static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (M < 1 || M > 12 || D < 1 || h > 23 || m > 59 || sec > 60 ||
         D > mdays[M - 1] + (M == 2 && is_leap(Y)))
-        return -1;
+        return SCAND_ERR_INVAL;
     size_t i = 19;
     unsigned frac_ms = 0;
     if (s[i] == '.') {
@@ -339,14 +343,14 @@ static int parse_time(const char *s, int64_t *ms)
             i++;
         }
         if (k == 0 || k > 9)
-            return -1;
+            return SCAND_ERR_INVAL;
         for (; k < 3; k++)
             frac_ms *= 10;
     }
     if (s[i] != 'Z' || s[i + 1] != '\0')
-        return -1;
+        return SCAND_ERR_INVAL;
     *ms = ((days_from_civil(Y, M, D) * 86400) + h * 3600 + m * 60 + sec) * 1000 + frac_ms;
-    return 0;
+    return SCAND_OK;
 }
 
 static cJSON *child(const cJSON *o, const char *key)
@@ -628,7 +632,7 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
         snprintf(why, sizeof why, "not a flow-log record (no flowRecords or properties)");
         goto skip;
     }
-    if (!cJSON_IsString(tm) || parse_time(tm->valuestring, &tms) != 0) {
+    if (!cJSON_IsString(tm) || scand_time_parse(tm->valuestring, &tms) != SCAND_OK) {
         snprintf(why, sizeof why, "time: expected an ISO-8601 UTC time");
         goto skip;
     }
@@ -665,7 +669,10 @@ static int parse_element(scand_reader *r, size_t s, size_t e, struct scand_recor
     uint64_t line, col;
     position(r, s, &line, &col);
     const char *end = NULL;
+    json_oom = 0;
     cJSON *rec = cJSON_ParseWithLengthOpts(r->buf + s, e - s, &end, 0);
+    if (rec == NULL && json_oom)
+        return set_error(r, SCAND_ERR_NOMEM, "%s: out of memory", r->name);
     if (rec == NULL) {
         uint64_t el = line, ec = col;
         if (end != NULL && end >= r->buf + s && end <= r->buf + e)
@@ -781,8 +788,11 @@ static int top_value(scand_reader *r, struct scand_record *out)
         return 0;
     }
     const char *perr = NULL;
+    json_oom = 0;
     cJSON *doc = cJSON_ParseWithLengthOpts(r->buf + start, end - start, &perr, 0);
     r->pos = end;
+    if (doc == NULL && json_oom)
+        return set_error(r, SCAND_ERR_NOMEM, "%s: out of memory", r->name);
     if (doc == NULL) {
         uint64_t el = line, ec = col;
         if (perr != NULL && perr >= r->buf + start && perr <= r->buf + end)
@@ -936,7 +946,10 @@ int scand_reader_next(scand_reader *r, struct scand_record *rec)
 
 static void *json_malloc(size_t n)
 {
-    return scandint_malloc(n);
+    void *p = scandint_malloc(n);
+    if (p == NULL)
+        json_oom = 1;
+    return p;
 }
 
 static void json_free(void *p)

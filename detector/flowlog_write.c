@@ -219,7 +219,7 @@ static int put_record(struct obuf *b, const struct scand_blob_meta *meta,
             for (size_t i = 0; i < n; i++) {
                 if (t[i].group != seen[k])
                     continue;
-                char line[160];
+                char line[256]; /* the longest tuple text is about 236 bytes */
                 size_t len = scand_tuple_format(&t[i], line, sizeof line);
                 if (len >= sizeof line)
                     return SCAND_ERR_INVAL;

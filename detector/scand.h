@@ -302,6 +302,11 @@ int64_t scand_blob_hour(int64_t ts_ms);
 size_t scand_blob_path(const struct scand_blob_meta *meta, int64_t hour_ms, char *buf,
                        size_t size);
 
+/* Parse an ISO-8601 UTC time "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" (Azure writes
+ * 7 fraction digits) into epoch ms, the fraction truncated to ms. Returns
+ * SCAND_OK or SCAND_ERR_INVAL. */
+int scand_time_parse(const char *s, int64_t *ms);
+
 /* Format epoch ms as Azure's record time "YYYY-MM-DDTHH:MM:SS.fffffffZ". */
 size_t scand_time_format(int64_t ms, char *buf, size_t size);
 
