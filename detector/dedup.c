@@ -8,6 +8,7 @@
  * window_ms of record time, in a timed table. Two different tuples collide
  * only on a 64-bit keyed hash collision at the same millisecond.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "scand_int.h"
@@ -44,11 +45,10 @@ void scand_dedup_free(scand_dedup *d)
 
 int scand_dedup_check(scand_dedup *d, const struct scand_tuple *t)
 {
-    struct scand_tuple c = *t;
-    c.campaign = 0;
-    memset(c.pad, 0, sizeof c.pad);
+    /* Every field up to the campaign label, plus the flags (",,,," and
+     * "0,0,0,0" are different text, so not duplicates). */
     uint64_t key[2];
-    key[0] = scandint_hash(&c, sizeof c, d->seed);
+    key[0] = scandint_hash(t, offsetof(struct scand_tuple, campaign), d->seed ^ t->flags);
     key[1] = (uint64_t)t->ts_ms;
     if (t->ts_ms > d->newest)
         d->newest = t->ts_ms;

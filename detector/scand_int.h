@@ -57,9 +57,11 @@ int scandint_parse_u64(const char *s, size_t n, uint64_t *out);
  */
 struct scandint_tent {
     int64_t t;
+    uint32_t tag; /* low 32 bits of the key's hash: compared before the key,
+                     and the slot index on rebuild (no rehash) */
     uint8_t used;
     uint8_t flags;
-    uint8_t pad[6];
+    uint8_t pad[2];
     uint8_t key[]; /* key_size bytes, padded to 8 */
 };
 

@@ -13,6 +13,7 @@
 #include "scand_int.h"
 
 #define MIN_CAP 1024
+#define MAX_CAP ((size_t)1 << 31) /* slot index comes from a 32-bit tag */
 
 static struct scandint_tent *at(const struct scandint_ttab *tt, uint8_t *slots, size_t i)
 {
@@ -45,8 +46,11 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
         live += e->used && e->t >= horizon;
     }
     size_t cap = tt->cap;
-    if (live * 2 > cap)
+    if (live * 2 > cap) {
+        if (cap >= MAX_CAP)
+            return SCAND_ERR_NOMEM;
         cap *= 2;
+    }
     else if (live * 8 < cap && cap > MIN_CAP)
         cap /= 2;
     uint8_t *ns = scandint_calloc(cap, tt->esize);
@@ -57,7 +61,7 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
         struct scandint_tent *e = at(tt, tt->slots, i);
         if (!e->used || e->t < horizon)
             continue;
-        size_t j = scandint_hash(e->key, tt->key_size, tt->seed) & mask;
+        size_t j = e->tag & mask;
         while (at(tt, ns, j)->used)
             j = (j + 1) & mask;
         memcpy(at(tt, ns, j), e, tt->esize);
@@ -73,13 +77,13 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
 struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *key,
                                         int64_t horizon, int *is_new)
 {
-    uint64_t h = scandint_hash(key, tt->key_size, tt->seed);
+    uint32_t h = (uint32_t)scandint_hash(key, tt->key_size, tt->seed);
     size_t i = h & tt->mask;
     for (;; i = (i + 1) & tt->mask) {
         struct scandint_tent *e = at(tt, tt->slots, i);
         if (!e->used)
             break;
-        if (memcmp(e->key, key, tt->key_size) == 0) {
+        if (e->tag == h && memcmp(e->key, key, tt->key_size) == 0) {
             *is_new = 0;
             return e;
         }
@@ -93,6 +97,7 @@ struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *ke
     }
     struct scandint_tent *e = at(tt, tt->slots, i);
     e->used = 1;
+    e->tag = h;
     e->flags = 0;
     e->t = 0;
     memcpy(e->key, key, tt->key_size);

@@ -13,6 +13,7 @@
  * THREAT: every field is attacker-influenced text; each is length-checked,
  * range-checked and rejected with a reason rather than guessed at.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -247,3 +248,8 @@ size_t scand_tuple_format(const struct scand_tuple *t, char *buf, size_t size)
                      (unsigned long long)t->pkts_d2s, (unsigned long long)t->bytes_d2s);
     return n < 0 ? 0 : (size_t)n;
 }
+
+/* The record is 96 bytes: two 16-byte addresses, four 64-bit counters and
+ * 16 bytes of indices. Pinned so a change to it is a decision [H3]. */
+_Static_assert(sizeof(struct scand_tuple) == 96, "struct scand_tuple must stay 96 bytes");
+_Static_assert(offsetof(struct scand_tuple, campaign) == 88, "dedup hashes the first 88 bytes");

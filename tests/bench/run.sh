@@ -27,6 +27,11 @@ cd "$(dirname "$0")/../.."
 : "${SCANLAB_BENCH_SMALL:=1000000}"
 : "${SCANLAB_BENCH_RUNS:=3}"
 export LC_ALL=C TZ=UTC
+for v in "$SCANLAB_BENCH_TUPLES" "$SCANLAB_BENCH_SMALL" "$SCANLAB_BENCH_RUNS"; do
+    case $v in
+    '' | *[!0-9]* | 0*) echo "bench: '$v': want a positive integer" >&2; exit 2 ;;
+    esac
+done
 gen=$SCANLAB_TOOLS/genflows
 floor=$SCANLAB_TOOLS/jsonfloor
 peak=$SCANLAB_TOOLS/peakrss
@@ -60,45 +65,41 @@ make_file() {
 
 # field KEY FILE: the number after "KEY=" on FILE's first line with it.
 field() { sed -n "s/.*$1=\([0-9.][0-9.]*\).*/\1/p" "$2" | head -n 1; }
-# peak_of FILE: KiB and wall seconds from peakrss's line in FILE.
+# peak_kib/peak_wall FILE: KiB and wall seconds from peakrss's line in FILE.
 peak_kib() { sed -n 's/^peakrss: \([0-9]*\) KiB maxrss.*/\1/p' "$1"; }
 peak_wall() { sed -n 's/^peakrss: .* KiB maxrss, \([0-9.]*\) s wall$/\1/p' "$1"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 maxof() { sort -n | tail -n 1; }
 
-# measure NAME CMD...: run CMD $SCANLAB_BENCH_RUNS times under peakrss. Its
-# stdout goes to $tmp/NAME.out.I (detect: run 1 to the file, the others to
-# /dev/null), stderr to $tmp/NAME.err.I. Sets $wall (median), $own (median of
-# the self-timed seconds), $kib (max).
-measure() {
-    name=$1
-    shift
-    i=1
-    : >"$tmp/$name.walls"
-    : >"$tmp/$name.owns"
-    : >"$tmp/$name.kibs"
-    while [ $i -le "$SCANLAB_BENCH_RUNS" ]; do
-        out=$tmp/$name.out.$i
-        [ "$name" != detect ] || [ $i -eq 1 ] || out=/dev/null
-        rc=0
-        "$peak" "$@" >"$out" 2>"$tmp/$name.err.$i" || rc=$?
-        if [ $rc -ne 0 ]; then
-            echo "bench: $name failed (exit $rc): $*" >&2
-            cat "$tmp/$name.err.$i" >&2
-            exit 1
-        fi
-        peak_wall "$tmp/$name.err.$i" >>"$tmp/$name.walls"
-        peak_kib "$tmp/$name.err.$i" >>"$tmp/$name.kibs"
-        if [ "$name" = detect ] || [ "$name" = detect_small ]; then
-            sed -n 's/^scanlab: stats: \([0-9.]*\) s,.*/\1/p' "$tmp/$name.err.$i" >>"$tmp/$name.owns"
-        else
-            field seconds "$out" >>"$tmp/$name.owns"
-        fi
-        i=$((i + 1))
-    done
-    wall=$(median <"$tmp/$name.walls")
-    own=$(median <"$tmp/$name.owns")
-    kib=$(maxof <"$tmp/$name.kibs")
+# run_one NAME I CMD...: run CMD once under peakrss, appending its wall time,
+# its own time and its peak RSS to $tmp/NAME.{walls,owns,kibs}. Its stdout
+# goes to $tmp/NAME.out.I (detect: run 1 only, later runs to /dev/null, as
+# the alerts are counted once), stderr to $tmp/NAME.err.I.
+run_one() {
+    name=$1 ri=$2
+    shift 2
+    out=$tmp/$name.out.$ri
+    case $name in detect*) [ "$ri" -eq 1 ] || out=/dev/null ;; esac
+    rc=0
+    "$peak" "$@" >"$out" 2>"$tmp/$name.err.$ri" || rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "bench: $name failed (exit $rc): $*" >&2
+        cat "$tmp/$name.err.$ri" >&2
+        exit 1
+    fi
+    peak_wall "$tmp/$name.err.$ri" >>"$tmp/$name.walls"
+    peak_kib "$tmp/$name.err.$ri" >>"$tmp/$name.kibs"
+    case $name in
+    detect*) sed -n 's/^scanlab: stats: \([0-9.]*\) s,.*/\1/p' "$tmp/$name.err.$ri" ;;
+    *) field seconds "$out" ;;
+    esac >>"$tmp/$name.owns"
+}
+
+# summary NAME: set $wall (median), $own (median) and $kib (max) of NAME's runs.
+summary() {
+    wall=$(median <"$tmp/$1.walls")
+    own=$(median <"$tmp/$1.owns")
+    kib=$(maxof <"$tmp/$1.kibs")
 }
 
 make_file "$SCANLAB_BENCH_TUPLES"
@@ -107,32 +108,39 @@ make_file "$SCANLAB_BENCH_SMALL"
 small=$file small_tuples=$tuples
 bytes=$(wc -c <"$big" | tr -d ' ')
 
+[ -r /proc/loadavg ] && echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bench: warming the page cache"
 cat "$big" "$small" >/dev/null
 
-echo "bench: read floor x$SCANLAB_BENCH_RUNS"
-measure read "$floor" read "$big"
+# Rounds interleave the three commands, so a change in background load
+# during the bench shifts all three alike rather than one of them.
+i=1
+while [ $i -le "$SCANLAB_BENCH_RUNS" ]; do
+    echo "bench: round $i of $SCANLAB_BENCH_RUNS: read floor, cJSON floor, scanlab detect"
+    run_one read "$i" "$floor" read "$big"
+    run_one cjson "$i" "$floor" cjson "$big"
+    run_one detect "$i" "$SCANLAB" detect --stats -q "$big"
+    i=$((i + 1))
+done
+summary read
 r_wall=$wall r_own=$own r_kib=$kib
-echo "bench: cJSON floor x$SCANLAB_BENCH_RUNS"
-measure cjson "$floor" cjson "$big"
+summary cjson
 c_wall=$wall c_own=$own c_kib=$kib
 c_tuples=$(field tuples "$tmp/cjson.out.1")
 if [ "$c_tuples" != "$big_tuples" ]; then
     echo "bench: cJSON walk counted $c_tuples tuples, genflows wrote $big_tuples" >&2
     exit 1
 fi
-echo "bench: scanlab detect x$SCANLAB_BENCH_RUNS"
-measure detect "$SCANLAB" detect --stats -q "$big"
+summary detect
 d_wall=$wall d_own=$own d_kib=$kib
 alerts=$(wc -l <"$tmp/detect.out.1" | tr -d ' ')
-d_seen=$(sed -n 's/^scanlab: stats: \([0-9.]*\) s, \([0-9]*\) tuples\/s.*/\1 \2/p' \
-    "$tmp/detect.err.1" | awk '{ printf "%.0f", $1 * $2 }')
-echo "bench: scanlab detect on the small file x1"
-SCANLAB_BENCH_RUNS=1 measure detect_small "$SCANLAB" detect --stats -q "$small"
+echo "bench: scanlab detect on the $small_tuples-tuple file, once"
+run_one detect_small 1 "$SCANLAB" detect --stats -q "$small"
+summary detect_small
 s_wall=$wall s_kib=$kib
 
 echo
-awk -v bytes="$bytes" -v n="$big_tuples" -v seen="$d_seen" -v alerts="$alerts" \
+awk -v bytes="$bytes" -v n="$big_tuples" -v alerts="$alerts" \
     -v runs="$SCANLAB_BENCH_RUNS" -v file="$big" \
     -v rw="$r_wall" -v ro="$r_own" -v rk="$r_kib" \
     -v cw="$c_wall" -v co="$c_own" -v ck="$c_kib" \
@@ -151,11 +159,10 @@ BEGIN {
     row("read floor", rw, ro, rk)
     row("cJSON floor", cw, co, ck)
     row("scanlab detect", dw, do_, dk)
-    printf "\n"
-    printf "detect: %d alerts; %d tuples seen; own-time ratio vs cJSON floor %.2fx\n",
-        alerts, seen, co / do_
+    printf "(vs X: throughput as a multiple of that of X; above 1 is faster than X)\n\n"
+    printf "detect: %d alerts (run 1); own-time ratio vs cJSON floor %.2fx\n", alerts, co / do_
     printf "target: detect >= 0.80x the cJSON floor: %.2fx (%s); peak RSS < 64 MiB: %.1f MiB (%s)\n",
-        cw / dw, cw / dw >= 0.8 ? "met" : "NOT met", dk / 1024, dk < 65536 ? "met" : "NOT met"
+        cw / dw, (cw / dw >= 0.8 ? "met" : "NOT met"), dk / 1024, (dk < 65536 ? "met" : "NOT met")
     printf "detect peak RSS by file size: %d tuples %.1f MiB (%.2f s), %d tuples %.1f MiB (%.2f s): %s\n",
         sn, sk / 1024, sw, n, dk / 1024, dw,
         (dk <= sk * 1.25 + 2048) ? "flat" : "GROWS with input"

@@ -21,9 +21,10 @@ static const struct {
     const char *name;
     int (*register_fn)(void);
 } suites[] = {
-    {"samples", test_samples_register}, {"reader", test_reader_register},
-    {"tuple", test_tuple_register},     {"writer", test_writer_register},
-    {"detect", test_detect_register},   {"alloc", test_alloc_register},
+    {"samples", test_samples_register},   {"reader", test_reader_register},
+    {"tuple", test_tuple_register},       {"writer", test_writer_register},
+    {"detect", test_detect_register},     {"config", test_config_register},
+    {"property", test_property_register}, {"alloc", test_alloc_register},
 };
 
 int main(int argc, char **argv)

@@ -32,8 +32,8 @@ static const struct expect {
 #define N_SAMPLES (sizeof samples / sizeof samples[0])
 
 /* The chshin9 blob's NSG: an aclID that is a full resource id, not a GUID. */
-#define CHSHIN9_NSG                                                                               \
-    "/subscriptions/71d310bf-1718-4d11-87d1-99a7d4e2053f/resourceGroups/Student-RG-2236587/"      \
+#define CHSHIN9_NSG                                                                                \
+    "/subscriptions/71d310bf-1718-4d11-87d1-99a7d4e2053f/resourceGroups/Student-RG-2236587/"       \
     "providers/Microsoft.Network/networkSecurityGroups/shopstream-supplier-vm-nsg"
 
 /* Read sample name with chunk into rr (strtab in *st, caller frees). */
@@ -181,8 +181,8 @@ static void test_samples_nsg_v2_maps_letters_and_empty_counters(void)
     struct read_result rr;
     read_sample(samples[1].file, CHUNK_SMALL, &st, &rr);
     /* "1542110402,192.0.2.190,10.5.16.4,28746,443,U,I,D,B,,,,": U -> 17, D -> D. */
-    long i = find_tuple(&rr, "1542110402,192.0.2.190,10.5.16.4,28746,443,U,I,D,B,,,,",
-                        SCAND_FMT_NSG2);
+    long i =
+        find_tuple(&rr, "1542110402,192.0.2.190,10.5.16.4,28746,443,U,I,D,B,,,,", SCAND_FMT_NSG2);
     CU_ASSERT_FATAL(i >= 0);
     const struct scand_tuple *t = &rr.tup[i];
     CU_ASSERT_EQUAL(t->proto, 17);
@@ -251,7 +251,8 @@ static void test_samples_chshin9_first_tuple_after_sort(void)
     const struct scand_tuple *t = &rr.tup[0];
     char buf[160];
     scand_tuple_format(t, buf, sizeof buf);
-    CU_ASSERT_STRING_EQUAL(buf, "1786653103883,147.185.132.143,10.0.5.4,50648,9881,6,I,D,NX,0,0,0,0");
+    CU_ASSERT_STRING_EQUAL(buf,
+                           "1786653103883,147.185.132.143,10.0.5.4,50648,9881,6,I,D,NX,0,0,0,0");
     CU_ASSERT_EQUAL(t->ts_ms, 1786653103883);
     CU_ASSERT_EQUAL(t->dport, 9881);
     CU_ASSERT_EQUAL(t->state, SCAND_ST_D);

@@ -4,7 +4,7 @@
  * a read callback over memory that hands out bytes in fixed-size chunks, a
  * write callback into a growable buffer that can be told to fail, a loader
  * for the Azure samples under $SCANLAB_SHARED, a diagnostic collector, a
- * "read every record" driver and a tuple builder.
+ * "read every record" driver, a tuple builder and an alert collector.
  *
  * Tests use scand.h only [STYLE U4]; the helpers allocate with the C
  * library, never through scand_set_allocator()'s hooks.
@@ -25,6 +25,8 @@ int test_reader_register(void);
 int test_tuple_register(void);
 int test_writer_register(void);
 int test_detect_register(void);
+int test_config_register(void);
+int test_property_register(void);
 int test_alloc_register(void);
 
 /* ------------------------------------------------------------ helpers */
@@ -69,7 +71,7 @@ const char *samples_dir(void);
 /* Diagnostic collector for scand_reader_set_diag(). */
 #define DIAG_MAX 64
 struct diag_log {
-    int n;     /* diagnostics seen (may exceed DIAG_MAX) */
+    int n; /* diagnostics seen (may exceed DIAG_MAX) */
     int kinds[DIAG_MAX];
     int64_t record[DIAG_MAX];
     uint64_t line[DIAG_MAX], col[DIAG_MAX];
@@ -83,13 +85,13 @@ int diag_count(const struct diag_log *dl, int kind, const char *sub);
 
 /* Everything a reader produced over one input. */
 struct read_result {
-    int rc;        /* last scand_reader_next() result: 0 or a negative error */
-    int rc_again;  /* one more call after the end: must equal rc */
-    size_t n_rec;  /* records returned */
+    int rc;       /* last scand_reader_next() result: 0 or a negative error */
+    int rc_again; /* one more call after the end: must equal rc */
+    size_t n_rec; /* records returned */
     int64_t *rec_time;
     int *rec_fmt;
     size_t *rec_ntup;
-    size_t n_tup;  /* tuples, in the order the records returned them */
+    size_t n_tup; /* tuples, in the order the records returned them */
     struct scand_tuple *tup;
     struct scand_reader_stats stats;
     struct diag_log diag;
@@ -107,6 +109,22 @@ void addr(const char *s, uint8_t out[16]);
  * empty (NOCOUNT), V6 flag from the addresses. */
 struct scand_tuple mk_tuple(int64_t ts, const char *src, const char *dst, uint16_t sport,
                             uint16_t dport, uint8_t proto, uint8_t state);
+
+/* Alert collector for scand_set_alert_cb(); stop_at > 0 makes the
+ * stop_at-th alert ask the run to stop. */
+struct alerts {
+    size_t n, cap;
+    struct scand_alert *a;
+    size_t stop_at;
+};
+
+int alerts_collect(void *arg, const struct scand_alert *a);
+size_t alerts_count_rule(const struct alerts *al, const char *rule);
+const struct scand_alert *alerts_find_rule(const struct alerts *al, const char *rule);
+/* New finalized context collecting into al; kv is {key, value, ..., NULL}
+ * or NULL. Fails the test (fatally) if any step fails. */
+scand_ctx *detect_new(struct alerts *al, const char *const *kv);
+void detect_free(scand_ctx *ctx, struct alerts *al);
 
 /* xorshift64* generator for seeded property tests (state must be non-zero). */
 uint64_t rng_next(uint64_t *s);

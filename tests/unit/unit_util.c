@@ -1,7 +1,8 @@
 /*
  * unit_util.c - helpers shared by the unit suites (declared in tests.h):
  * memory read/write callbacks, sample loading, diagnostic collection, a
- * read-everything driver, tuple building and a seeded generator.
+ * read-everything driver, tuple building, alert collection and a seeded
+ * generator.
  *
  * Invariant: the helpers never touch files except to read the shared Azure
  * samples in place, and they allocate with the C library so that a test
@@ -250,6 +251,57 @@ struct scand_tuple mk_tuple(int64_t ts, const char *src, const char *dst, uint16
     t.enc = SCAND_ENC_NX;
     t.flags |= SCAND_TF_NOCOUNT;
     return t;
+}
+
+int alerts_collect(void *arg, const struct scand_alert *a)
+{
+    struct alerts *al = arg;
+    if (al->n == al->cap) {
+        size_t cap = al->cap ? al->cap * 2 : 16;
+        struct scand_alert *p = realloc(al->a, cap * sizeof *p);
+        if (p == NULL)
+            return 1;
+        al->a = p;
+        al->cap = cap;
+    }
+    al->a[al->n++] = *a;
+    return al->stop_at != 0 && al->n >= al->stop_at;
+}
+
+size_t alerts_count_rule(const struct alerts *al, const char *rule)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < al->n; i++)
+        c += strcmp(al->a[i].rule, rule) == 0;
+    return c;
+}
+
+const struct scand_alert *alerts_find_rule(const struct alerts *al, const char *rule)
+{
+    for (size_t i = 0; i < al->n; i++)
+        if (strcmp(al->a[i].rule, rule) == 0)
+            return &al->a[i];
+    return NULL;
+}
+
+scand_ctx *detect_new(struct alerts *al, const char *const *kv)
+{
+    memset(al, 0, sizeof *al);
+    char err[SCAND_ERRBUF_SIZE] = "";
+    scand_ctx *ctx = scand_new(err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+    for (; kv != NULL && kv[0] != NULL; kv += 2)
+        CU_ASSERT_EQUAL(scand_set_config(ctx, kv[0], kv[1]), SCAND_OK);
+    scand_set_alert_cb(ctx, alerts_collect, al);
+    CU_ASSERT_EQUAL_FATAL(scand_finalize(ctx), SCAND_OK);
+    return ctx;
+}
+
+void detect_free(scand_ctx *ctx, struct alerts *al)
+{
+    scand_free(ctx);
+    free(al->a);
+    al->a = NULL;
 }
 
 uint64_t rng_next(uint64_t *s)

@@ -1,0 +1,588 @@
+/*
+ * test_reader.c - the streaming flow-log reader on hand-made inputs: blobs
+ * still being appended (leading commas, no "]}"), blobs cut mid-record,
+ * stray commas, split minutes, varied key order, concatenated values, the
+ * SCAND_ERR_FORMAT cases with their line:col, skipped records and tuples,
+ * escapes inside strings, record times and the per-record stable sort.
+ *
+ * Every case runs at both chunk sizes (7 bytes and "as much as asked") so
+ * that each buffer refill path sees the same input; a few also run 1 byte
+ * at a time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "tests.h"
+
+static const size_t chunks[] = {CHUNK_SMALL, CHUNK_LARGE};
+#define N_CHUNKS (sizeof chunks / sizeof chunks[0])
+
+#define MAC "00224800AA01"
+#define T1 "2026-08-13T20:32:22.0419499Z" /* 1786653142041 */
+#define T1_MS 1786653142041
+#define TUP(ts, dport) "\"" ts ",10.0.0.1,10.0.0.2,40000," dport ",6,O,B,NX,,,,\""
+#define REC(time, tuples)                                                                          \
+    "{\"time\":\"" time "\",\"flowLogVersion\":4,\"macAddress\":\"" MAC "\","                      \
+    "\"category\":\"FlowLogFlowEvent\",\"flowRecords\":{\"flows\":[{\"aclID\":\"acl-1\","          \
+    "\"flowGroups\":[{\"rule\":\"r1\",\"flowTuples\":[" tuples "]}]}]}}"
+#define R1 REC(T1, TUP("1786653100000", "80") "," TUP("1786653101000", "81"))
+#define R2 REC("2026-08-13T20:33:22.0000000Z", TUP("1786653160000", "82"))
+/* R3 has escapes (\" and \\ in the rule) so a cut can land inside one. */
+#define R3                                                                                         \
+    "{\"time\":\"2026-08-13T20:34:22.0000000Z\",\"macAddress\":\"" MAC "\",\"flowRecords\":"       \
+    "{\"flows\":[{\"aclID\":\"a\\\\b\",\"flowGroups\":[{\"rule\":\"q\\\"}]\\\\\",\"flowTuples\":"  \
+    "[" TUP("1786653220000", "83") "]}]}]},\"flowLogVersion\":4}"
+
+/* Read s with chunk; the strtab goes to *st (caller frees). */
+static void run(const char *s, size_t chunk, scand_strtab **st, struct read_result *rr)
+{
+    *st = scand_strtab_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(*st);
+    int rc = read_all(s, strlen(s), chunk, *st, rr);
+    if (rc != 0)
+        scand_strtab_free(*st);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+static void done(scand_strtab *st, struct read_result *rr)
+{
+    read_result_fini(rr);
+    scand_strtab_free(st);
+}
+
+/* Expect a clean end with n_rec records and n_tup tuples, no diagnostics. */
+static void expect_clean(const char *s, size_t n_rec, size_t n_tup)
+{
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, n_rec);
+        CU_ASSERT_EQUAL(rr.n_tup, n_tup);
+        CU_ASSERT_EQUAL(rr.stats.cut, 0);
+        CU_ASSERT_EQUAL(rr.stats.unclosed, 0);
+        CU_ASSERT_EQUAL(rr.stats.records_skipped, 0);
+        CU_ASSERT_EQUAL(rr.diag.n, 0);
+        done(st, &rr);
+    }
+}
+
+/* Expect rc (an error) with no records; geterr contains sub. */
+static void expect_error(const char *s, int rc, const char *sub)
+{
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, rc);
+        CU_ASSERT_EQUAL(rr.rc_again, rc); /* the reader keeps its error */
+        CU_ASSERT_EQUAL(rr.n_rec, 0);
+        CU_ASSERT(has_sub(rr.err, sub));
+        done(st, &rr);
+    }
+}
+
+static void test_reader_appended_blob_with_leading_commas_unclosed(void)
+{
+    static const char *const inputs[] = {
+        "{\"records\":[," R1 "," R2,
+        "{\"records\":[\n," R1 "\n," R2 "\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(inputs[i], chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, 0);
+            CU_ASSERT_EQUAL(rr.n_rec, 2);
+            CU_ASSERT_EQUAL(rr.n_tup, 3);
+            CU_ASSERT_EQUAL(rr.stats.unclosed, 1);
+            CU_ASSERT_EQUAL(rr.stats.cut, 0);
+            CU_ASSERT_EQUAL(rr.diag.n, 1);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_UNCLOSED, NULL), 1);
+            done(st, &rr);
+        }
+    }
+    /* Closed array, wrapper left open (or cut inside another key). */
+    static const char *const open_wrapper[] = {
+        "{\"records\":[" R1 "]",
+        "{\"records\":[" R1 "] ,\"x\":\"ab",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(open_wrapper[i], chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, 0);
+            CU_ASSERT_EQUAL(rr.n_rec, 1);
+            CU_ASSERT_EQUAL(rr.stats.unclosed, 1);
+            CU_ASSERT_EQUAL(rr.stats.cut, 0);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_UNCLOSED, NULL), 1);
+            done(st, &rr);
+        }
+    }
+}
+
+static void test_reader_cut_mid_record_keeps_complete_records(void)
+{
+    const char *head = "{\"records\":[" R1 "," R2 ",";
+    const char *r3 = R3;
+    size_t hl = strlen(head), rl = strlen(r3);
+    char *buf = malloc(hl + rl + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    memcpy(buf, head, hl);
+    /* Cut R3 after every one of its bytes but the last: in keys, in the
+     * escaped rule, between \\ and its byte. */
+    for (size_t cut = 1; cut < rl; cut++) {
+        memcpy(buf + hl, r3, cut);
+        buf[hl + cut] = '\0';
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(buf, chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, 0);
+            CU_ASSERT_EQUAL(rr.n_rec, 2);
+            CU_ASSERT_EQUAL(rr.n_tup, 3);
+            CU_ASSERT_EQUAL(rr.stats.cut, 1);
+            CU_ASSERT_EQUAL(rr.stats.unclosed, 0);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_CUT, NULL), 1);
+            CU_ASSERT_EQUAL(rr.diag.n, 1);
+            CU_ASSERT_EQUAL(rr.diag.record[0], 2);
+            done(st, &rr);
+        }
+    }
+    free(buf);
+    /* The whole R3 reads, with its escaped strings intact. */
+    scand_strtab *st;
+    struct read_result rr;
+    run("{\"records\":[" R3 "]}", CHUNK_SMALL, &st, &rr);
+    CU_ASSERT_EQUAL_FATAL(rr.n_tup, 1);
+    const char *acl, *rule;
+    CU_ASSERT_EQUAL_FATAL(scand_group_split(st, rr.tup[0].group, &acl, &rule), SCAND_OK);
+    CU_ASSERT_STRING_EQUAL(acl, "a\\b");
+    CU_ASSERT_STRING_EQUAL(rule, "q\"}]\\");
+    done(st, &rr);
+}
+
+static void test_reader_cut_first_bare_value_is_format_error(void)
+{
+    /* A blob head then nothing: unclosed, not an error. */
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run("{\"records\":[", chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 0);
+        CU_ASSERT_EQUAL(rr.stats.unclosed, 1);
+        done(st, &rr);
+    }
+    /* A bare record cut before anything was read: not a flow log. */
+    expect_error("{\"time\":\"" T1 "\",\"flowRec", SCAND_ERR_FORMAT, "1:1");
+}
+
+static void test_reader_stray_commas_are_skipped(void)
+{
+    expect_clean("{\"records\":[,," R1 ",,," R2 ",]}", 2, 3);
+    expect_clean("{\"records\":[ , " R1 " ,\n\t, " R2 " ] }", 2, 3);
+}
+
+static void test_reader_records_with_same_time_stay_apart(void)
+{
+    const char *s = "{\"records\":[" REC(T1, TUP("1786653100000", "80")) "," REC(
+        T1, TUP("1786653100000", "81")) "," REC(T1, TUP("1786653099000", "82")) "]}";
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL_FATAL(rr.n_rec, 3);
+        for (size_t i = 0; i < 3; i++) {
+            CU_ASSERT_EQUAL(rr.rec_time[i], T1_MS);
+            CU_ASSERT_EQUAL(rr.rec_ntup[i], 1);
+            CU_ASSERT_EQUAL(rr.tup[i].dport, 80 + i); /* record order kept */
+        }
+        done(st, &rr);
+    }
+}
+
+static void test_reader_key_order_varies(void)
+{
+    /* Record keys in another order: flowLogVersion last, time after flows. */
+    expect_clean("{\"records\":[{\"macAddress\":\"" MAC "\",\"flowRecords\":{\"flows\":[{"
+                 "\"flowGroups\":[{\"flowTuples\":[" TUP(
+                     "1786653100000", "80") "],\"rule\":"
+                                            "\"r\"}],\"aclID\":\"a\"}]},\"time\":\"" T1
+                                            "\",\"flowLogVersion\":4}]}",
+                 1, 1);
+    /* "records" not the first key of the wrapper, other keys before and after. */
+    expect_clean("{\"category\":\"x\",\"records\":[" R1 "," R2 "],\"tail\":{\"a\":[1,2]}}", 2, 3);
+    expect_clean("{\"meta\":{\"records\":1},\"records\":[" R1 "]}", 1, 2);
+    /* Extra wrapper keys after the array, one holding "]}" in a string. */
+    expect_clean("{ \"records\" : [ " R1 " ] , \"other\" : \"]}\" , \"n\" : [1,{}] }", 1, 2);
+}
+
+static void test_reader_concatenated_values(void)
+{
+    expect_clean("{\"records\":[" R1 "]}{\"records\":[" R2 "]}", 2, 3);
+    expect_clean("{\"records\":[" R1 "]}\n{\"records\":[" R2 "]}\n" R3 "\n", 3, 4);
+    expect_clean(R1 R2, 2, 3); /* two bare records */
+    /* Garbage after a blob is an error, after the blob's records. */
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run("{\"records\":[" R1 "]}\n  garbage", chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.n_rec, 1);
+        CU_ASSERT_EQUAL(rr.rc, SCAND_ERR_FORMAT);
+        CU_ASSERT(has_sub(rr.err, "2:3"));
+        done(st, &rr);
+    }
+}
+
+static void test_reader_empty_or_blank_input_is_format_error(void)
+{
+    expect_error("", SCAND_ERR_FORMAT, "empty");
+    expect_error("  \n\t\r\n ", SCAND_ERR_FORMAT, "empty");
+}
+
+static void test_reader_not_json_is_format_error_at_line_col(void)
+{
+    expect_error("hello", SCAND_ERR_FORMAT, "1:1");
+    expect_error("\n\n  hello", SCAND_ERR_FORMAT, "3:3");
+    expect_error("[1,2]", SCAND_ERR_FORMAT, "1:1");
+    expect_error("{\"foo\":1}", SCAND_ERR_FORMAT, "not a flow log");
+    expect_error("{\"records\":5}", SCAND_ERR_FORMAT, "not a flow log");
+    expect_error("{\"foo\":1,}", SCAND_ERR_FORMAT, "malformed JSON");
+}
+
+static void test_reader_bad_records_are_counted_skips(void)
+{
+    const char *s =
+        "{\"records\":[42,\"str\",[1],{\"time\":\"" T1 "\"}," R1 ","
+        "{\"time\":\"2026-13-01T00:00:00Z\",\"flowRecords\":{\"flows\":[]}},"
+        "{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowRecords\":{\"flows\":5}},"
+        "{\"time\":\"" T1 "\",\"properties\":{\"Version\":3,\"flows\":[]}},"
+        "{\"time\":\"" T1 "\",\"flowLogVersion\":5,\"macAddress\":\"" MAC
+        "\",\"flowRecords\":{\"flows\":[]}}," R2 "]}";
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 2);
+        CU_ASSERT_EQUAL(rr.n_tup, 3);
+        CU_ASSERT_EQUAL(rr.stats.records, 2);
+        CU_ASSERT_EQUAL(rr.stats.records_skipped, 8);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, NULL), 8);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "not a JSON object"), 3);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "no flowRecords"), 1);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "time"), 1);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "flowLogVersion"), 1);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "Version"), 2);
+        /* Record indices count skipped records too: R2 was the 10th value. */
+        CU_ASSERT_EQUAL(rr.diag.record[0], 0);
+        CU_ASSERT_EQUAL(rr.diag.record[7], 8);
+        done(st, &rr);
+    }
+}
+
+static void test_reader_bad_mac_skips_record(void)
+{
+    const char *s = "{\"records\":[" REC(
+        T1,
+        TUP("1786653100000",
+            "80")) ","
+                   "{\"time\":\"" T1
+                   "\",\"macAddress\":\"../../x\",\"flowRecords\":{\"flows\":[]}},"
+                   "{\"time\":\"" T1
+                   "\",\"macAddress\":\"00224800AA0G\",\"flowRecords\":{\"flows\":[]}},"
+                   "{\"time\":\"" T1
+                   "\",\"macAddress\":\"ABCDEF0\",\"flowRecords\":{\"flows\":[]}},"
+                   "{\"time\":\"" T1
+                   "\",\"macAddress\":\"00-22-48:00-AA-0\",\"flowRecords\":{\"flows\":[]}},"
+                   "{\"time\":\"" T1
+                   "\",\"macAddress\":\"00:22:48:00:aa:03\",\"flowRecords\":{\"flows\":"
+                   "[{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\",\"flowTuples\":[" TUP(
+                       "1786653100000",
+                       "82") "]}]}]}},"
+                             "{\"time\":\"" T1
+                             "\",\"macAddress\":\"00-22-48-00-aa-02\",\"flowRecords\":{\"flows\":"
+                             "[{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\",\"flowTuples\":"
+                             "[" TUP("1786653100000", "81") "]}]}]}}]}";
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.n_rec, 3);
+        CU_ASSERT_EQUAL(rr.stats.records_skipped, 4);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "macAddress"), 4);
+        CU_ASSERT_EQUAL_FATAL(rr.n_tup, 3);
+        CU_ASSERT_STRING_EQUAL(scand_strtab_get(st, rr.tup[0].mac, NULL), MAC);
+        /* Separators ('-' or ':') dropped, hex upper-cased. */
+        CU_ASSERT_STRING_EQUAL(scand_strtab_get(st, rr.tup[1].mac, NULL), "00224800AA03");
+        CU_ASSERT_STRING_EQUAL(scand_strtab_get(st, rr.tup[2].mac, NULL), "00224800AA02");
+        done(st, &rr);
+    }
+}
+
+static void test_reader_escapes_inside_tuple_strings(void)
+{
+    const char *s =
+        "{\"records\":[{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowRecords\":{"
+        "\"flows\":[{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\\u00e9\\\"q\",\"flowTuples\":["
+        "\"1786653100000,10.0.0.1,10.0.0.2,40000,8\\u0030,6,O,B,NX,,,,\","
+        "\"bad\\\"tuple]}\\\\\",5,"
+        "\"1786653101000,10.0.0.1,10.0.0.2,40000,81,6,O,B,NX,,,,\"]}]}]}}]}";
+    static const size_t cs[] = {1, CHUNK_SMALL, CHUNK_LARGE};
+    for (size_t c = 0; c < 3; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, cs[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 1);
+        CU_ASSERT_EQUAL(rr.stats.tuples_skipped, 2);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_TUPLE_SKIPPED, "wrong field count"), 1);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_TUPLE_SKIPPED, "not a string"), 1);
+        CU_ASSERT_EQUAL_FATAL(rr.n_tup, 2);
+        CU_ASSERT_EQUAL(rr.tup[0].dport, 80); /* "8\u0030" */
+        CU_ASSERT_EQUAL(rr.tup[1].dport, 81);
+        const char *acl, *rule;
+        CU_ASSERT_EQUAL_FATAL(scand_group_split(st, rr.tup[0].group, &acl, &rule), SCAND_OK);
+        CU_ASSERT_STRING_EQUAL(rule, "r\xc3\xa9\"q");
+        done(st, &rr);
+    }
+}
+
+/* cJSON strings end at a NUL: a \u0000 would silently cut a string, so
+ * the record is skipped instead. */
+static void test_reader_nul_escape_skips_record(void)
+{
+    const char *s =
+        "{\"records\":[" R1 ",{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\","
+        "\"flowRecords\":{\"flows\":[{\"aclID\":\"a\\u0000b\",\"flowGroups\":"
+        "[{\"rule\":\"r\",\"flowTuples\":[" TUP("1786653100000", "80") "]}]}]}}," R2 "]}";
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 2);
+        CU_ASSERT_EQUAL(rr.n_tup, 3);
+        CU_ASSERT_EQUAL(rr.stats.records_skipped, 1);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "\\u0000"), 1);
+        done(st, &rr);
+    }
+}
+
+static void test_reader_record_time_parse_is_exact(void)
+{
+    static const struct {
+        const char *time;
+        int64_t ms; /* -1: record skipped */
+    } cases[] = {
+        {"2026-08-13T20:32:22.0419499Z", 1786653142041},
+        {"2024-02-29T23:59:59Z", 1709251199000},
+        {"2000-01-01T00:00:00.5Z", 946684800500},
+        {"1970-01-01T00:00:00.999999999Z", 999},
+        {"2026-08-13 20:32:22.0419499Z", 1786653142041},
+        {"2023-02-29T00:00:00Z", -1},
+        {"2026-08-13T20:32:22.Z", -1},
+        {"2026-08-13T20:32:22.0419499", -1},
+        {"2026-08-13T20:32:22.1234567890Z", -1},
+        {"2026-08-13T24:00:00Z", -1},
+        {"2026-08-13T20:32:22.0419499+01:00", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char s[512];
+        snprintf(s, sizeof s,
+                 "{\"time\":\"%s\",\"macAddress\":\"%s\",\"flowRecords\":"
+                 "{\"flows\":[]}}",
+                 cases[i].time, MAC);
+        scand_strtab *st;
+        struct read_result rr;
+        run(s, CHUNK_SMALL, &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        if (cases[i].ms >= 0) {
+            CU_ASSERT_EQUAL(rr.n_rec, 1);
+            if (rr.n_rec == 1)
+                CU_ASSERT_EQUAL(rr.rec_time[0], cases[i].ms);
+        } else {
+            CU_ASSERT_EQUAL(rr.n_rec, 0);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "time"), 1);
+        }
+        done(st, &rr);
+    }
+}
+
+/* Append to a growable string (test helper; aborts the test on OOM). */
+struct sb {
+    char *p;
+    size_t len, cap;
+};
+
+static void sb_add(struct sb *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+static void test_reader_tuples_sorted_by_time_stable(void)
+{
+    /* 300 tuples over two groups, ts = (i * 7919) mod 50 seconds: many ties. */
+    struct sb b = {0};
+    sb_add(&b, "{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowRecords\":{\"flows\":[");
+    for (int g = 0; g < 2; g++) {
+        char x[160];
+        snprintf(x, sizeof x,
+                 "%s{\"aclID\":\"a%d\",\"flowGroups\":[{\"rule\":\"r\","
+                 "\"flowTuples\":[",
+                 g ? "," : "", g);
+        sb_add(&b, x);
+        for (int i = g * 150; i < g * 150 + 150; i++) {
+            snprintf(x, sizeof x, "%s\"%lld,10.0.0.1,10.0.0.2,%d,80,6,O,B,NX,,,,\"",
+                     i % 150 ? "," : "", 1786653000000LL + (long long)(i * 7919 % 50) * 1000,
+                     i + 1);
+            sb_add(&b, x);
+        }
+        sb_add(&b, "]}]}");
+    }
+    sb_add(&b, "]}}");
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(b.p, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL_FATAL(rr.n_tup, 300);
+        int ok = 1;
+        for (size_t i = 1; i < rr.n_tup; i++) {
+            const struct scand_tuple *p = &rr.tup[i - 1], *q = &rr.tup[i];
+            /* sport is the input position + 1: equal times keep input order. */
+            if (q->ts_ms < p->ts_ms || (q->ts_ms == p->ts_ms && q->sport <= p->sport))
+                ok = 0;
+        }
+        CU_ASSERT(ok);
+        CU_ASSERT_EQUAL(rr.tup[0].ts_ms, 1786653000000);
+        CU_ASSERT_EQUAL(rr.tup[0].sport, 1);
+        CU_ASSERT_EQUAL(rr.tup[299].ts_ms, 1786653049000);
+        done(st, &rr);
+    }
+    free(b.p);
+}
+
+static void test_reader_many_small_records_through_small_chunks(void)
+{
+    enum { N = 4000 };
+    struct sb b = {0};
+    sb_add(&b, "{\"records\":[");
+    char x[600];
+    for (int i = 0; i < N; i++) {
+        snprintf(x, sizeof x,
+                 ",{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowRecords\":{\"flows\":"
+                 "[{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r%d\",\"flowTuples\":["
+                 "\"%lld,10.0.%d.%d,10.0.0.2,40000,%d,6,O,B,NX,,,,\","
+                 "\"%lld,10.0.0.1,10.0.0.3,40001,%d,6,O,E,NX,1,2,3,4\"]}]}]}}\n",
+                 i % 7, 1786653000000LL + i + 1, i / 256, i % 256, i % 10000, 1786653000000LL + i,
+                 (i * 3) % 65536);
+        sb_add(&b, x);
+    }
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run(b.p, chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL_FATAL(rr.n_rec, N);
+        CU_ASSERT_EQUAL_FATAL(rr.n_tup, 2 * N);
+        CU_ASSERT_EQUAL(rr.stats.unclosed, 1);
+        CU_ASSERT_EQUAL(rr.stats.bytes, b.len);
+        int ok = 1;
+        for (int i = 0; i < N; i++) {
+            const struct scand_tuple *e = &rr.tup[2 * i], *f = &rr.tup[2 * i + 1];
+            /* The E tuple is 1 ms older: the sort puts it first. */
+            ok &= e->state == SCAND_ST_E && e->dport == (i * 3) % 65536 && e->bytes_d2s == 4;
+            ok &= f->state == SCAND_ST_B && f->dport == i % 10000 && f->src[14] == i / 256 &&
+                  f->src[15] == i % 256;
+        }
+        CU_ASSERT(ok);
+        CU_ASSERT_EQUAL(scand_strtab_count(st), 1 + 1 + 7); /* "", MAC, 7 groups */
+        done(st, &rr);
+    }
+    free(b.p);
+}
+
+static void test_reader_read_error_is_io(void)
+{
+    const char *s = "{\"records\":[" R1 "," R2 "]}";
+    size_t len = strlen(s);
+    for (long at = 0; at < (long)len; at += 37) {
+        scand_strtab *st = scand_strtab_new();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+        struct mem_in in;
+        mem_in_init(&in, s, len, CHUNK_SMALL);
+        in.fail_at = at;
+        scand_reader *r = scand_reader_new("io", mem_read, &in, st, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        struct scand_record rec;
+        int rc, n = 0;
+        while ((rc = scand_reader_next(r, &rec)) == 1)
+            n++;
+        CU_ASSERT_EQUAL(rc, SCAND_ERR_IO);
+        CU_ASSERT_EQUAL(scand_reader_next(r, &rec), SCAND_ERR_IO);
+        CU_ASSERT(has_sub(scand_reader_geterr(r), "read error"));
+        CU_ASSERT(n <= 2);
+        scand_reader_free(r);
+        scand_strtab_free(st);
+    }
+}
+
+static void test_reader_new_rejects_null_arguments(void)
+{
+    char err[SCAND_ERRBUF_SIZE] = "";
+    scand_strtab *st = scand_strtab_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_PTR_NULL(scand_reader_new("x", NULL, NULL, st, err));
+    CU_ASSERT(strlen(err) > 0);
+    CU_ASSERT_PTR_NULL(scand_reader_new("x", mem_read, NULL, NULL, NULL));
+    scand_strtab_free(st);
+    scand_reader_free(NULL); /* a no-op */
+}
+
+int test_reader_register(void)
+{
+    CU_pSuite s = CU_add_suite("reader", NULL, NULL);
+    if (s == NULL)
+        return CU_get_error();
+#define ADD(f)                                                                                     \
+    if (CU_add_test(s, #f, f) == NULL)                                                             \
+        return CU_get_error();
+    ADD(test_reader_appended_blob_with_leading_commas_unclosed)
+    ADD(test_reader_cut_mid_record_keeps_complete_records)
+    ADD(test_reader_cut_first_bare_value_is_format_error)
+    ADD(test_reader_stray_commas_are_skipped)
+    ADD(test_reader_records_with_same_time_stay_apart)
+    ADD(test_reader_key_order_varies)
+    ADD(test_reader_concatenated_values)
+    ADD(test_reader_empty_or_blank_input_is_format_error)
+    ADD(test_reader_not_json_is_format_error_at_line_col)
+    ADD(test_reader_bad_records_are_counted_skips)
+    ADD(test_reader_bad_mac_skips_record)
+    ADD(test_reader_escapes_inside_tuple_strings)
+    ADD(test_reader_nul_escape_skips_record)
+    ADD(test_reader_record_time_parse_is_exact)
+    ADD(test_reader_tuples_sorted_by_time_stable)
+    ADD(test_reader_many_small_records_through_small_chunks)
+    ADD(test_reader_read_error_is_io)
+    ADD(test_reader_new_rejects_null_arguments)
+#undef ADD
+    return CUE_SUCCESS;
+}
