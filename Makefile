@@ -43,6 +43,8 @@ SCANLAB   := $(BUILD)/scanlab
 UNIT      := $(BUILD)/unit-tests
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/%)
 
+.SECONDARY:
+
 .PHONY: all test unit golden asan valgrind bench bless format check-headers clean example
 
 all: $(SCANLAB) $(TOOLS)

@@ -240,12 +240,12 @@ static int scan_value(scand_reader *r, size_t *end)
                         at -= sh;
                         b = r->buf;
                         n = r->len;
-                        if (rc2 == 1) { /* EOF inside the escape: a cut */
+                        if (rc2 == 1 && at + 1 >= n) { /* EOF right after '\\': a cut */
                             i = n;
                             continue;
                         }
                     }
-                    if (b[at + 1] == 'u' && memcmp(b + at + 2, "0000", 4) == 0)
+                    if (at + 6 <= n && b[at + 1] == 'u' && memcmp(b + at + 2, "0000", 4) == 0)
                         r->nul_escape = 1;
                     i = at + 2; /* skip the escaped byte */
                     continue;

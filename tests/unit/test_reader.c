@@ -355,6 +355,48 @@ static void test_reader_escapes_inside_tuple_strings(void)
     }
 }
 
+/* An escape in the last few bytes of the input: complete values are not
+ * cuts; a value that ends right after a backslash is. */
+static void test_reader_escape_near_end_of_input(void)
+{
+#define TAIL_REC                                                                                   \
+    "{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowRecords\":{\"flows\":[]},"              \
+    "\"z\":\"\\\\\"}"
+    static const char *const whole[] = {
+        TAIL_REC,                           /* bare record ending in "\\"} */
+        "{\"records\":[" TAIL_REC,          /* appended blob, no "]}" */
+        "{\"records\":[" TAIL_REC "]",      /* no final "}" */
+        "{\"records\":[" TAIL_REC "]}",     /* closed */
+        TAIL_REC "{\"records\":[" TAIL_REC, /* two values */
+    };
+    static const size_t want[] = {1, 1, 1, 1, 2};
+    static const size_t cs[] = {1, CHUNK_SMALL, CHUNK_LARGE};
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        for (size_t c = 0; c < 3; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(whole[i], cs[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, 0);
+            CU_ASSERT_EQUAL(rr.n_rec, want[i]);
+            CU_ASSERT_EQUAL(rr.stats.cut, 0);
+            done(st, &rr);
+        }
+    }
+    /* Cut right after the backslash, or inside a \u escape. */
+    expect_error("{\"time\":\"" T1 "\",\"z\":\"\\", SCAND_ERR_FORMAT, "1:1");
+    expect_error("{\"time\":\"" T1 "\",\"z\":\"\\u00", SCAND_ERR_FORMAT, "1:1");
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run("{\"records\":[" R1 ",{\"z\":\"\\", chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 1);
+        CU_ASSERT_EQUAL(rr.stats.cut, 1);
+        done(st, &rr);
+    }
+#undef TAIL_REC
+}
+
 /* cJSON strings end at a NUL: a \u0000 would silently cut a string, so
  * the record is skipped instead. */
 static void test_reader_nul_escape_skips_record(void)
@@ -414,28 +456,6 @@ static void test_reader_record_time_parse_is_exact(void)
         }
         done(st, &rr);
     }
-}
-
-/* Append to a growable string (test helper; aborts the test on OOM). */
-struct sb {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_add(struct sb *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n + 1);
-    b->len += n;
 }
 
 static void test_reader_tuples_sorted_by_time_stable(void)
@@ -577,6 +597,7 @@ int test_reader_register(void)
     ADD(test_reader_bad_records_are_counted_skips)
     ADD(test_reader_bad_mac_skips_record)
     ADD(test_reader_escapes_inside_tuple_strings)
+    ADD(test_reader_escape_near_end_of_input)
     ADD(test_reader_nul_escape_skips_record)
     ADD(test_reader_record_time_parse_is_exact)
     ADD(test_reader_tuples_sorted_by_time_stable)

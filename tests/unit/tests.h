@@ -130,6 +130,14 @@ void detect_free(scand_ctx *ctx, struct alerts *al);
 uint64_t rng_next(uint64_t *s);
 uint64_t rng_below(uint64_t *s, uint64_t n);
 
+/* A growable string; sb_add() fails the test (fatally) on OOM. */
+struct sb {
+    char *p;
+    size_t len, cap;
+};
+
+void sb_add(struct sb *b, const char *s);
+
 /* 1 if hay contains needle. */
 int has_sub(const char *hay, const char *needle);
 

@@ -319,6 +319,22 @@ uint64_t rng_below(uint64_t *s, uint64_t n)
     return n ? rng_next(s) % n : 0;
 }
 
+void sb_add(struct sb *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
 int has_sub(const char *hay, const char *needle)
 {
     return hay != NULL && needle != NULL && strstr(hay, needle) != NULL;
