@@ -295,6 +295,8 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
     size_t nh = 0;
     struct scand_tuple *keep = NULL;
     size_t cap_keep = 0;
+    uint8_t *dup = NULL;
+    size_t cap_dup = 0;
     scand_dedup *dd = NULL;
     int n_stdin = 0;
 
@@ -373,19 +375,31 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
             cap_keep = n * 2;
             keep = xreallocarray(keep, cap_keep, sizeof *keep);
         }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            int dup = scand_dedup_check(dd, &t[i]);
-            if (dup < 0) {
-                cli_error("out of memory");
-                rc = EXIT_INPUT;
-                goto out;
-            }
-            stats->duplicates += (uint64_t)dup;
-            if (!(dup && o->dedup))
-                keep[k++] = t[i];
+        if (n > cap_dup) {
+            cap_dup = n * 2;
+            dup = xreallocarray(dup, cap_dup, 1);
         }
-        if (fn(arg, &s->rec, keep, k) != 0) {
+        int64_t nd = scand_dedup_check_n(dd, t, n, dup);
+        if (nd < 0) {
+            cli_error("out of memory");
+            rc = EXIT_INPUT;
+            goto out;
+        }
+        stats->duplicates += (uint64_t)nd;
+        const struct scand_tuple *pass = t;
+        size_t k = n;
+        if (nd > 0 && o->dedup) {
+            if (n > cap_keep) {
+                cap_keep = n * 2;
+                keep = xreallocarray(keep, cap_keep, sizeof *keep);
+            }
+            k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!dup[i])
+                    keep[k++] = t[i];
+            pass = keep;
+        }
+        if (fn(arg, &s->rec, pass, k) != 0) {
             rc = EXIT_INPUT;
             goto out;
         }
@@ -417,6 +431,7 @@ out:
     free(l.v);
     free(heap);
     free(keep);
+    free(dup);
     scand_dedup_free(dd);
     return rc;
 }

@@ -43,20 +43,56 @@ void scand_dedup_free(scand_dedup *d)
     scandint_free(d);
 }
 
-int scand_dedup_check(scand_dedup *d, const struct scand_tuple *t)
+/* Every field up to the campaign label, plus the flags (",,,," and
+ * "0,0,0,0" are different text, so not duplicates). */
+static void dedup_key(const scand_dedup *d, const struct scand_tuple *t, uint64_t key[2])
 {
-    /* Every field up to the campaign label, plus the flags (",,,," and
-     * "0,0,0,0" are different text, so not duplicates). */
-    uint64_t key[2];
     key[0] = scandint_hash(t, offsetof(struct scand_tuple, campaign), d->seed ^ t->flags);
     key[1] = (uint64_t)t->ts_ms;
-    if (t->ts_ms > d->newest)
-        d->newest = t->ts_ms;
+}
+
+static int check_key(scand_dedup *d, const uint64_t key[2], uint32_t tag, int64_t ts)
+{
+    if (ts > d->newest)
+        d->newest = ts;
     int is_new;
     int64_t horizon = d->newest == INT64_MIN ? INT64_MIN : d->newest - d->window_ms;
-    struct scandint_tent *e = scandint_ttab_get(&d->tt, key, horizon, &is_new);
+    struct scandint_tent *e = scandint_ttab_get_tag(&d->tt, key, tag, horizon, &is_new);
     if (e == NULL)
         return SCAND_ERR_NOMEM;
-    e->t = t->ts_ms;
+    e->t = ts;
     return is_new ? 0 : 1;
+}
+
+int scand_dedup_check(scand_dedup *d, const struct scand_tuple *t)
+{
+    uint64_t key[2];
+    dedup_key(d, t, key);
+    return check_key(d, key, scandint_ttab_tag(&d->tt, key), t->ts_ms);
+}
+
+#define BATCH 32
+
+int64_t scand_dedup_check_n(scand_dedup *d, const struct scand_tuple *t, size_t n, uint8_t *dup)
+{
+    uint64_t keys[BATCH][2];
+    uint32_t tags[BATCH];
+    int64_t n_dup = 0;
+    for (size_t b = 0; b < n; b += BATCH) {
+        size_t m = n - b < BATCH ? n - b : BATCH;
+        /* hash the batch and prefetch its slots, then look them up */
+        for (size_t i = 0; i < m; i++) {
+            dedup_key(d, &t[b + i], keys[i]);
+            tags[i] = scandint_ttab_tag(&d->tt, keys[i]);
+            scandint_ttab_prefetch(&d->tt, tags[i]);
+        }
+        for (size_t i = 0; i < m; i++) {
+            int rc = check_key(d, keys[i], tags[i], t[b + i].ts_ms);
+            if (rc < 0)
+                return rc;
+            dup[b + i] = (uint8_t)rc;
+            n_dup += rc;
+        }
+    }
+    return n_dup;
 }

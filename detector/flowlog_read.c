@@ -58,6 +58,7 @@ struct scand_reader {
     int64_t rec_index;
     int64_t cur_rec;    /* index of the record being walked */
     int nul_escape;     /* the element being scanned has a \u0000 escape */
+    int any_escape;     /* ... has a backslash in a string */
     int seen_value; /* a top-level value has been read */
 
     cJSON *dom;      /* S_DOM: whole document, records walked in place */
@@ -65,6 +66,8 @@ struct scand_reader {
 
     struct scand_tuple *tup, *tmp;
     size_t n_tup, cap_tup;
+    struct scandint_lift lift; /* flowTuples parsed in place (flowlog_lift.c) */
+    const char *rec_text;      /* the record's bytes while lift.n > 0 */
     struct scand_reader_stats stats;
 };
 
@@ -194,6 +197,7 @@ static int scan_value(scand_reader *r, size_t *end)
 {
     size_t i = r->pos;
     r->nul_escape = 0;
+    r->any_escape = 0;
     int depth = 0, in_str = 0;
     char c0 = r->buf[i];
     if (c0 != '{' && c0 != '[' && c0 != '"') { /* literal: number, true, null... */
@@ -231,6 +235,7 @@ static int scan_value(scand_reader *r, size_t *end)
                 size_t stop = q ? (size_t)(q - b) : n;
                 const char *bs = memchr(b + i, '\\', stop - i);
                 if (bs != NULL) {
+                    r->any_escape = 1;
                     size_t at = (size_t)(bs - b);
                     if (at + 6 > n) { /* make the whole escape readable */
                         size_t sh;
@@ -400,35 +405,57 @@ static int push_tuple(scand_reader *r, const struct scand_tuple *t)
     return SCAND_OK;
 }
 
-/* Parse the flowTuples array arr into r->tup; *ti counts tuples in the
- * record for diagnostics. */
-static int add_tuples(scand_reader *r, const cJSON *arr, enum scand_fmt fmt, uint32_t mac,
-                      uint32_t group, uint64_t line, int64_t *ti)
+/* Parse one tuple string into r->tup; idx is its index in the record. */
+static int one_tuple(scand_reader *r, const char *s, size_t len, enum scand_fmt fmt,
+                     uint32_t mac, uint32_t group, uint64_t line, int64_t idx)
 {
+    char why[96];
+    struct scand_tuple t;
+    memset(&t, 0, sizeof t);
+    t.mac = mac;
+    t.group = group;
+    if (scand_tuple_parse(s, len, fmt, &t, why, sizeof why) != SCAND_OK) {
+        r->stats.tuples_skipped++;
+        say(r, SCAND_DIAG_TUPLE_SKIPPED, r->cur_rec, idx, line, 0, why);
+        return SCAND_OK;
+    }
+    if (t.flags & SCAND_TF_TS_SEC)
+        r->stats.ts_seconds++;
+    return push_tuple(r, &t);
+}
+
+/* Parse the flowTuples array arr into r->tup; *ti counts tuples in the
+ * record for diagnostics. An empty array may be a lifted one: its tuples
+ * are then read from the record's bytes at span (kind, i, j). */
+static int add_tuples(scand_reader *r, const cJSON *arr, enum scand_fmt fmt, uint32_t mac,
+                      uint32_t group, uint64_t line, int64_t *ti, int kind, int i, int j)
+{
+    const struct scandint_span *sp;
+    if (arr->child == NULL && r->lift.n > 0 &&
+        (sp = scandint_lift_find(&r->lift, kind, (uint32_t)i, (uint32_t)j)) != NULL) {
+        /* plain strings only (checked when lifted): "...", "..." */
+        const char *p = r->rec_text + sp->beg, *end = r->rec_text + sp->end;
+        while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+            const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+            int rc = one_tuple(r, p + 1, (size_t)(q - p - 1), fmt, mac, group, line, (*ti)++);
+            if (rc != SCAND_OK)
+                return rc;
+            p = q + 1;
+        }
+        return SCAND_OK;
+    }
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
     {
         int64_t idx = (*ti)++;
-        char why[96];
         if (!cJSON_IsString(e)) {
             r->stats.tuples_skipped++;
             say(r, SCAND_DIAG_TUPLE_SKIPPED, r->cur_rec, idx, line, 0,
                 "flowTuple is not a string");
             continue;
         }
-        struct scand_tuple t;
-        memset(&t, 0, sizeof t);
-        t.mac = mac;
-        t.group = group;
         const char *s = e->valuestring;
-        if (scand_tuple_parse(s, strlen(s), fmt, &t, why, sizeof why) != SCAND_OK) {
-            r->stats.tuples_skipped++;
-            say(r, SCAND_DIAG_TUPLE_SKIPPED, r->cur_rec, idx, line, 0, why);
-            continue;
-        }
-        if (t.flags & SCAND_TF_TS_SEC)
-            r->stats.ts_seconds++;
-        int rc = push_tuple(r, &t);
+        int rc = one_tuple(r, s, strlen(s), fmt, mac, group, line, idx);
         if (rc != SCAND_OK)
             return rc;
     }
@@ -488,7 +515,8 @@ static int walk_vnet(scand_reader *r, const cJSON *rec, uint64_t line, char *why
                                    rule->valuestring, strlen(rule->valuestring),
                                    &grp) != SCAND_OK)
                 return SCAND_ERR_NOMEM;
-            int rc = add_tuples(r, tuples, SCAND_FMT_VNET4, mac_idx, grp, line, &ti);
+            int rc = add_tuples(r, tuples, SCAND_FMT_VNET4, mac_idx, grp, line, &ti,
+                                SCANDINT_LIFT_VNET, fi, gi);
             if (rc != SCAND_OK)
                 return rc;
             gi++;
@@ -550,7 +578,8 @@ static int walk_nsg(scand_reader *r, const cJSON *rec, int fmt, uint64_t line, c
             uint32_t mac_idx;
             if (scand_strtab_intern(r->st, m, 12, &mac_idx) != SCAND_OK)
                 return SCAND_ERR_NOMEM;
-            int rc = add_tuples(r, tuples, (enum scand_fmt)fmt, mac_idx, grp, line, &ti);
+            int rc = add_tuples(r, tuples, (enum scand_fmt)fmt, mac_idx, grp, line, &ti,
+                                SCANDINT_LIFT_NSG, fi, ii);
             if (rc != SCAND_OK)
                 return rc;
             ii++;
@@ -663,29 +692,39 @@ skip:
     return 0;
 }
 
-/* Parse buf[s..e) as one record. */
+/* Parse buf[s..e) as one record: its plain flowTuples arrays are lifted
+ * (flowlog_lift.c) and cJSON parses the rest. */
 static int parse_element(scand_reader *r, size_t s, size_t e, struct scand_record *out)
 {
     uint64_t line, col;
     position(r, s, &line, &col);
     const char *end = NULL;
+    const char *text = r->buf + s;
+    int lifted = scandint_lift(&r->lift, text, e - s, !r->any_escape);
+    if (lifted < 0)
+        return set_error(r, SCAND_ERR_NOMEM, "%s: out of memory", r->name);
+    const char *json = lifted ? r->lift.copy : text;
+    r->rec_text = text;
     json_oom = 0;
-    cJSON *rec = cJSON_ParseWithLengthOpts(r->buf + s, e - s, &end, 0);
+    cJSON *rec = cJSON_ParseWithLengthOpts(json, e - s, &end, 0);
     if (rec == NULL && json_oom)
         return set_error(r, SCAND_ERR_NOMEM, "%s: out of memory", r->name);
     if (rec == NULL) {
         uint64_t el = line, ec = col;
-        if (end != NULL && end >= r->buf + s && end <= r->buf + e)
-            position(r, (size_t)(end - r->buf), &el, &ec);
+        /* the copy has the original's length and newlines: same offsets */
+        if (end != NULL && end >= json && end <= json + (e - s))
+            position(r, s + (size_t)(end - json), &el, &ec);
         char why[128];
         snprintf(why, sizeof why, "malformed JSON at line %llu, column %llu",
                  (unsigned long long)el, (unsigned long long)ec);
         r->stats.records_skipped++;
         say(r, SCAND_DIAG_RECORD_SKIPPED, r->rec_index++, -1, line, col, why);
+        r->lift.n = 0;
         return 0;
     }
     int rc = take_record(r, rec, line, col, out);
     cJSON_Delete(rec);
+    r->lift.n = 0; /* the DOM path never lifts */
     return rc;
 }
 
@@ -995,6 +1034,7 @@ void scand_reader_free(scand_reader *r)
     scandint_free(r->buf);
     scandint_free(r->tup);
     scandint_free(r->tmp);
+    scandint_lift_fini(&r->lift);
     scandint_free(r);
 }
 

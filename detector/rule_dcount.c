@@ -25,6 +25,7 @@ struct dkey {
     int64_t first_ms, last_ms;
     uint32_t count, flows;
     uint32_t alert; /* at close: index+1 into the alert scratch */
+    uint32_t tag;   /* the key's hash, low 32 bits: its index slot on growth */
     uint8_t n_ports;
     uint8_t pad[1];
     uint16_t ports[SCAND_SAMPLES];
@@ -34,7 +35,7 @@ struct dmem {
     uint8_t val[16];
     int64_t first_ms;
     uint32_t key; /* index into keys */
-    uint32_t used;
+    uint32_t tag; /* the member's hash, low 32 bits, never 0; 0 = empty */
 };
 
 struct bin {
@@ -50,7 +51,6 @@ struct bin {
 struct scandint_dcount {
     const struct scandint_rule_ops *ops;
     const struct scandint_rule_cfg *cfg;
-    uint64_t seed;
     struct bin *bins;
     size_t n_bins;
     int64_t closed_wm; /* every bin ending at or before this has closed */
@@ -87,14 +87,13 @@ static void bin_clear(struct bin *b)
 }
 
 struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_ops *ops,
-                                            const struct scandint_rule_cfg *cfg, uint64_t seed)
+                                            const struct scandint_rule_cfg *cfg)
 {
     struct scandint_dcount *dc = scandint_calloc(1, sizeof *dc);
     if (dc == NULL)
         return NULL;
     dc->ops = ops;
     dc->cfg = cfg;
-    dc->seed = seed;
     dc->closed_wm = INT64_MIN;
     return dc;
 }
@@ -141,14 +140,14 @@ static struct bin *get_bin(struct scandint_dcount *dc, int64_t start)
     return free_bin;
 }
 
-static int grow_kidx(struct bin *b, uint64_t seed)
+static int grow_kidx(struct bin *b)
 {
     size_t cap = (b->kmask + 1) * 2;
     uint32_t *k = scandint_calloc(cap, sizeof *k);
     if (k == NULL)
         return SCAND_ERR_NOMEM;
     for (size_t i = 0; i < b->n_keys; i++) {
-        size_t j = scandint_hash(b->keys[i].src, 32, seed) & (cap - 1);
+        size_t j = b->keys[i].tag & (cap - 1);
         while (k[j] != 0)
             j = (j + 1) & (cap - 1);
         k[j] = (uint32_t)i + 1;
@@ -159,7 +158,7 @@ static int grow_kidx(struct bin *b, uint64_t seed)
     return SCAND_OK;
 }
 
-static int grow_mem(struct bin *b, uint64_t seed)
+static int grow_mem(struct bin *b)
 {
     size_t cap = (b->mmask + 1) * 2;
     struct dmem *m = scandint_calloc(cap, sizeof *m);
@@ -167,11 +166,10 @@ static int grow_mem(struct bin *b, uint64_t seed)
         return SCAND_ERR_NOMEM;
     for (size_t i = 0; i <= b->mmask; i++) {
         struct dmem *e = &b->mem[i];
-        if (!e->used)
+        if (e->tag == 0)
             continue;
-        size_t j = (scandint_hash(e->val, 16, seed) ^ (e->key * 0x9e3779b97f4a7c15ULL)) &
-                   (cap - 1);
-        while (m[j].used)
+        size_t j = e->tag & (cap - 1);
+        while (m[j].tag != 0)
             j = (j + 1) & (cap - 1);
         m[j] = *e;
     }
@@ -181,21 +179,23 @@ static int grow_mem(struct bin *b, uint64_t seed)
     return SCAND_OK;
 }
 
-/* Find or add the key (src, dst) in b; return its index or -1 on NOMEM. */
-static long find_key(struct bin *b, const uint8_t kb[32], uint64_t seed)
+/* Find or add the key (src, dst) in b, whose hash tag is h; return its
+ * index or -1 on NOMEM. */
+static long find_key(struct bin *b, const uint8_t kb[32], uint32_t h)
 {
-    size_t j = scandint_hash(kb, 32, seed) & b->kmask;
+    size_t j = h & b->kmask;
     for (;; j = (j + 1) & b->kmask) {
         uint32_t v = b->kidx[j];
         if (v == 0)
             break;
-        if (memcmp(b->keys[v - 1].src, kb, 32) == 0)
+        const struct dkey *k = &b->keys[v - 1];
+        if (k->tag == h && memcmp(k->src, kb, 32) == 0)
             return (long)v - 1;
     }
     if ((b->n_keys + 1) * 4 > (b->kmask + 1) * 3) {
-        if (grow_kidx(b, seed) != SCAND_OK)
+        if (grow_kidx(b) != SCAND_OK)
             return -1;
-        j = scandint_hash(kb, 32, seed) & b->kmask;
+        j = h & b->kmask;
         while (b->kidx[j] != 0)
             j = (j + 1) & b->kmask;
     }
@@ -210,45 +210,52 @@ static long find_key(struct bin *b, const uint8_t kb[32], uint64_t seed)
     struct dkey *k = &b->keys[b->n_keys];
     memset(k, 0, sizeof *k);
     memcpy(k->src, kb, 32);
+    k->tag = h;
     k->first_ms = INT64_MAX;
     k->last_ms = INT64_MIN;
     b->kidx[j] = (uint32_t)++b->n_keys;
     return (long)b->n_keys - 1;
 }
 
-/* Add member (key, val); return 1 if new, 0 if known, -1 on NOMEM. */
-static int add_member(struct bin *b, uint32_t key, const uint8_t val[16], int64_t ts,
-                      uint64_t seed)
+/* Add member (key, val) with hash tag h; return 1 if new, 0 if known, -1
+ * on NOMEM. */
+static int add_member(struct bin *b, uint32_t key, const uint8_t val[16], uint32_t h, int64_t ts)
 {
-    uint64_t h = scandint_hash(val, 16, seed) ^ (key * 0x9e3779b97f4a7c15ULL);
     size_t j = h & b->mmask;
     for (;; j = (j + 1) & b->mmask) {
         struct dmem *e = &b->mem[j];
-        if (!e->used)
+        if (e->tag == 0)
             break;
-        if (e->key == key && memcmp(e->val, val, 16) == 0) {
+        if (e->tag == h && e->key == key && memcmp(e->val, val, 16) == 0) {
             if (ts < e->first_ms)
                 e->first_ms = ts;
             return 0;
         }
     }
     if ((b->n_mem + 1) * 4 > (b->mmask + 1) * 3) {
-        if (grow_mem(b, seed) != SCAND_OK)
+        if (grow_mem(b) != SCAND_OK)
             return -1;
         j = h & b->mmask;
-        while (b->mem[j].used)
+        while (b->mem[j].tag != 0)
             j = (j + 1) & b->mmask;
     }
     struct dmem *e = &b->mem[j];
     memcpy(e->val, val, 16);
     e->key = key;
     e->first_ms = ts;
-    e->used = 1;
+    e->tag = h;
     b->n_mem++;
     return 1;
 }
 
-int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t)
+static uint32_t tag32(uint64_t h)
+{
+    uint32_t t = (uint32_t)h;
+    return t ? t : 1;
+}
+
+int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t, uint64_t hsrc,
+                        uint64_t hdst)
 {
     const struct scandint_rule_cfg *c = dc->cfg;
     if (c->proto != 0 && t->proto != c->proto)
@@ -264,22 +271,29 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t)
     if (b == NULL)
         return SCAND_ERR_NOMEM;
     uint8_t kb[32];
+    uint64_t kh;
     memcpy(kb, t->src, 16);
-    if (dc->ops->key_kind == DC_KEY_SRC_DST)
+    if (dc->ops->key_kind == DC_KEY_SRC_DST) {
         memcpy(kb + 16, t->dst, 16);
-    else
+        kh = scandint_hash_pair(hsrc, hdst);
+    } else {
         memset(kb + 16, 0, 16);
-    long ki = find_key(b, kb, dc->seed);
+        kh = hsrc;
+    }
+    long ki = find_key(b, kb, tag32(kh));
     if (ki < 0)
         return SCAND_ERR_NOMEM;
     uint8_t val[16] = {0};
-    if (dc->ops->val_kind == DC_VAL_DST)
+    uint64_t vh;
+    if (dc->ops->val_kind == DC_VAL_DST) {
         memcpy(val, t->dst, 16);
-    else {
+        vh = hdst;
+    } else {
         val[0] = (uint8_t)(t->dport >> 8);
         val[1] = (uint8_t)t->dport;
+        vh = t->dport;
     }
-    int fresh = add_member(b, (uint32_t)ki, val, t->ts_ms, dc->seed);
+    int fresh = add_member(b, (uint32_t)ki, val, tag32(scandint_hash_pair(kh, vh)), t->ts_ms);
     if (fresh < 0)
         return SCAND_ERR_NOMEM;
     struct dkey *k = &b->keys[ki];
@@ -376,7 +390,7 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scand_alert_fn f
             return SCAND_ERR_NOMEM;
         for (size_t i = 0; i <= b->mmask; i++) {
             const struct dmem *m = &b->mem[i];
-            if (m->used && b->keys[m->key].alert != 0) {
+            if (m->tag != 0 && b->keys[m->key].alert != 0) {
                 uint32_t ai = b->keys[m->key].alert - 1;
                 add_target(&dc->alerts[ai], when[ai], m->val, m->first_ms);
             }

@@ -320,14 +320,19 @@ typedef struct scand_dedup scand_dedup;
  * Exact-duplicate detector: a tuple is a duplicate of an earlier one when all
  * its fields (including MAC and group, excluding campaign) are equal; since a
  * duplicate has the same timestamp, only tuples within window_ms of the
- * newest timestamp seen are remembered (two generations of a keyed 64-bit
- * hash). Memory is bounded by the tuples of two windows.
+ * newest timestamp seen are remembered (a keyed 64-bit hash of the fields
+ * and the timestamp, in a table expired by record time). Memory is bounded
+ * by the tuples of about one window.
  */
 scand_dedup *scand_dedup_new(int64_t window_ms, uint64_t seed);
 void scand_dedup_free(scand_dedup *d);
 /* Return 1 if t duplicates a remembered tuple, 0 if new (now remembered), or
  * SCAND_ERR_NOMEM. */
 int scand_dedup_check(scand_dedup *d, const struct scand_tuple *t);
+/* Check t[0..n) in order, as n calls of scand_dedup_check() would, setting
+ * dup[i] to 1 or 0; faster (hashes and prefetches ahead). Returns the number
+ * of duplicates or SCAND_ERR_NOMEM. */
+int64_t scand_dedup_check_n(scand_dedup *d, const struct scand_tuple *t, size_t n, uint8_t *dup);
 
 /* ---------------------------------------------------------------------- */
 /* Detector                                                               */

@@ -32,6 +32,8 @@ void scandint_seterr(char *errbuf, const char *fmt, ...)
  * configuration cannot aim collisions at a table. [H2]
  */
 uint64_t scandint_hash(const void *p, size_t n, uint64_t seed);
+/* Combine two hashes (or a hash and a small value) into one. */
+uint64_t scandint_hash_pair(uint64_t a, uint64_t b);
 
 /* Round up to a power of two (at least 16). */
 size_t scandint_pow2(size_t n);
@@ -57,16 +59,14 @@ int scandint_parse_u64(const char *s, size_t n, uint64_t *out);
  */
 struct scandint_tent {
     int64_t t;
-    uint32_t tag; /* low 32 bits of the key's hash: compared before the key,
-                     and the slot index on rebuild (no rehash) */
-    uint8_t used;
     uint8_t flags;
-    uint8_t pad[2];
+    uint8_t pad[7];
     uint8_t key[]; /* key_size bytes, padded to 8 */
 };
 
 struct scandint_ttab {
-    uint8_t *slots;
+    uint32_t *tags; /* per slot: the key's hash tag, 0 = empty */
+    uint8_t *slots; /* per slot: an entry of esize bytes */
     size_t esize, key_size, cap, mask, n;
     uint64_t seed;
     size_t peak;
@@ -78,6 +78,46 @@ void scandint_ttab_fini(struct scandint_ttab *tt);
  * t < horizon may be dropped first. Returns the entry, or NULL on NOMEM. */
 struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *key,
                                         int64_t horizon, int *is_new);
+/* The same in two steps, so a batch can hash and prefetch ahead: the key's
+ * tag, a prefetch of its home slot, and the lookup with a known tag. */
+uint32_t scandint_ttab_tag(const struct scandint_ttab *tt, const void *key);
+void scandint_ttab_prefetch(const struct scandint_ttab *tt, uint32_t tag);
+struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void *key,
+                                            uint32_t tag, int64_t horizon, int *is_new);
+
+/* The general tuple parser, which scand_tuple_parse() falls back to when
+ * its fast path declines; exported for the differential test. */
+int scandint_tuple_parse_slow(const char *s, size_t len, enum scand_fmt fmt,
+                              struct scand_tuple *t, char *why, size_t why_size);
+
+/*
+ * Tuple lifting (flowlog_lift.c): find the flowTuples arrays of one record
+ * whose elements are plain strings, so they can be parsed in place while
+ * cJSON parses a copy with those arrays blanked.
+ */
+enum { SCANDINT_LIFT_VNET, SCANDINT_LIFT_NSG };
+
+struct scandint_span {
+    uint8_t kind;    /* SCANDINT_LIFT_* */
+    uint32_t i, j;   /* flows[i], flowGroups[j] (VNet) or flows[j] (NSG) */
+    size_t beg, end; /* the array's interior, offsets into the record */
+};
+
+struct scandint_lift {
+    struct scandint_span *v; /* sorted by (kind, i, j), unique */
+    size_t n, cap;
+    char *copy; /* the record with lifted interiors blanked */
+    size_t copy_len, copy_cap;
+};
+
+/* Scan record s[0..n) (no_esc: the caller knows it holds no backslash).
+ * Return 1 with lf->copy and the spans set, 0 when nothing is lifted
+ * (parse s itself), or SCAND_ERR_NOMEM. */
+int scandint_lift(struct scandint_lift *lf, const char *s, size_t n, int no_esc);
+/* The span at (kind, i, j), or NULL. */
+const struct scandint_span *scandint_lift_find(const struct scandint_lift *lf, int kind,
+                                               uint32_t i, uint32_t j);
+void scandint_lift_fini(struct scandint_lift *lf);
 
 /* ------------------------------------------------------------ detector */
 
@@ -120,11 +160,13 @@ extern const struct scandint_rule_ops scandint_rules[N_RULES];
 
 struct scandint_dcount;
 struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_ops *ops,
-                                            const struct scandint_rule_cfg *cfg, uint64_t seed);
+                                            const struct scandint_rule_cfg *cfg);
 void scandint_dcount_free(struct scandint_dcount *dc);
-/* Count flow start t. Returns 1 counted, 0 filtered out, 2 late (bin closed),
- * SCAND_ERR_NOMEM. */
-int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t);
+/* Count flow start t, whose addresses hash (scandint_hash, 16 bytes, the
+ * rule's seed) to hsrc and hdst: computed once per tuple for every rule.
+ * Returns 1 counted, 0 filtered out, 2 late (bin closed), SCAND_ERR_NOMEM. */
+int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t, uint64_t hsrc,
+                        uint64_t hdst);
 /* Close every bin ending at or before wm; alerts go to fn. Returns SCAND_OK,
  * SCAND_ERR_NOMEM, or SCAND_ERR_STATE if fn asked to stop. */
 int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scand_alert_fn fn, void *arg,

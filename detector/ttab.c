@@ -2,11 +2,15 @@
  * ttab.c - the timed table of scand_int.h: fixed-size keys with a time,
  * expired by record time, never by the wall clock [H4].
  *
- * Layout: one flat array of entries (header + key), power-of-two capacity,
- * keyed hash, linear probing. There is no per-entry delete: expiry happens
- * in bulk when an insert would pass 3/4 load, by rebuilding into a table
- * sized for the live entries (load <= 1/2 afterwards), so the amortised cost
- * per insert stays O(1) and memory follows the live population.
+ * Layout: a power-of-two array of 32-bit tags (the key hash's low bits,
+ * forced non-zero; 0 marks an empty slot) beside a flat array of entries
+ * (header + key), linear probing over the tags. Probing reads only the tag
+ * array, 16 slots to a cache line, so a miss (half of all flow lookups: new
+ * flows) costs no entry reads at all and a hit reads one entry. There is no
+ * per-entry delete: expiry happens in bulk when an insert would pass 3/4
+ * load, by rebuilding into a table sized for the live entries (load <= 1/2
+ * afterwards), so the amortised cost per insert stays O(1) and memory
+ * follows the live population.
  */
 #include <string.h>
 
@@ -28,23 +32,28 @@ int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, uint64_t seed)
     tt->seed = seed;
     tt->cap = MIN_CAP;
     tt->mask = MIN_CAP - 1;
+    tt->tags = scandint_calloc(tt->cap, sizeof *tt->tags);
     tt->slots = scandint_calloc(tt->cap, tt->esize);
-    return tt->slots ? SCAND_OK : SCAND_ERR_NOMEM;
+    if (tt->tags == NULL || tt->slots == NULL) {
+        scandint_ttab_fini(tt);
+        return SCAND_ERR_NOMEM;
+    }
+    return SCAND_OK;
 }
 
 void scandint_ttab_fini(struct scandint_ttab *tt)
 {
+    scandint_free(tt->tags);
     scandint_free(tt->slots);
+    tt->tags = NULL;
     tt->slots = NULL;
 }
 
 static int rebuild(struct scandint_ttab *tt, int64_t horizon)
 {
     size_t live = 0;
-    for (size_t i = 0; i < tt->cap; i++) {
-        struct scandint_tent *e = at(tt, tt->slots, i);
-        live += e->used && e->t >= horizon;
-    }
+    for (size_t i = 0; i < tt->cap; i++)
+        live += tt->tags[i] != 0 && at(tt, tt->slots, i)->t >= horizon;
     size_t cap = tt->cap;
     if (live * 2 > cap) {
         if (cap >= MAX_CAP)
@@ -53,20 +62,27 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
     }
     else if (live * 8 < cap && cap > MIN_CAP)
         cap /= 2;
-    uint8_t *ns = scandint_calloc(cap, tt->esize);
-    if (ns == NULL)
+    uint32_t *ntags = scandint_calloc(cap, sizeof *ntags);
+    uint8_t *ns = ntags ? scandint_malloc(cap * tt->esize) : NULL;
+    if (ns == NULL) {
+        scandint_free(ntags);
         return SCAND_ERR_NOMEM;
+    }
     size_t mask = cap - 1;
     for (size_t i = 0; i < tt->cap; i++) {
+        uint32_t tag = tt->tags[i];
         struct scandint_tent *e = at(tt, tt->slots, i);
-        if (!e->used || e->t < horizon)
+        if (tag == 0 || e->t < horizon)
             continue;
-        size_t j = e->tag & mask;
-        while (at(tt, ns, j)->used)
+        size_t j = tag & mask;
+        while (ntags[j] != 0)
             j = (j + 1) & mask;
+        ntags[j] = tag;
         memcpy(at(tt, ns, j), e, tt->esize);
     }
+    scandint_free(tt->tags);
     scandint_free(tt->slots);
+    tt->tags = ntags;
     tt->slots = ns;
     tt->cap = cap;
     tt->mask = mask;
@@ -74,30 +90,44 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
     return SCAND_OK;
 }
 
-struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *key,
-                                        int64_t horizon, int *is_new)
+uint32_t scandint_ttab_tag(const struct scandint_ttab *tt, const void *key)
 {
     uint32_t h = (uint32_t)scandint_hash(key, tt->key_size, tt->seed);
+    return h ? h : 1;
+}
+
+void scandint_ttab_prefetch(const struct scandint_ttab *tt, uint32_t tag)
+{
+    size_t i = tag & tt->mask;
+    __builtin_prefetch(&tt->tags[i]);
+    __builtin_prefetch(tt->slots + i * tt->esize);
+}
+
+struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void *key,
+                                            uint32_t h, int64_t horizon, int *is_new)
+{
     size_t i = h & tt->mask;
     for (;; i = (i + 1) & tt->mask) {
-        struct scandint_tent *e = at(tt, tt->slots, i);
-        if (!e->used)
+        uint32_t tag = tt->tags[i];
+        if (tag == 0)
             break;
-        if (e->tag == h && memcmp(e->key, key, tt->key_size) == 0) {
-            *is_new = 0;
-            return e;
+        if (tag == h) {
+            struct scandint_tent *e = at(tt, tt->slots, i);
+            if (memcmp(e->key, key, tt->key_size) == 0) {
+                *is_new = 0;
+                return e;
+            }
         }
     }
     if ((tt->n + 1) * 4 > tt->cap * 3) {
         if (rebuild(tt, horizon) != SCAND_OK)
             return NULL;
         i = h & tt->mask;
-        while (at(tt, tt->slots, i)->used)
+        while (tt->tags[i] != 0)
             i = (i + 1) & tt->mask;
     }
+    tt->tags[i] = h;
     struct scandint_tent *e = at(tt, tt->slots, i);
-    e->used = 1;
-    e->tag = h;
     e->flags = 0;
     e->t = 0;
     memcpy(e->key, key, tt->key_size);
@@ -106,4 +136,10 @@ struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *ke
         tt->peak = tt->n;
     *is_new = 1;
     return e;
+}
+
+struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *key,
+                                        int64_t horizon, int *is_new)
+{
+    return scandint_ttab_get_tag(tt, key, scandint_ttab_tag(tt, key), horizon, is_new);
 }

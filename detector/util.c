@@ -102,6 +102,11 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+uint64_t scandint_hash_pair(uint64_t a, uint64_t b)
+{
+    return mix(a ^ 0xa0761d6478bd642fULL, b ^ 0xe7037ed1a0b428dbULL);
+}
+
 uint64_t scandint_hash(const void *p, size_t n, uint64_t seed)
 {
     const uint8_t *b = p;

@@ -577,6 +577,175 @@ static void test_reader_new_rejects_null_arguments(void)
     scand_reader_free(NULL); /* a no-op */
 }
 
+/* Lifting (flowTuples parsed in place, cJSON on the rest) must follow
+ * cJSON where keys repeat: cJSON takes the first of duplicate keys, and
+ * decodes escaped key names. */
+static void test_reader_lift_duplicate_and_escaped_keys_follow_cjson(void)
+{
+#define HEAD "{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowLogVersion\":4,"
+#define GRP(body) "{\"flows\":[{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\"," body "}]}]}"
+    static const struct {
+        const char *json;
+        size_t n_tup;
+        int dport; /* of the one tuple, when n_tup == 1 */
+    } cases[] = {
+        /* two flowTuples in one group: the first */
+        {HEAD "\"flowRecords\":" GRP("\"flowTuples\":[" TUP("1786653100000", "80") "],"
+                                    "\"flowTuples\":[" TUP("1786653100000", "81") "]") "}",
+         1, 80},
+        /* two flowRecords, the first's array empty: none */
+        {HEAD "\"flowRecords\":" GRP("\"flowTuples\":[]") ",\"flowRecords\":" GRP(
+             "\"flowTuples\":[" TUP("1786653100000", "81") "]") "}",
+         0, 0},
+        /* two flowRecords, the second one bigger: the first's tuple only */
+        {HEAD "\"flowRecords\":" GRP("\"flowTuples\":[" TUP("1786653100000", "80") "]")
+              ",\"flowRecords\":{\"flows\":[{},{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\","
+              "\"flowTuples\":[" TUP("1786653100000", "81") "]}]}]}}",
+         1, 80},
+        /* an escaped key cJSON decodes to flowTuples comes first */
+        {HEAD "\"flowRecords\":" GRP("\"flow\\u0054uples\":[" TUP("1786653100000", "82") "],"
+                                    "\"flowTuples\":[" TUP("1786653100000", "81") "]") "}",
+         1, 82},
+        /* a lookalike key is not the array */
+        {HEAD "\"flowRecords\":" GRP("\"flowTuplesX\":[" TUP("1786653100000", "81") "],"
+                                    "\"flowTuples\":[" TUP("1786653100000", "83") "]") "}",
+         1, 83},
+        /* whitespace and newlines inside the lifted array */
+        {HEAD "\"flowRecords\":" GRP("\"flowTuples\" :\n [ \n" TUP("1786653100000", "84")
+                                    " \n ,\t" TUP("1786653100001", "85") "\n]") "}",
+         2, 84},
+    };
+#undef HEAD
+#undef GRP
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(cases[i].json, chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.n_rec, 1);
+            CU_ASSERT_EQUAL(rr.n_tup, cases[i].n_tup);
+            CU_ASSERT_EQUAL(rr.diag.n, 0);
+            if (rr.n_tup >= 1 && cases[i].n_tup >= 1)
+                CU_ASSERT_EQUAL(rr.tup[0].dport, cases[i].dport);
+            done(st, &rr);
+        }
+}
+
+/* Append a random record to b; with esc, every tuple string's first byte
+ * is written as a \u00XX escape, which cJSON decodes to the same string
+ * but which keeps the array from being lifted. */
+static void random_record(struct sb *b, uint64_t *rs, int esc)
+{
+    static const char garbage[] = "0123456789,.:IOBCEDTUAXN -";
+    int nsg = rng_below(rs, 3) == 0;
+    char t[160], e[200];
+    sb_add(b, nsg ? "{\"time\":\"2026-08-13T20:32:22Z\",\"macAddress\":\"" MAC "\","
+                    "\"resourceId\":\"/R\",\"properties\":{\"Version\":2,\"flows\":["
+                  : "{\"time\":\"" T1 "\",\"flowLogVersion\":4,\"macAddress\":\"" MAC "\","
+                    "\"flowRecords\":{\"flows\":[");
+    uint64_t nf = rng_below(rs, 4);
+    for (uint64_t f = 0; f < nf; f++) {
+        sb_add(b, f ? "," : "");
+        sb_add(b, nsg ? "{\"rule\":\"R\",\"flows\":[" : "{\"aclID\":\"a\",\"flowGroups\":[");
+        uint64_t ng = rng_below(rs, 4);
+        for (uint64_t g = 0; g < ng; g++) {
+            sb_add(b, g ? "," : "");
+            sb_add(b, nsg ? "{\"mac\":\"" MAC "\"," : "{\"rule\":\"r\",");
+            if (rng_below(rs, 8) == 0)
+                sb_add(b, "\"flowTuplesX\":[\"1\"],");
+            int dup = rng_below(rs, 10) == 0;
+            for (int k = 0; k <= dup; k++) {
+                sb_add(b, k ? ",\"flowTuples\":[" : "\"flowTuples\":[");
+                uint64_t nt = rng_below(rs, 5);
+                for (uint64_t i = 0; i < nt; i++) {
+                    sb_add(b, i ? (rng_below(rs, 4) ? "," : " ,\n ") : "");
+                    uint64_t kind = rng_below(rs, 10);
+                    if (kind == 0) {
+                        sb_add(b, "5"); /* not a string */
+                        continue;
+                    }
+                    if (kind == 1) { /* garbage */
+                        size_t n = 1 + (size_t)rng_below(rs, 40);
+                        for (size_t j = 0; j < n; j++)
+                            t[j] = garbage[rng_below(rs, sizeof garbage - 1)];
+                        t[n] = '\0';
+                    } else if (nsg) {
+                        snprintf(t, sizeof t, "1786653%03u,10.0.0.%u,10.0.1.%u,%u,%u,%c,%c,%c,B,,,,",
+                                 (unsigned)rng_below(rs, 1000), (unsigned)rng_below(rs, 256),
+                                 (unsigned)rng_below(rs, 256), 1024 + (unsigned)rng_below(rs, 60000),
+                                 (unsigned)rng_below(rs, 70000), rng_below(rs, 2) ? 'T' : 'U',
+                                 rng_below(rs, 2) ? 'I' : 'O', rng_below(rs, 2) ? 'A' : 'D');
+                    } else {
+                        snprintf(t, sizeof t, "1786653%06u,10.0.0.%u,10.0.1.%u,%u,%u,6,O,%c,NX,1,2,3,4",
+                                 (unsigned)rng_below(rs, 1000000), (unsigned)rng_below(rs, 300),
+                                 (unsigned)rng_below(rs, 256), 1024 + (unsigned)rng_below(rs, 60000),
+                                 (unsigned)rng_below(rs, 70000), "BCEDX"[rng_below(rs, 5)]);
+                    }
+                    if (esc)
+                        snprintf(e, sizeof e, "\"\\u%04x%s\"", (unsigned char)t[0], t + 1);
+                    else
+                        snprintf(e, sizeof e, "\"%s\"", t);
+                    sb_add(b, e);
+                }
+                sb_add(b, "]");
+            }
+            sb_add(b, "}");
+        }
+        sb_add(b, "]}");
+    }
+    sb_add(b, nsg ? "]}}" : "]}}");
+}
+
+/* Lifted and not lifted must read alike: the same random records, once
+ * plain and once with every tuple string escaped, give the same tuples,
+ * the same skips and the same diagnostics. */
+static void test_reader_lift_equals_cjson_on_random_records(void)
+{
+    uint64_t rs = 0x11f7ed;
+    size_t total_tup = 0, total_diag = 0;
+    for (int round = 0; round < 300; round++) {
+        struct sb plain = {0}, esc = {0};
+        uint64_t s1 = rs, s2 = rs;
+        sb_add(&plain, "{\"records\":[");
+        sb_add(&esc, "{\"records\":[");
+        int nr = 1 + (int)rng_below(&rs, 4);
+        for (int i = 0; i < nr; i++) {
+            sb_add(&plain, i ? "," : "");
+            sb_add(&esc, i ? "," : "");
+            s2 = s1;
+            random_record(&plain, &s1, 0);
+            random_record(&esc, &s2, 1);
+        }
+        rs = s1 ^ 0x9e3779b97f4a7c15ULL;
+        sb_add(&plain, "]}");
+        sb_add(&esc, "]}");
+        scand_strtab *sa, *sb_;
+        struct read_result ra, rb;
+        run(plain.p, CHUNK_LARGE, &sa, &ra);
+        run(esc.p, round % 2 ? CHUNK_SMALL : CHUNK_LARGE, &sb_, &rb);
+        CU_ASSERT_EQUAL(ra.rc, 0);
+        CU_ASSERT_EQUAL(ra.n_rec, rb.n_rec);
+        CU_ASSERT_EQUAL(ra.n_tup, rb.n_tup);
+        if (ra.n_tup == rb.n_tup && ra.n_tup > 0)
+            CU_ASSERT(memcmp(ra.tup, rb.tup, ra.n_tup * sizeof *ra.tup) == 0);
+        CU_ASSERT_EQUAL(ra.stats.tuples_skipped, rb.stats.tuples_skipped);
+        CU_ASSERT_EQUAL(ra.diag.n, rb.diag.n);
+        for (int i = 0; i < ra.diag.n && i < rb.diag.n && i < DIAG_MAX; i++) {
+            CU_ASSERT_EQUAL(ra.diag.record[i], rb.diag.record[i]);
+            CU_ASSERT_EQUAL(ra.diag.tuple[i], rb.diag.tuple[i]);
+            CU_ASSERT_STRING_EQUAL(ra.diag.reason[i], rb.diag.reason[i]);
+        }
+        total_tup += ra.n_tup;
+        total_diag += (size_t)ra.diag.n;
+        done(sa, &ra);
+        done(sb_, &rb);
+        free(plain.p);
+        free(esc.p);
+    }
+    CU_ASSERT(total_tup > 500); /* the generator makes real work */
+    CU_ASSERT(total_diag > 50);
+}
+
 int test_reader_register(void)
 {
     CU_pSuite s = CU_add_suite("reader", NULL, NULL);
@@ -604,6 +773,8 @@ int test_reader_register(void)
     ADD(test_reader_many_small_records_through_small_chunks)
     ADD(test_reader_read_error_is_io)
     ADD(test_reader_new_rejects_null_arguments)
+    ADD(test_reader_lift_duplicate_and_escaped_keys_follow_cjson)
+    ADD(test_reader_lift_equals_cjson_on_random_records)
 #undef ADD
     return CUE_SUCCESS;
 }

@@ -28,6 +28,7 @@ int test_detect_register(void);
 int test_config_register(void);
 int test_property_register(void);
 int test_alloc_register(void);
+int test_tuple_int_register(void); /* white-box: includes scand_int.h */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -74,6 +75,7 @@ struct diag_log {
     int n; /* diagnostics seen (may exceed DIAG_MAX) */
     int kinds[DIAG_MAX];
     int64_t record[DIAG_MAX];
+    int64_t tuple[DIAG_MAX];
     uint64_t line[DIAG_MAX], col[DIAG_MAX];
     char reason[DIAG_MAX][192];
 };

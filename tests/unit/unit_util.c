@@ -143,6 +143,7 @@ void diag_collect(void *arg, const struct scand_diag *d)
         int i = dl->n;
         dl->kinds[i] = d->kind;
         dl->record[i] = d->record;
+        dl->tuple[i] = d->tuple;
         dl->line[i] = d->line;
         dl->col[i] = d->col;
         snprintf(dl->reason[i], sizeof dl->reason[i], "%s", d->reason ? d->reason : "");

@@ -1,0 +1,108 @@
+/*
+ * test_tuple_int.c - white-box [STYLE U4]: scand_tuple_parse()'s one-pass
+ * fast path against the general parser it falls back to. On valid tuples
+ * and on seeded byte mutations of them (flips, deletions, insertions,
+ * digits appended), both must accept the same strings and produce the same
+ * records; on rejection the public call must give the general parser's
+ * reason.
+ */
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "scand_int.h"
+#include "tests.h"
+
+static const char *const seeds[] = {
+    "1772445600031,10.1.64.3,10.2.3.68,42331,8080,6,I,B,NX,0,0,0,0",
+    "1772445600031,10.1.64.3,10.2.3.68,42331,8080,6,O,C,X,12,3400,10,99999",
+    "1772445600031,10.1.64.3,10.2.3.68,42331,8080,17,I,E,NX,,,,",
+    "1772445600031,192.168.255.255,0.0.0.0,0,65535,255,O,D,NX,0,0,0,0",
+    "1772445600,10.1.64.3,10.2.3.68,1,2,6,I,B,NX,,,,",
+    "9999999999999999,010.001.000.255,1.2.3.4,00080,0,6,I,B,NX_LOCAL_DST,1,1,1,1",
+    "1772445600031,fd00::1,fd00::2,1,2,6,I,B,NX,,,,",
+    "1772445600031,10.0.0.1,10.0.0.2,1,2,6,I,B,NX,18446744073709551615,0,0,1",
+};
+
+static void check_same(const char *s, size_t len)
+{
+    struct scand_tuple a, b;
+    char wa[96] = "", wb[96] = "";
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.mac = b.mac = 7;
+    int ra = scand_tuple_parse(s, len, SCAND_FMT_VNET4, &a, wa, sizeof wa);
+    int rb = scandint_tuple_parse_slow(s, len, SCAND_FMT_VNET4, &b, wb, sizeof wb);
+    CU_ASSERT_EQUAL(ra, rb);
+    if (ra == SCAND_OK && rb == SCAND_OK)
+        CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+    if (ra != SCAND_OK && rb != SCAND_OK)
+        CU_ASSERT_STRING_EQUAL(wa, wb);
+}
+
+static void test_tuple_int_fast_path_equals_general_parser(void)
+{
+    static const char alphabet[] = "0123456789,.:IOBCEDNX \t-+";
+    uint64_t rs = 0x7e57f457;
+    char buf[160];
+    size_t accepted = 0, total = 0;
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        check_same(seeds[k], strlen(seeds[k]));
+        for (int m = 0; m < 20000; m++) {
+            size_t n = strlen(seeds[k]);
+            memcpy(buf, seeds[k], n);
+            int edits = 1 + (int)rng_below(&rs, 3);
+            for (int e = 0; e < edits; e++) {
+                size_t at = (size_t)rng_below(&rs, n + 1);
+                char c = alphabet[rng_below(&rs, sizeof alphabet - 1)];
+                switch (rng_below(&rs, 4)) {
+                case 0: /* replace */
+                    if (at < n)
+                        buf[at] = c;
+                    break;
+                case 1: /* delete */
+                    if (at < n) {
+                        memmove(buf + at, buf + at + 1, n - at - 1);
+                        n--;
+                    }
+                    break;
+                case 2: /* insert */
+                    if (n + 1 < sizeof buf) {
+                        memmove(buf + at + 1, buf + at, n - at);
+                        buf[at] = c;
+                        n++;
+                    }
+                    break;
+                default: /* lengthen a number: overflow and width edges */
+                    if (at < n && buf[at] >= '0' && buf[at] <= '9' && n + 1 < sizeof buf) {
+                        memmove(buf + at + 1, buf + at, n - at);
+                        buf[at] = '9';
+                        n++;
+                    }
+                    break;
+                }
+            }
+            struct scand_tuple t;
+            memset(&t, 0, sizeof t);
+            char why[96];
+            accepted += scand_tuple_parse(buf, n, SCAND_FMT_VNET4, &t, why, sizeof why) ==
+                        SCAND_OK;
+            total++;
+            check_same(buf, n);
+        }
+    }
+    /* the mutations must reach both sides of the decision */
+    CU_ASSERT(accepted > total / 20);
+    CU_ASSERT(accepted < total - total / 20);
+}
+
+int test_tuple_int_register(void)
+{
+    CU_pSuite s = CU_add_suite("tuple_int", NULL, NULL);
+    if (s == NULL)
+        return CU_get_error();
+    if (CU_add_test(s, "test_tuple_int_fast_path_equals_general_parser",
+                    test_tuple_int_fast_path_equals_general_parser) == NULL)
+        return CU_get_error();
+    return CUE_SUCCESS;
+}
