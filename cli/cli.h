@@ -84,5 +84,6 @@ void in_summary(const struct in_stats *s, int dedup, char *buf, size_t size);
 int cmd_detect(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif /* SCANLAB_CLI_CLI_H */

@@ -18,7 +18,7 @@ static const char usage[] =
     "\n"
     "Run the scan rules over Azure flow logs and print alerts as JSON lines.\n"
     "INPUT is a PT1H.json blob (VNet flow log v4, or NSG flow log v1/v2), a\n"
-    "directory tree of blobs (walked for *.json, merged in record-time order),\n"
+    "directory tree of blobs (walked for PT1H.json, merged in record-time order),\n"
     "or - for standard input.\n"
     "\n"
     "The default rules are the two seed KQL rules, with exact bin() semantics:\n"

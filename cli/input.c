@@ -1,6 +1,6 @@
 /*
  * input.c - the input pipeline shared by every subcommand that reads flow
- * logs: expand paths (directories are walked recursively for *.json, "-" is
+ * logs: expand paths (directories are walked recursively for PT1H.json, "-" is
  * stdin), open the blobs lazily, and merge their records by record time so
  * the detector sees one time-ordered stream (DESIGN.md section 4).
  *
@@ -82,7 +82,8 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walk dir for regular files ending in .json, in name order. */
+/* Walk dir for regular files named PT1H.json (Azure's blob name), in name
+ * order. Other files (truth.json, labels.csv, notes) are not blobs. */
 static int walk(struct srclist *l, const char *dir, int depth)
 {
     if (depth > 64) {
@@ -116,10 +117,9 @@ static int walk(struct srclist *l, const char *dir, int depth)
         snprintf(p, len, "%s/%s", dir, names[i]);
         struct stat st;
         if (rc == 0 && stat(p, &st) == 0) {
-            size_t nl = strlen(names[i]);
             if (S_ISDIR(st.st_mode))
                 rc = walk(l, p, depth + 1);
-            else if (S_ISREG(st.st_mode) && nl > 5 && strcmp(names[i] + nl - 5, ".json") == 0)
+            else if (S_ISREG(st.st_mode) && strcmp(names[i], "PT1H.json") == 0)
                 add_src(l, p);
         }
         free(p);
@@ -321,13 +321,13 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
                 goto out;
             }
             if (l.n == before_n)
-                cli_warn("%s: no .json files in this directory", paths[i]);
+                cli_warn("%s: no PT1H.json blobs in this directory", paths[i]);
         } else {
             add_src(&l, paths[i]);
         }
     }
     if (l.n == 0) {
-        cli_error("no flow-log files (*.json) in the given inputs");
+        cli_error("no flow-log blobs in the given inputs (directories are searched for PT1H.json)");
         rc = EXIT_INPUT;
         goto out;
     }

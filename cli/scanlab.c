@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"detect", cmd_detect, "run the scan rules over flow logs; alerts as JSON lines"},
     {"cat", cmd_cat, "print flow-log tuples as CSV in time order"},
     {"config", cmd_config, "print the effective detector configuration"},
+    {"simulate", cmd_simulate, "write a scenario's Azure flow-log blobs and truth.json"},
 };
 
 static void usage(FILE *f)

@@ -158,14 +158,9 @@ size_t scand_blob_path(const struct scand_blob_meta *meta, int64_t hour_ms, char
 }
 
 /* Append the record of tuples t[0..n) (one minute) to b. */
-static int put_record(struct obuf *b, const struct scand_blob_meta *meta,
-                      const struct scand_tuple *t, size_t n, const scand_strtab *st,
-                      uint32_t *seen, int64_t rtime)
+/* The part of every record of a blob after its time: the same for all. */
+static void put_head(struct obuf *b, const struct scand_blob_meta *meta)
 {
-    char tbuf[64];
-    scand_time_format(rtime, tbuf, sizeof tbuf);
-    ob_str(b, "{\"time\":\"");
-    ob_str(b, tbuf);
     ob_str(b, "\",\"flowLogVersion\":4,\"flowLogGUID\":");
     json_str(b, meta->flow_log_guid);
     ob_str(b, ",\"macAddress\":");
@@ -175,6 +170,16 @@ static int put_record(struct obuf *b, const struct scand_blob_meta *meta,
     ob_str(b, ",\"targetResourceID\":");
     json_str(b, meta->target_resource);
     ob_str(b, ",\"operationName\":\"FlowLogFlowEvent\",\"flowRecords\":{\"flows\":[");
+}
+
+static int put_record(struct obuf *b, const struct obuf *head, const struct scand_tuple *t,
+                      size_t n, const scand_strtab *st, uint32_t *seen, int64_t rtime)
+{
+    char tbuf[64];
+    scand_time_format(rtime, tbuf, sizeof tbuf);
+    ob_str(b, "{\"time\":\"");
+    ob_str(b, tbuf);
+    ob_put(b, head->p, head->len);
 
     /* Distinct groups in order of first appearance. */
     size_t ng = 0;
@@ -242,11 +247,16 @@ int scand_blob_write(const struct scand_blob_meta *meta, const struct scand_tupl
     for (size_t i = 1; i < n; i++)
         if (t[i].ts_ms < t[i - 1].ts_ms)
             return SCAND_ERR_INVAL;
-    struct obuf b = {0};
+    struct obuf b = {0}, head = {0};
     uint32_t *seen = scandint_calloc(n ? n : 1, sizeof *seen);
     if (seen == NULL)
         return SCAND_ERR_NOMEM;
     int rc = SCAND_OK;
+    put_head(&head, meta);
+    if (head.oom) {
+        rc = SCAND_ERR_NOMEM;
+        goto out;
+    }
     if (fn(arg, "{\"records\":[", 12) != 0) {
         rc = SCAND_ERR_IO;
         goto out;
@@ -259,7 +269,7 @@ int scand_blob_write(const struct scand_blob_meta *meta, const struct scand_tupl
         b.len = 0;
         if (i > 0)
             ob_put(&b, ",", 1);
-        rc = put_record(&b, meta, t + i, j - i, st, seen, rt);
+        rc = put_record(&b, &head, t + i, j - i, st, seen, rt);
         if (rc != SCAND_OK)
             goto out;
         if (fn(arg, b.p, b.len) != 0) {
@@ -272,6 +282,7 @@ int scand_blob_write(const struct scand_blob_meta *meta, const struct scand_tupl
         rc = SCAND_ERR_IO;
 out:
     scandint_free(b.p);
+    scandint_free(head.p);
     scandint_free(seen);
     return rc;
 }

@@ -352,24 +352,86 @@ int scandint_tuple_parse_slow(const char *s, size_t len, enum scand_fmt fmt,
     return SCAND_OK;
 }
 
+/* Append decimal v at p; return the new end. */
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_addr(char *p, const uint8_t a[16])
+{
+    if (scand_addr_is_v4(a)) {
+        for (int k = 0; k < 4; k++) {
+            p = put_u64(p, a[12 + k]);
+            if (k < 3)
+                *p++ = '.';
+        }
+        return p;
+    }
+    char tmp[48];
+    scand_addr_format(a, tmp, sizeof tmp);
+    return put_str(p, tmp);
+}
+
 size_t scand_tuple_format(const struct scand_tuple *t, char *buf, size_t size)
 {
-    char s[48], d[48];
-    scand_addr_format(t->src, s, sizeof s);
-    scand_addr_format(t->dst, d, sizeof d);
+    /* Built in a local buffer (the longest tuple is about 236 bytes), then
+     * copied with snprintf's rules: the writer formats millions of these. */
+    char tmp[320], *p = tmp;
     int enc = t->enc == SCAND_ENC_UNKNOWN ? SCAND_ENC_NX : t->enc;
-    int n;
-    if (t->flags & SCAND_TF_NOCOUNT)
-        n = snprintf(buf, size, "%lld,%s,%s,%u,%u,%u,%s,%s,%s,,,,", (long long)t->ts_ms, s, d,
-                     t->sport, t->dport, t->proto, scand_dir_name(t->dir),
-                     scand_state_name(t->state), enc_names[enc]);
-    else
-        n = snprintf(buf, size, "%lld,%s,%s,%u,%u,%u,%s,%s,%s,%llu,%llu,%llu,%llu",
-                     (long long)t->ts_ms, s, d, t->sport, t->dport, t->proto,
-                     scand_dir_name(t->dir), scand_state_name(t->state), enc_names[enc],
-                     (unsigned long long)t->pkts_s2d, (unsigned long long)t->bytes_s2d,
-                     (unsigned long long)t->pkts_d2s, (unsigned long long)t->bytes_d2s);
-    return n < 0 ? 0 : (size_t)n;
+    if (t->ts_ms < 0) {
+        *p++ = '-';
+        p = put_u64(p, (uint64_t)0 - (uint64_t)t->ts_ms);
+    } else {
+        p = put_u64(p, (uint64_t)t->ts_ms);
+    }
+    *p++ = ',';
+    p = put_addr(p, t->src);
+    *p++ = ',';
+    p = put_addr(p, t->dst);
+    *p++ = ',';
+    p = put_u64(p, t->sport);
+    *p++ = ',';
+    p = put_u64(p, t->dport);
+    *p++ = ',';
+    p = put_u64(p, t->proto);
+    *p++ = ',';
+    p = put_str(p, scand_dir_name(t->dir));
+    *p++ = ',';
+    p = put_str(p, scand_state_name(t->state));
+    *p++ = ',';
+    p = put_str(p, enc_names[enc >= 0 && enc < SCAND_ENC_COUNT ? enc : SCAND_ENC_NX]);
+    if (t->flags & SCAND_TF_NOCOUNT) {
+        p = put_str(p, ",,,,");
+    } else {
+        const uint64_t c[4] = {t->pkts_s2d, t->bytes_s2d, t->pkts_d2s, t->bytes_d2s};
+        for (int k = 0; k < 4; k++) {
+            *p++ = ',';
+            p = put_u64(p, c[k]);
+        }
+    }
+    size_t n = (size_t)(p - tmp);
+    if (size > 0) {
+        size_t k = n < size - 1 ? n : size - 1;
+        memcpy(buf, tmp, k);
+        buf[k] = '\0';
+    }
+    return n;
 }
 
 /* The record is 96 bytes: two 16-byte addresses, four 64-bit counters and

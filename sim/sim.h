@@ -1,13 +1,18 @@
 /*
- * sim.h - the simulator library's public header (libscansim). For now it
- * holds the random streams every generator draws from; the scenario engine
- * (topology, traffic, campaigns) grows here.
+ * sim.h - the simulator library's public header (libscansim): seeded random
+ * streams, scenario files (parse and validate), and the generator that turns
+ * a scenario into Azure VNet flow-log blobs plus ground truth.
+ *
+ * The library does no file I/O: the caller hands it the scenario text and
+ * receives each finished NIC-hour blob's tuples through a callback.
  */
 #ifndef SCANLAB_SIM_SIM_H
 #define SCANLAB_SIM_SIM_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "scand.h"
 
 /*
  * One named random stream: a GSL mt19937 generator seeded from the
@@ -25,5 +30,104 @@ double sim_rng_exponential(sim_rng *r, double mean);  /* mean > 0 */
 double sim_rng_lognormal(sim_rng *r, double zeta, double sigma);
 unsigned sim_rng_poisson(sim_rng *r, double mean);
 void sim_rng_shuffle(sim_rng *r, void *base, size_t n, size_t size);
+
+/* ------------------------------------------------------------ scenarios */
+
+typedef struct sim_scenario sim_scenario;
+
+#define SIM_ERRBUF_SIZE 512
+
+/*
+ * Parse and validate scenario text (scenarios/README.md). file names the
+ * scenario in messages. On error returns -1 with err set to one line,
+ * "FILE:LINE: PATH: what is wrong", and *out NULL. The scenario is owned by
+ * the caller (sim_scenario_free).
+ */
+int sim_scenario_parse(const char *file, const char *text, size_t len, sim_scenario **out,
+                       char *err, size_t errsize);
+void sim_scenario_free(sim_scenario *sc);
+const char *sim_scenario_name(const sim_scenario *sc);
+uint64_t sim_scenario_seed(const sim_scenario *sc);
+void sim_scenario_set_seed(sim_scenario *sc, uint64_t seed); /* --seed */
+
+/* ------------------------------------------------------------ generation */
+
+/* Campaign kinds, as truth.json and reports name them. */
+const char *sim_kind_name(int kind);
+
+/* Ground truth of one campaign. Addresses are IPv4, host order. */
+struct sim_camp_truth {
+    char id[48];
+    int kind;  /* sim_kind_name() */
+    int proto; /* IANA */
+    uint32_t *sources;
+    size_t n_sources;
+    uint32_t *targets; /* distinct destinations probed, ascending */
+    size_t n_targets;
+    uint16_t *ports; /* distinct destination ports probed, ascending */
+    size_t n_ports;
+    int64_t start_ms, end_ms; /* first probe, last probe's end */
+    uint64_t probes, probes_visible;
+    size_t n_targets_visible, n_ports_visible; /* over visible probes */
+    int visible;
+    char reason[192]; /* why not visible ("" when visible) */
+};
+
+/* A class of benign traffic that looks like scanning (DESIGN.md section 5):
+ * the sources that do it and the targets they touch. */
+struct sim_hard_negative {
+    const char *cls; /* lb_probe, platform, monitoring, backup, ad, dns, vuln_scanner,
+                        internet_noise */
+    char what[160];
+    uint32_t *sources;
+    size_t n_sources;
+    uint32_t *targets;
+    size_t n_targets;
+};
+
+struct sim_traffic_stat {
+    char name[48];
+    uint64_t flows;  /* flows generated */
+    double expected; /* their expected number (rate x diurnal x sources x hours) */
+};
+
+struct sim_result {
+    struct sim_camp_truth *camps;
+    size_t n_camps;
+    struct sim_hard_negative *hn;
+    size_t n_hn;
+    struct sim_traffic_stat *traffic;
+    size_t n_traffic;
+    uint64_t flows, tuples, blobs;
+    size_t n_vms, n_nics_logged;
+    int64_t start_ms, end_ms;
+};
+
+/*
+ * Receives one finished blob: the tuples of one NIC for one hour (sorted by
+ * time; t[i].campaign is the truth label, 0 benign), the blob's metadata and
+ * its hour. Called in hour order, NICs in a fixed order within the hour.
+ * Return non-zero to stop the run.
+ */
+typedef int (*sim_blob_fn)(void *arg, const struct scand_blob_meta *meta, int64_t hour_ms,
+                           const struct scand_tuple *t, size_t n);
+
+/* Progress: called after each simulated hour (may be NULL). */
+typedef void (*sim_progress_fn)(void *arg, int64_t hour_ms, uint64_t tuples);
+
+/*
+ * Generate the scenario: benign traffic, hard negatives and campaigns as
+ * flows, flows as the tuples each logged NIC writes, and those as blobs
+ * through fn. MACs and flow groups are interned in st. Memory holds about
+ * one simulated hour of tuples. Returns 0 with *res set (sim_result_free),
+ * or -1 with err set (out of memory, fn stopped the run).
+ */
+int sim_generate(const sim_scenario *sc, scand_strtab *st, sim_blob_fn fn, void *arg,
+                 sim_progress_fn progress, void *parg, struct sim_result **res, char *err,
+                 size_t errsize);
+void sim_result_free(struct sim_result *res);
+
+/* truth.json text for a run (malloc'd, NUL-terminated), or NULL on OOM. */
+char *sim_truth_json(const sim_scenario *sc, const struct sim_result *res);
 
 #endif /* SCANLAB_SIM_SIM_H */

@@ -1,0 +1,333 @@
+/*
+ * cmd_simulate.c - `scanlab simulate`: a scenario file in, the Azure VNet
+ * flow-log blob tree and truth.json out (scenarios/README.md). The
+ * simulator library does the work; this file reads the scenario, makes
+ * directories, writes files and reports.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <dirent.h>
+
+#include "cli.h"
+#include "sim.h"
+
+#define MAX_SCENARIO (16u << 20)
+
+static const char usage[] =
+    "Usage: scanlab simulate [OPTIONS] SCENARIO.json -o DIR\n"
+    "\n"
+    "Generate a scenario's Azure VNet flow-log blobs (one PT1H.json per NIC and\n"
+    "hour, laid out as Azure stores them) under DIR, and its ground truth in\n"
+    "DIR/truth.json. Same scenario and seed, same bytes.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR        write under DIR (created; must be empty unless --force)\n"
+    "      --seed N            use seed N instead of the scenario's\n"
+    "      --labels            also write DIR/labels.csv: each tuple with its campaign\n"
+    "      --force             write into a DIR that is not empty\n"
+    "  -q, --quiet             no summary line on stderr\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Example:\n"
+    "  scanlab simulate scenarios/default.json -o runs/default\n"
+    "  scanlab detect runs/default\n"
+    "\n"
+    "Exit status: 0 ok, 1 bad scenario or I/O error, 2 usage error.\n";
+
+struct simrun {
+    const char *dir;
+    const scand_strtab *st;
+    FILE *labels;
+    int failed;
+    int show;
+    double t0;
+    char iobuf[1 << 20];
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* mkdir -p of the directory part of path. */
+static int mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0755);
+        int e = errno;
+        *p = '/';
+        if (rc != 0 && e != EEXIST) {
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int write_file(void *arg, const void *buf, size_t len)
+{
+    return fwrite(buf, 1, len, arg) == len ? 0 : -1;
+}
+
+static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_ms,
+                   const struct scand_tuple *t, size_t n)
+{
+    struct simrun *r = arg;
+    char rel[1024], path[PATH_MAX];
+    scand_blob_path(meta, hour_ms, rel, sizeof rel);
+    int len = snprintf(path, sizeof path, "%s/%s", r->dir, rel);
+    if (len < 0 || (size_t)len >= sizeof path) {
+        cli_error("%s: blob path too long", r->dir);
+        return r->failed = -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL && errno == ENOENT) { /* first blob in this folder */
+        if (mkdirs(path) != 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            return r->failed = -1;
+        }
+        f = fopen(path, "w");
+    }
+    if (f == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return r->failed = -1;
+    }
+    setvbuf(f, r->iobuf, _IOFBF, sizeof r->iobuf);
+    int rc = scand_blob_write(meta, t, n, r->st, write_file, f);
+    if (fclose(f) != 0 || rc != SCAND_OK) {
+        cli_error("%s: write failed", path);
+        return r->failed = -1;
+    }
+    if (r->labels != NULL) {
+        char line[256];
+        for (size_t i = 0; i < n; i++) {
+            scand_tuple_format(&t[i], line, sizeof line);
+            fprintf(r->labels, "%s,%s,%u\n", meta->mac, line, t[i].campaign);
+        }
+    }
+    return 0;
+}
+
+static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
+{
+    struct simrun *r = arg;
+    if (!r->show)
+        return;
+    char when[40];
+    scand_time_format(hour_ms, when, sizeof when);
+    fprintf(stderr, "\rscanlab: simulate: %.13s:00, %llu tuples, %.1f s ...", when,
+            (unsigned long long)tuples, now_s() - r->t0);
+}
+
+static char *read_scenario(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= MAX_SCENARIO) {
+                cli_error("%s: larger than %u MiB; not a scenario", path, MAX_SCENARIO >> 20);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = xreallocarray(buf, cap *= 2, 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        cli_error("%s: read error", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* 1 if dir exists and holds anything, 0 if absent or empty, -1 error. */
+static int non_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    int any = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            any = 1;
+    closedir(d);
+    return any;
+}
+
+int cmd_simulate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
+        {"labels", no_argument, NULL, 'l'},       {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL;
+    int labels = 0, force = 0, quiet = 0, have_seed = 0;
+    uint64_t seed = 0;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            dir = optarg;
+            break;
+        case 's':
+            if (cli_parse_u64("simulate", "--seed", optarg, 0, 9007199254740991ULL, &seed) != 0)
+                return EXIT_USAGE;
+            have_seed = 1;
+            break;
+        case 'l':
+            labels = 1;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return EXIT_OK;
+        case ':':
+            return cli_usage_error("simulate", "%s: missing argument", argv[optind - 1]);
+        default:
+            return cli_usage_error("simulate", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("simulate", optind == argc ? "missing SCENARIO.json"
+                                                          : "one SCENARIO.json at a time");
+    if (dir == NULL)
+        return cli_usage_error("simulate", "missing -o DIR");
+    const char *file = argv[optind];
+    size_t len;
+    char *text = read_scenario(file, &len);
+    if (text == NULL)
+        return EXIT_INPUT;
+    char err[SIM_ERRBUF_SIZE];
+    sim_scenario *sc;
+    int rc = sim_scenario_parse(file, text, len, &sc, err, sizeof err);
+    free(text);
+    if (rc != 0) {
+        cli_error("%s", err);
+        return EXIT_INPUT;
+    }
+    if (have_seed)
+        sim_scenario_set_seed(sc, seed);
+    int ne = non_empty(dir);
+    if (ne < 0 || (ne > 0 && !force)) {
+        if (ne < 0)
+            cli_error("%s: %s", dir, strerror(errno));
+        else
+            cli_error("%s: not empty (use --force to write into it anyway)", dir);
+        sim_scenario_free(sc);
+        return EXIT_INPUT;
+    }
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/", dir);
+    if (mkdirs(probe) != 0) {
+        cli_error("%s: %s", dir, strerror(errno));
+        sim_scenario_free(sc);
+        return EXIT_INPUT;
+    }
+    static struct simrun r; /* 1 MiB of I/O buffer: not on the stack */
+    r.dir = dir;
+    r.show = !quiet && cli_tty();
+    r.t0 = now_s();
+    char lpath[PATH_MAX];
+    if (labels) {
+        snprintf(lpath, sizeof lpath, "%s/labels.csv", dir);
+        r.labels = fopen(lpath, "w");
+        if (r.labels == NULL) {
+            cli_error("%s: %s", lpath, strerror(errno));
+            sim_scenario_free(sc);
+            return EXIT_INPUT;
+        }
+        fputs("mac,ts,src,dst,sport,dport,proto,dir,state,enc,pkts_s2d,bytes_s2d,pkts_d2s,"
+              "bytes_d2s,campaign\n",
+              r.labels);
+    }
+    scand_strtab *st = scand_strtab_new();
+    if (st == NULL) {
+        cli_error("out of memory");
+        sim_scenario_free(sc);
+        return EXIT_INPUT;
+    }
+    r.st = st;
+    struct sim_result *res = NULL;
+    rc = sim_generate(sc, st, on_blob, &r, on_progress, &r, &res, err, sizeof err);
+    if (r.show)
+        fprintf(stderr, "\r\033[K");
+    int exit_code = EXIT_OK;
+    if (rc != 0) {
+        if (!r.failed)
+            cli_error("simulate: %s", err);
+        exit_code = EXIT_INPUT;
+    }
+    if (r.labels != NULL && cli_close_out(r.labels, lpath) != EXIT_OK)
+        exit_code = EXIT_INPUT;
+    if (exit_code == EXIT_OK) {
+        char *truth = sim_truth_json(sc, res);
+        char tpath[PATH_MAX];
+        snprintf(tpath, sizeof tpath, "%s/truth.json", dir);
+        FILE *f = truth ? fopen(tpath, "w") : NULL;
+        if (truth == NULL)
+            cli_error("out of memory");
+        else if (f == NULL)
+            cli_error("%s: %s", tpath, strerror(errno));
+        if (f == NULL) {
+            exit_code = EXIT_INPUT;
+        } else {
+            fputs(truth, f);
+            if (cli_close_out(f, tpath) != EXIT_OK)
+                exit_code = EXIT_INPUT;
+        }
+        free(truth);
+    }
+    if (exit_code == EXIT_OK && !quiet) {
+        size_t vis = 0;
+        for (size_t i = 0; i < res->n_camps; i++)
+            vis += (size_t)res->camps[i].visible;
+        fprintf(stderr,
+                "scanlab: simulate: %s seed %llu: %lld h, %zu VMs (%zu NICs logged), %llu "
+                "flows, %llu tuples in %llu blobs; %zu campaigns (%zu visible), %zu "
+                "hard-negative classes; %.2f s\n",
+                sim_scenario_name(sc), (unsigned long long)sim_scenario_seed(sc),
+                (long long)((res->end_ms - res->start_ms) / 3600000), res->n_vms,
+                res->n_nics_logged, (unsigned long long)res->flows,
+                (unsigned long long)res->tuples, (unsigned long long)res->blobs, res->n_camps,
+                vis, res->n_hn, now_s() - r.t0);
+    }
+    sim_result_free(res);
+    scand_strtab_free(st);
+    sim_scenario_free(sc);
+    return exit_code;
+}

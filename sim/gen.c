@@ -1,0 +1,611 @@
+/*
+ * gen.c - the generation engine: flows in, per-NIC tuples out, one hour at
+ * a time (DESIGN.md section 5, "Visibility").
+ *
+ * For each flow we decide, as Azure would:
+ *  1. the source NIC's outbound NSG (a deny is a D tuple at the source);
+ *  2. the route: same VNet, hub-spoke peering, a direct spoke-spoke peering,
+ *     a UDR through the hub firewall (whose policy may drop the flow before
+ *     the destination sees it), a Virtual WAN hub router, the gateway from
+ *     on-premises, a public IP from the internet, or no route at all;
+ *  3. the destination subnet's inbound NSG (a deny is a D tuple at the
+ *     destination, and an unanswered B/E at the source);
+ *  4. what the destination does: a service answers (B, C every 5 minutes
+ *     with counts since the previous tuple, E), a closed TCP port sends RST
+ *     (one packet each way), a host firewall or a missing host stays silent
+ *     (packets out, none back).
+ * Each logged NIC on the way writes the flow: O at the source, I at the
+ * destination, with its NSG's aclID and the rule that decided.
+ * Tuples are bucketed by the hour of their blob; a bucket is complete once
+ * every flow that starts in its hour has been generated (tuples only move
+ * forward in time), so memory holds about one hour plus the tails of long
+ * flows (durations are capped below the ring's span).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_gen.h"
+
+#define RING 8                       /* hours of pending buckets */
+#define MAX_FLOW_MS (5 * 3600000.0) /* cap on a flow's life, < RING - 1 hours */
+#define C_EVERY_MS 300000            /* C tuples every 5 minutes */
+#define PLATFORM_IP 0xa83f8110u      /* 168.63.129.16 */
+
+/* NSG default rules, after the user rules in each subnet's group table. */
+enum {
+    DR_ALLOW_VNET_IN,
+    DR_ALLOW_LB_IN,
+    DR_DENY_ALL_IN,
+    DR_ALLOW_VNET_OUT,
+    DR_ALLOW_INET_OUT,
+    DR_DENY_ALL_OUT,
+    N_DEFAULT
+};
+
+static const char *const default_rules[N_DEFAULT] = {
+    "DefaultRule_AllowVnetInBound",     "DefaultRule_AllowAzureLoadBalancerInBound",
+    "DefaultRule_DenyAllInBound",       "DefaultRule_AllowVnetOutBound",
+    "DefaultRule_AllowInternetOutBound", "DefaultRule_DenyAllOutBound",
+};
+
+struct pend {
+    struct scand_tuple t;
+    uint32_t nic;
+};
+
+struct bucket {
+    int64_t hour;
+    struct pend *v;
+    size_t n, cap;
+};
+
+struct sim_gen {
+    const struct sim_scenario *sc;
+    scand_strtab *st;
+    struct sim_result *res;
+    uint32_t **groups; /* per subnet: strtab group index per rule (user rules, then defaults) */
+    uint32_t *mac_idx; /* per VM: its MAC in st */
+    struct bucket ring[RING];
+    int64_t end_ms;
+    int oom;
+    char **flow_res; /* per vnet: the flowLogResourceID */
+};
+
+const struct sim_scenario *sim_gen_scenario(const struct sim_gen *g)
+{
+    return g->sc;
+}
+
+int64_t sim_gen_end(const struct sim_gen *g)
+{
+    return g->end_ms;
+}
+
+uint16_t sim_ephemeral(sim_rng *r)
+{
+    return (uint16_t)(32768 + sim_rng_below(r, 28232));
+}
+
+/* ------------------------------------------------------------ buckets */
+
+static struct bucket *bucket_for(struct sim_gen *g, int64_t ts)
+{
+    int64_t h = scand_blob_hour(ts);
+    int64_t k = (h - g->sc->start_ms) / 3600000;
+    struct bucket *b = &g->ring[((k % RING) + RING) % RING];
+    if (b->hour != h) {
+        if (b->n != 0) /* cannot happen while flows are capped: keep it loud */
+            abort();
+        b->hour = h;
+    }
+    return b;
+}
+
+static void put(struct sim_gen *g, const struct sim_vm *vm, int64_t ts, uint32_t src, uint32_t dst,
+                const struct sim_flow *f, int out, int state, uint64_t ps, uint64_t bs,
+                uint64_t pd, uint64_t bd, uint32_t group)
+{
+    if (ts >= g->end_ms)
+        return; /* the scenario ends: later tuples are never written */
+    struct bucket *b = bucket_for(g, ts);
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        struct pend *v = realloc(b->v, cap * sizeof *v);
+        if (v == NULL) {
+            g->oom = 1;
+            return;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    struct pend *p = &b->v[b->n++];
+    memset(&p->t, 0, sizeof p->t);
+    p->t.ts_ms = ts;
+    static const uint8_t v4pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memcpy(p->t.src, v4pre, 12);
+    memcpy(p->t.dst, v4pre, 12);
+    for (int k = 0; k < 4; k++) {
+        p->t.src[12 + k] = (uint8_t)(src >> (24 - 8 * k));
+        p->t.dst[12 + k] = (uint8_t)(dst >> (24 - 8 * k));
+    }
+    p->t.sport = f->sport;
+    p->t.dport = f->dport;
+    p->t.proto = f->proto;
+    p->t.dir = out ? SCAND_DIR_OUT : SCAND_DIR_IN;
+    p->t.state = (uint8_t)state;
+    p->t.enc = SCAND_ENC_NX;
+    p->t.pkts_s2d = ps;
+    p->t.bytes_s2d = bs;
+    p->t.pkts_d2s = pd;
+    p->t.bytes_d2s = bd;
+    p->t.mac = g->mac_idx[vm - g->sc->vms];
+    p->t.group = group;
+    p->t.campaign = f->campaign;
+    p->nic = (uint32_t)(vm - g->sc->vms);
+    g->res->tuples++;
+}
+
+/* ------------------------------------------------------------ NSG, routes */
+
+/* Evaluate the NSG of subnet si for a flow; peer is the far end. Returns
+ * the rule's slot in groups[si] and sets *allow. */
+static int nsg_eval(const struct sim_gen *g, int si, int inbound, int peer_vm, uint32_t peer,
+                    uint16_t port, uint8_t proto, int *allow)
+{
+    const struct sim_subnet *sn = &g->sc->subnets[si];
+    for (size_t i = 0; i < sn->n_nsg; i++) {
+        const struct sim_nsg_rule *r = &sn->nsg[i];
+        if (r->inbound != inbound || (r->proto != SIM_PROTO_ANY && r->proto != proto) ||
+            !sim_ports_has(&r->ports, port) || !sim_sel_match(g->sc, &r->peer, peer_vm, peer))
+            continue;
+        *allow = r->allow;
+        return (int)i;
+    }
+    int base = (int)sn->n_nsg;
+    if (inbound) {
+        if (sim_is_vnet_addr(g->sc, peer)) {
+            *allow = 1;
+            return base + DR_ALLOW_VNET_IN;
+        }
+        if (peer == PLATFORM_IP) {
+            *allow = 1;
+            return base + DR_ALLOW_LB_IN;
+        }
+        *allow = 0;
+        return base + DR_DENY_ALL_IN;
+    }
+    *allow = 1;
+    return base + (sim_is_vnet_addr(g->sc, peer) ? DR_ALLOW_VNET_OUT : DR_ALLOW_INET_OUT);
+}
+
+enum { RT_DIRECT, RT_FIREWALL, RT_NONE };
+
+static int route(const struct sim_gen *g, int src_vm, uint32_t src, int dst_vm)
+{
+    const struct sim_scenario *sc = g->sc;
+    int dv = sc->vms[dst_vm].vnet;
+    if (src_vm < 0) {
+        if (sim_is_vnet_addr(sc, src)) /* on-premises, through the gateway */
+            return sc->vnets[dv].kind == VNET_HUB || sc->vnets[dv].peered ? RT_DIRECT : RT_NONE;
+        return RT_DIRECT; /* internet to a public IP */
+    }
+    int sv = sc->vms[src_vm].vnet;
+    if (sv == dv)
+        return RT_DIRECT;
+    const struct sim_vnet *a = &sc->vnets[sv], *b = &sc->vnets[dv];
+    if (a->kind == VNET_HUB || b->kind == VNET_HUB)
+        return (a->kind == VNET_HUB ? b->peered : a->peered) ? RT_DIRECT : RT_NONE;
+    for (size_t i = 0; i < sc->n_peer; i++)
+        if ((sc->peer[i][0] == sv && sc->peer[i][1] == dv) ||
+            (sc->peer[i][0] == dv && sc->peer[i][1] == sv))
+            return RT_DIRECT; /* direct peering bypasses the hub firewall */
+    if (!a->peered || !b->peered)
+        return RT_NONE;
+    if (sc->hub >= 0 && sc->vnets[sc->hub].kind == VNET_VWAN)
+        return sc->vwan_secured ? RT_FIREWALL : RT_DIRECT;
+    if (a->via_firewall || b->via_firewall)
+        return RT_FIREWALL;
+    return RT_NONE; /* peering is not transitive */
+}
+
+static int fw_allows(const struct sim_gen *g, const struct sim_flow *f)
+{
+    const struct sim_scenario *sc = g->sc;
+    for (size_t i = 0; i < sc->n_fw; i++) {
+        const struct sim_fw_rule *r = &sc->fw[i];
+        if ((r->proto == SIM_PROTO_ANY || r->proto == f->proto) &&
+            sim_ports_has(&r->ports, f->dport) && sim_sel_match(sc, &r->from, f->src_vm, f->src) &&
+            sim_sel_match(sc, &r->to, f->dst_vm, f->dst))
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ tuples */
+
+/* Write the B [C...] E life of an answered flow at one NIC. */
+static void life(struct sim_gen *g, const struct sim_vm *vm, int out, uint32_t src, uint32_t dst,
+                 const struct sim_flow *f, double dur, uint64_t ps, uint64_t bs, uint64_t pd,
+                 uint64_t bd, uint32_t group, int64_t skew)
+{
+    int64_t t0 = f->t0 + skew;
+    put(g, vm, t0, src, dst, f, out, SCAND_ST_B, 0, 0, 0, 0, group);
+    int64_t end = t0 + (int64_t)dur;
+    uint64_t sps = 0, sbs = 0, spd = 0, sbd = 0; /* already reported */
+    for (int64_t t = t0 + C_EVERY_MS; t < end; t += C_EVERY_MS) {
+        double frac = (double)(t - t0) / dur;
+        uint64_t a = (uint64_t)(ps * frac), b = (uint64_t)(bs * frac);
+        uint64_t c = (uint64_t)(pd * frac), d = (uint64_t)(bd * frac);
+        put(g, vm, t, src, dst, f, out, SCAND_ST_C, a - sps, b - sbs, c - spd, d - sbd, group);
+        sps = a, sbs = b, spd = c, sbd = d;
+    }
+    put(g, vm, end, src, dst, f, out, SCAND_ST_E, ps - sps, bs - sbs, pd - spd, bd - sbd, group);
+}
+
+static void denied(struct sim_gen *g, const struct sim_vm *vm, int out, const struct sim_flow *f,
+                   uint32_t group, int64_t skew)
+{
+    int64_t t = f->t0 + skew, gap = 1000;
+    for (int k = 0; k <= f->retries; k++, t += gap, gap *= 2)
+        put(g, vm, t, f->src, f->dst, f, out, SCAND_ST_D, 0, 0, 0, 0, group);
+}
+
+/* Unanswered: B, then E when the platform gives up on the flow. */
+static void silent(struct sim_gen *g, const struct sim_vm *vm, const struct sim_flow *f,
+                   uint32_t group)
+{
+    uint64_t syn = f->proto == SIM_PROTO_TCP ? 44 : 40;
+    double wait = 1000.0 * ((1 << (f->retries + 1)) - 1) + 1000;
+    life(g, vm, 1, f->src, f->dst, f, wait, 1u + f->retries, syn * (1u + f->retries), 0, 0,
+         group, 0);
+}
+
+int sim_emit(struct sim_gen *g, const struct sim_flow *f)
+{
+    const struct sim_scenario *sc = g->sc;
+    if (f->proto == SIM_PROTO_ICMP)
+        return SIM_LOST_ICMP; /* VNet flow logs do not record ICMP */
+    const struct sim_vm *sv = f->src_vm >= 0 ? &sc->vms[f->src_vm] : NULL;
+    const struct sim_vm *dv = f->dst_vm >= 0 ? &sc->vms[f->dst_vm] : NULL;
+    int seen = 0;
+    uint32_t out_group = 0;
+    if (sv != NULL) {
+        int allow;
+        int slot = nsg_eval(g, sv->subnet, 0, f->dst_vm, f->dst, f->dport, f->proto, &allow);
+        out_group = g->groups[sv->subnet][slot];
+        if (!allow) {
+            if (sv->logged) {
+                denied(g, sv, 1, f, out_group, 0);
+                seen |= SIM_SEEN_SRC;
+            }
+            return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+        }
+    }
+    /* does it reach a destination NIC? */
+    int rt = dv == NULL ? RT_NONE : route(g, f->src_vm, f->src, f->dst_vm);
+    if (dv != NULL && f->src_vm < 0 && !sim_is_vnet_addr(sc, f->src) && dv->pub == 0)
+        rt = RT_NONE; /* the internet reaches only public IPs */
+    int lost = rt == RT_NONE ? SIM_LOST_NOROUTE : 0;
+    if (rt == RT_FIREWALL && !fw_allows(g, f)) {
+        rt = RT_NONE;
+        lost = SIM_LOST_FIREWALL;
+    }
+    if (rt == RT_NONE) {
+        if (dv == NULL && sv != NULL && !sim_is_vnet_addr(sc, f->dst)) {
+            /* to the internet: answered out there */
+            goto answered;
+        }
+        if (sv != NULL && sv->logged) {
+            silent(g, sv, f, out_group);
+            seen |= SIM_SEEN_SRC;
+        }
+        return g->oom ? -1 : seen ? seen : (lost | SIM_LOST_UNLOGGED);
+    }
+    {
+        int allow;
+        int slot = nsg_eval(g, dv->subnet, 1, f->src_vm, f->src, f->dport, f->proto, &allow);
+        uint32_t in_group = g->groups[dv->subnet][slot];
+        if (!allow) {
+            if (dv->logged) {
+                denied(g, dv, 0, f, in_group, 1);
+                seen |= SIM_SEEN_DST;
+            }
+            if (sv != NULL && sv->logged) {
+                silent(g, sv, f, out_group);
+                seen |= SIM_SEEN_SRC;
+            }
+            return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+        }
+        int oc = f->outcome;
+        if (oc == OC_TARGET) {
+            int open = f->proto == SIM_PROTO_UDP ? 0 : sim_ports_has(&dv->listen, f->dport);
+            if (f->proto == SIM_PROTO_UDP)
+                for (int k = 0; k < 8; k++)
+                    open |= sc->roles[dv->role].udp_listen[k] == f->dport && f->dport != 0;
+            oc = open ? OC_OPEN : dv->host_firewall ? OC_NOANSWER : OC_CLOSED;
+        }
+        if (oc == OC_CLOSED && dv->host_firewall)
+            oc = OC_NOANSWER;
+        double dur;
+        uint64_t ps, bs, pd, bd;
+        if (oc == OC_NOANSWER || (oc == OC_CLOSED && f->proto == SIM_PROTO_UDP)) {
+            /* nothing comes back (a UDP port-unreachable is ICMP, not logged) */
+            uint64_t syn = f->proto == SIM_PROTO_TCP ? 44 : 40;
+            ps = 1u + f->retries;
+            bs = syn * ps;
+            pd = bd = 0;
+            dur = 1000.0 * ((1 << (f->retries + 1)) - 1) + 1000;
+        } else if (oc == OC_CLOSED) {
+            ps = 1, bs = 44, pd = 1, bd = 40; /* SYN, RST */
+            dur = 1 + (f->t0 % 7);
+        } else if (f->probe) {
+            /* SYN, SYN/ACK, RST (nmap -sS; connect scans close with RST too) */
+            ps = f->proto == SIM_PROTO_TCP ? 2 : 1;
+            bs = f->proto == SIM_PROTO_TCP ? 84 : 40;
+            pd = 1;
+            bd = f->proto == SIM_PROTO_TCP ? 44 : 60;
+            dur = 2 + (f->t0 % 11);
+        } else {
+            bs = f->bytes_out, bd = f->bytes_in;
+            ps = 3 + bs / 1200, pd = 2 + bd / 1400;
+            bs += 40 * ps;
+            bd += 40 * pd;
+            dur = f->dur_ms < 1 ? 1 : f->dur_ms > MAX_FLOW_MS ? MAX_FLOW_MS : f->dur_ms;
+        }
+        if (dv->logged) {
+            life(g, dv, 0, f->src, f->dst, f, dur, ps, bs, pd, bd, in_group, 1);
+            seen |= SIM_SEEN_DST;
+        }
+        if (sv != NULL && sv->logged) {
+            life(g, sv, 1, f->src, f->dst, f, dur, ps, bs, pd, bd, out_group, 0);
+            seen |= SIM_SEEN_SRC;
+        }
+        return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+    }
+answered:
+    if (sv->logged) {
+        uint64_t bs = f->bytes_out, bd = f->bytes_in;
+        uint64_t ps = 3 + bs / 1200, pd = 2 + bd / 1400;
+        double dur = f->dur_ms < 1 ? 1 : f->dur_ms > MAX_FLOW_MS ? MAX_FLOW_MS : f->dur_ms;
+        if (f->probe || f->outcome == OC_NOANSWER)
+            silent(g, sv, f, out_group);
+        else
+            life(g, sv, 1, f->src, f->dst, f, dur, ps, bs + 40 * ps, pd, bd + 40 * pd, out_group,
+                 0);
+        seen |= SIM_SEEN_SRC;
+    }
+    return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int setup(struct sim_gen *g, char *err, size_t errsize)
+{
+    const struct sim_scenario *sc = g->sc;
+    char acl[320], rule[96];
+    g->groups = calloc(sc->n_subnets ? sc->n_subnets : 1, sizeof *g->groups);
+    if (g->groups == NULL)
+        goto nomem;
+    for (size_t i = 0; i < sc->n_subnets; i++) {
+        const struct sim_subnet *sn = &sc->subnets[i];
+        const struct sim_vnet *vn = &sc->vnets[sn->vnet];
+        snprintf(acl, sizeof acl,
+                 "/subscriptions/%s/resourceGroups/%s-rg/providers/Microsoft.Network/"
+                 "networkSecurityGroups/%s-%s-nsg",
+                 sc->subscription, vn->name, vn->name, sn->name);
+        size_t nr = sn->n_nsg + N_DEFAULT;
+        g->groups[i] = calloc(nr, sizeof *g->groups[i]);
+        if (g->groups[i] == NULL)
+            goto nomem;
+        for (size_t r = 0; r < nr; r++) {
+            if (r < sn->n_nsg)
+                snprintf(rule, sizeof rule, "UserRule_%s", sn->nsg[r].name);
+            else
+                snprintf(rule, sizeof rule, "%s", default_rules[r - sn->n_nsg]);
+            if (scand_group_intern(g->st, acl, strlen(acl), rule, strlen(rule),
+                                   &g->groups[i][r]) != SCAND_OK)
+                goto nomem;
+        }
+    }
+    size_t nics = 0;
+    g->mac_idx = calloc(sc->n_vms ? sc->n_vms : 1, sizeof *g->mac_idx);
+    if (g->mac_idx == NULL)
+        goto nomem;
+    for (size_t i = 0; i < sc->n_vms; i++) {
+        if (scand_strtab_intern(g->st, sc->vms[i].mac, 12, &g->mac_idx[i]) != SCAND_OK)
+            goto nomem;
+        nics += (size_t)sc->vms[i].logged;
+    }
+    g->res->n_vms = sc->n_vms;
+    g->res->n_nics_logged = nics;
+    g->flow_res = calloc(sc->n_vnets, sizeof *g->flow_res);
+    if (g->flow_res == NULL)
+        goto nomem;
+    for (size_t i = 0; i < sc->n_vnets; i++) {
+        char buf[400], up[400];
+        snprintf(buf, sizeof buf,
+                 "/SUBSCRIPTIONS/%s/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/"
+                 "NETWORKWATCHERS/NETWORKWATCHER_%s/FLOWLOGS/%s-FLOWLOG",
+                 sc->subscription, sc->region, sc->vnets[i].name);
+        size_t k;
+        for (k = 0; buf[k] && k + 1 < sizeof up; k++)
+            up[k] = (buf[k] >= 'a' && buf[k] <= 'z') ? (char)(buf[k] - 32) : buf[k];
+        up[k] = '\0';
+        g->flow_res[i] = strdup(up);
+        if (g->flow_res[i] == NULL)
+            goto nomem;
+    }
+    for (int k = 0; k < RING; k++)
+        g->ring[k].hour = INT64_MIN;
+    return 0;
+nomem:
+    snprintf(err, errsize, "out of memory");
+    return -1;
+}
+
+/* Sort key of a pending tuple: (NIC, time) packed, then insertion order,
+ * which is generation order (so equal times keep a fixed order). Sorting
+ * 16-byte keys and gathering beats sorting 104-byte records. */
+struct skey {
+    uint64_t k; /* nic << 32 | (ts - hour + 2^31) */
+    uint64_t i; /* index in the bucket */
+};
+
+static int cmp_skey(const void *a, const void *b)
+{
+    const struct skey *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Write the bucket of hour h as blobs; empty it. */
+static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, char *err,
+                      size_t errsize)
+{
+    int64_t k = (h - g->sc->start_ms) / 3600000;
+    struct bucket *b = &g->ring[k % RING];
+    if (b->hour != h || b->n == 0) {
+        b->n = 0;
+        return 0;
+    }
+    struct skey *key = malloc(b->n * sizeof *key);
+    struct scand_tuple *t = malloc(b->n * sizeof *t);
+    uint32_t *nic = malloc(b->n * sizeof *nic);
+    if (key == NULL || t == NULL || nic == NULL) {
+        free(key);
+        free(t);
+        free(nic);
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        /* tuples of this blob lie within an hour and a minute of h */
+        uint64_t rel = (uint64_t)(b->v[i].t.ts_ms - h + ((int64_t)1 << 31));
+        key[i].k = (uint64_t)b->v[i].nic << 32 | (rel & 0xffffffffu);
+        key[i].i = i;
+    }
+    qsort(key, b->n, sizeof *key, cmp_skey);
+    for (size_t i = 0; i < b->n; i++) {
+        t[i] = b->v[key[i].i].t;
+        nic[i] = b->v[key[i].i].nic;
+    }
+    free(key);
+    int rc = 0;
+    for (size_t i = 0; i < b->n && rc == 0;) {
+        size_t j = i;
+        while (j < b->n && nic[j] == nic[i])
+            j++;
+        const struct sim_vm *vm = &g->sc->vms[nic[i]];
+        char guid[40], target[300];
+        snprintf(guid, sizeof guid, "5ca11ab5-f10e-4000-8000-%012x", nic[i] + 1);
+        snprintf(target, sizeof target,
+                 "/subscriptions/%s/resourceGroups/%s-rg/providers/Microsoft.Network/"
+                 "networkInterfaces/%s-nic",
+                 g->sc->subscription, g->sc->vnets[vm->vnet].name, vm->name);
+        struct scand_blob_meta meta = {vm->mac, guid, g->flow_res[vm->vnet], target};
+        if (fn(arg, &meta, h, t + i, j - i) != 0) {
+            snprintf(err, errsize, "stopped while writing the blob of %s", vm->name);
+            rc = -1;
+        }
+        g->res->blobs++;
+        i = j;
+    }
+    free(t);
+    free(nic);
+    b->n = 0;
+    return rc;
+}
+
+int sim_generate(const sim_scenario *sc, scand_strtab *st, sim_blob_fn fn, void *arg,
+                 sim_progress_fn progress, void *parg, struct sim_result **out, char *err,
+                 size_t errsize)
+{
+    *out = NULL;
+    struct sim_result *res = calloc(1, sizeof *res);
+    struct sim_gen *g = calloc(1, sizeof *g);
+    struct sim_bg *bg = NULL;
+    struct sim_camps *cp = NULL;
+    int rc = -1;
+    if (res == NULL || g == NULL) {
+        snprintf(err, errsize, "out of memory");
+        goto out;
+    }
+    g->sc = sc;
+    g->st = st;
+    g->res = res;
+    g->end_ms = sc->start_ms + sc->duration_ms;
+    res->start_ms = sc->start_ms;
+    res->end_ms = g->end_ms;
+    if (setup(g, err, errsize) != 0)
+        goto out;
+    bg = sim_bg_new(sc, res);
+    cp = sim_camps_new(sc, res);
+    if (bg == NULL || cp == NULL) {
+        snprintf(err, errsize, "out of memory");
+        goto out;
+    }
+    for (int64_t h = sc->start_ms; h < g->end_ms; h += 3600000) {
+        if (sim_bg_hour(bg, g, h) != 0 || sim_camps_hour(cp, g, h) != 0 || g->oom) {
+            snprintf(err, errsize, "out of memory");
+            goto out;
+        }
+        if (flush_hour(g, h, fn, arg, err, errsize) != 0)
+            goto out;
+        if (progress != NULL)
+            progress(parg, h, res->tuples);
+    }
+    /* tuples of the scenario's last minute sit in the blob of the hour after
+     * it (a record's time is the end of its minute), as Azure writes them */
+    if (flush_hour(g, g->end_ms, fn, arg, err, errsize) != 0)
+        goto out;
+    if (sim_camps_finish(cp) != 0) {
+        snprintf(err, errsize, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    sim_bg_free(bg);
+    sim_camps_free(cp);
+    if (g != NULL) {
+        for (int k = 0; k < RING; k++)
+            free(g->ring[k].v);
+        if (g->groups != NULL)
+            for (size_t i = 0; i < sc->n_subnets; i++)
+                free(g->groups[i]);
+        free(g->groups);
+        if (g->flow_res != NULL)
+            for (size_t i = 0; i < sc->n_vnets; i++)
+                free(g->flow_res[i]);
+        free(g->flow_res);
+        free(g->mac_idx);
+        free(g);
+    }
+    if (rc != 0) {
+        sim_result_free(res);
+        return -1;
+    }
+    *out = res;
+    return 0;
+}
+
+void sim_result_free(struct sim_result *res)
+{
+    if (res == NULL)
+        return;
+    for (size_t i = 0; i < res->n_camps; i++) {
+        free(res->camps[i].sources);
+        free(res->camps[i].targets);
+        free(res->camps[i].ports);
+    }
+    free(res->camps);
+    for (size_t i = 0; i < res->n_hn; i++) {
+        free(res->hn[i].sources);
+        free(res->hn[i].targets);
+    }
+    free(res->hn);
+    free(res->traffic);
+    free(res);
+}

@@ -1,0 +1,91 @@
+/*
+ * jsonpos.c - the source line of a cJSON node, for error messages that
+ * name "file:line: path". cJSON keeps no positions, so we walk the text and
+ * the tree together: both list values in document order (cJSON keeps
+ * duplicate keys as separate children), so the k-th value start in the text
+ * is the k-th node in a pre-order walk. Only called on the error path.
+ */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "sim_jsonpos.h"
+
+struct cur {
+    const char *p, *end;
+};
+
+static void ws(struct cur *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+static void skip_string(struct cur *c)
+{
+    c->p++; /* '"' */
+    while (c->p < c->end && *c->p != '"')
+        c->p += *c->p == '\\' ? 2 : 1;
+    if (c->p < c->end)
+        c->p++;
+}
+
+static void skip_scalar(struct cur *c)
+{
+    if (c->p < c->end && *c->p == '"') {
+        skip_string(c);
+        return;
+    }
+    while (c->p < c->end && strchr(",]} \t\r\n", *c->p) == NULL)
+        c->p++;
+}
+
+/* Walk node n at c; return 1 with *at set when target is found. */
+static int walk(struct cur *c, const cJSON *n, const cJSON *target, const char **at)
+{
+    ws(c);
+    if (n == target) {
+        *at = c->p;
+        return 1;
+    }
+    if (c->p >= c->end)
+        return 0;
+    if (cJSON_IsObject(n) || cJSON_IsArray(n)) {
+        int obj = cJSON_IsObject(n);
+        c->p++; /* '{' or '[' */
+        for (const cJSON *ch = n->child; ch != NULL; ch = ch->next) {
+            ws(c);
+            if (c->p < c->end && *c->p == ',')
+                c->p++;
+            if (obj) {
+                ws(c);
+                skip_string(c); /* key */
+                ws(c);
+                if (c->p < c->end && *c->p == ':')
+                    c->p++;
+            }
+            if (walk(c, ch, target, at))
+                return 1;
+        }
+        ws(c);
+        if (c->p < c->end)
+            c->p++; /* '}' or ']' */
+        return 0;
+    }
+    skip_scalar(c);
+    return 0;
+}
+
+long sim_json_line(const char *text, size_t len, const cJSON *root, const cJSON *node)
+{
+    if (text == NULL || root == NULL || node == NULL)
+        return 0;
+    struct cur c = {text, text + len};
+    const char *at = NULL;
+    if (!walk(&c, root, node, &at) || at == NULL)
+        return 0;
+    long line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
