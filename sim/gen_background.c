@@ -392,7 +392,6 @@ static int traffic_hour(struct sim_bg *b, struct sim_gen *g, size_t ti, int64_t 
                          bo, bi) != 0)
                 return -1;
             b->res->traffic[ti].flows++;
-            b->res->flows++;
         }
     }
     return 0;
@@ -412,7 +411,6 @@ static int lb_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
             if (one_flow(g, sc->start_ms + (int64_t)t, -1, PLATFORM_IP, b->lb[i], vm->ip,
                          sim_ephemeral(r), vm->lb_port, SIM_PROTO_TCP, OC_OPEN, 3, 0, 0) != 0)
                 return -1;
-            b->res->flows++;
         }
     }
     return 0;
@@ -433,8 +431,7 @@ static int platform_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                              OC_OPEN, 20 + sim_rng_uniform(r) * 200, 300 + sim_rng_below(r, 400),
                              800 + sim_rng_below(r, 3000)) != 0)
                     return -1;
-                b->res->flows++;
-            }
+                }
         }
     }
     return 0;
@@ -459,8 +456,7 @@ static int monitoring_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                                  30 + sim_rng_uniform(r) * 300, 200 + sim_rng_below(r, 300),
                                  1000 + sim_rng_below(r, 20000)) != 0)
                         return -1;
-                    b->res->flows++;
-                }
+                        }
             }
     }
     return 0;
@@ -483,7 +479,6 @@ static int backup_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                          sc->backup_port, SIM_PROTO_TCP, OC_OPEN, dur, 50000,
                          (uint64_t)sim_rng_lognormal(r, log(2e9), 1.0)) != 0)
                 return -1;
-            b->res->flows++;
         }
     }
     return 0;
@@ -511,8 +506,7 @@ static int ad_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                              port, SIM_PROTO_TCP, OC_OPEN, 50 + sim_rng_uniform(r) * 2000,
                              500 + sim_rng_below(r, 3000), 1000 + sim_rng_below(r, 8000)) != 0)
                     return -1;
-                b->res->flows++;
-            }
+                }
         }
     }
     return 0;
@@ -537,7 +531,6 @@ static int dns_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                          tcp ? SIM_PROTO_TCP : SIM_PROTO_UDP, OC_OPEN, 1 + sim_rng_uniform(r) * 30,
                          40 + sim_rng_below(r, 60), 80 + sim_rng_below(r, 400)) != 0)
                 return -1;
-            b->res->flows++;
         }
     }
     return 0;
@@ -572,8 +565,7 @@ static int vuln_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                 f.retries = 1;
                 if (sim_emit(g, &f) < 0)
                     return -1;
-                b->res->flows++;
-            }
+                }
         }
     }
     return 0;
@@ -605,7 +597,6 @@ static int noise_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
             f.retries = (uint8_t)sim_rng_below(r, 2);
             if (sim_emit(g, &f) < 0)
                 return -1;
-            b->res->flows++;
         }
     }
     return 0;
@@ -635,7 +626,6 @@ static int clients_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
                      OC_OPEN, sim_rng_exponential(r, 8000), 800 + sim_rng_below(r, 4000),
                      (uint64_t)sim_rng_lognormal(r, log(30000), 1.5)) != 0)
             return -1;
-        b->res->flows++;
     }
     return 0;
 }
