@@ -1135,6 +1135,7 @@ static int parse_nsg(struct vctx *v, const cJSON *arr, const char *path, struct 
     sn->nsg = zalloc(n, sizeof *sn->nsg);
     if (sn->nsg == NULL)
         return verr(v, arr, path, "out of memory");
+    sn->cap_nsg = n;
     const cJSON *r;
     cJSON_ArrayForEach(r, arr)
     {
@@ -1269,6 +1270,7 @@ static int parse_traffic(struct vctx *v, const cJSON *root)
     sc->traffic = zalloc(n, sizeof *sc->traffic);
     if (sc->traffic == NULL)
         return verr(v, arr, "traffic", "out of memory");
+    sc->cap_traffic = n;
     const cJSON *t;
     cJSON_ArrayForEach(t, arr)
     {
@@ -1494,6 +1496,7 @@ static int parse_campaigns(struct vctx *v, const cJSON *root)
     sc->camps = zalloc(n, sizeof *sc->camps);
     if (sc->camps == NULL)
         return verr(v, arr, "campaigns", "out of memory");
+    sc->cap_camps = n;
     const cJSON *c;
     cJSON_ArrayForEach(c, arr)
     {
@@ -1832,15 +1835,15 @@ static void free_ports_of(struct sim_scenario *sc)
     for (size_t i = 0; i < sc->n_vms; i++)
         sim_ports_free(&sc->vms[i].listen);
     for (size_t i = 0; i < sc->n_subnets; i++) {
-        for (size_t k = 0; k < sc->subnets[i].n_nsg; k++)
+        for (size_t k = 0; k < sc->subnets[i].cap_nsg; k++)
             sim_ports_free(&sc->subnets[i].nsg[k].ports);
         free(sc->subnets[i].nsg);
     }
     for (size_t i = 0; i < sc->n_fw; i++)
         sim_ports_free(&sc->fw[i].ports);
-    for (size_t i = 0; i < sc->n_traffic; i++)
+    for (size_t i = 0; i < sc->cap_traffic; i++)
         sim_ports_free(&sc->traffic[i].ports);
-    for (size_t i = 0; i < sc->n_camps; i++) {
+    for (size_t i = 0; i < sc->cap_camps; i++) {
         sim_ports_free(&sc->camps[i].ports);
         free(sc->camps[i].to);
     }

@@ -97,7 +97,7 @@ struct sim_subnet {
     struct sim_cidr cidr;
     int logged;  /* -1 inherit */
     struct sim_nsg_rule *nsg;
-    size_t n_nsg;
+    size_t n_nsg, cap_nsg;
     int has_nsg;
     uint32_t acl_idx; /* strtab: the NSG resource id */
     int first_vm, n_vm;
@@ -193,9 +193,9 @@ struct sim_scenario {
     size_t n_onprem;
 
     struct sim_traffic *traffic;
-    size_t n_traffic;
+    size_t n_traffic, cap_traffic; /* cap: slots allocated (zeroed), freed on error */
     struct sim_campaign *camps;
-    size_t n_camps;
+    size_t n_camps, cap_camps;
 
     /* hard negatives (0 = off) */
     double lb_interval_s;

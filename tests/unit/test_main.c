@@ -25,7 +25,7 @@ static const struct {
     {"tuple", test_tuple_register},       {"writer", test_writer_register},
     {"detect", test_detect_register},     {"config", test_config_register},
     {"property", test_property_register}, {"alloc", test_alloc_register},
-    {"tuple_int", test_tuple_int_register},
+    {"tuple_int", test_tuple_int_register}, {"sim", test_sim_register},
 };
 
 int main(int argc, char **argv)
