@@ -75,8 +75,8 @@ struct sim_gen {
     char **flow_res; /* per vnet: the flowLogResourceID */
     /* flush scratch, kept across hours */
     struct skey *key, *key_tmp;
-    struct scand_tuple *tup;
-    uint32_t *nic;
+    struct scand_tuple *tup; /* one NIC's tuples */
+    size_t cap_tup;
     size_t cap_scratch;
     size_t *count;
 };
@@ -499,14 +499,10 @@ static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, c
         size_t cap = b->n + b->n / 2;
         free(g->key);
         free(g->key_tmp);
-        free(g->tup);
-        free(g->nic);
         g->key = malloc(cap * sizeof *g->key);
         g->key_tmp = malloc(cap * sizeof *g->key_tmp);
-        g->tup = malloc(cap * sizeof *g->tup);
-        g->nic = malloc(cap * sizeof *g->nic);
         g->cap_scratch = cap;
-        if (g->key == NULL || g->key_tmp == NULL || g->tup == NULL || g->nic == NULL) {
+        if (g->key == NULL || g->key_tmp == NULL) {
             g->cap_scratch = 0;
             snprintf(err, errsize, "out of memory");
             return -1;
@@ -517,8 +513,6 @@ static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, c
         return -1;
     }
     struct skey *key = g->key;
-    struct scand_tuple *t = g->tup;
-    uint32_t *nic = g->nic;
     for (size_t i = 0; i < b->n; i++) {
         /* a blob's tuples lie in [h - 1 min, h + 1 h): 24 bits of ms suffice */
         uint64_t rel = (uint64_t)(b->v[i].t.ts_ms - h + 120000);
@@ -526,24 +520,33 @@ static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, c
         key[i].i = i;
     }
     key = radix_sort(key, g->key_tmp, b->n, g->count);
-    for (size_t i = 0; i < b->n; i++) {
-        t[i] = b->v[key[i].i].t;
-        nic[i] = b->v[key[i].i].nic;
-    }
     int rc = 0;
     for (size_t i = 0; i < b->n && rc == 0;) {
+        uint32_t ni = (uint32_t)(key[i].k >> 24);
         size_t j = i;
-        while (j < b->n && nic[j] == nic[i])
+        while (j < b->n && (uint32_t)(key[j].k >> 24) == ni)
             j++;
-        const struct sim_vm *vm = &g->sc->vms[nic[i]];
+        if (j - i > g->cap_tup) { /* gather one NIC's tuples */
+            free(g->tup);
+            g->cap_tup = (j - i) * 2;
+            g->tup = malloc(g->cap_tup * sizeof *g->tup);
+            if (g->tup == NULL) {
+                g->cap_tup = 0;
+                snprintf(err, errsize, "out of memory");
+                return -1;
+            }
+        }
+        for (size_t q = i; q < j; q++)
+            g->tup[q - i] = b->v[key[q].i].t;
+        const struct sim_vm *vm = &g->sc->vms[ni];
         char guid[40], target[300];
-        snprintf(guid, sizeof guid, "5ca11ab5-f10e-4000-8000-%012x", nic[i] + 1);
+        snprintf(guid, sizeof guid, "5ca11ab5-f10e-4000-8000-%012x", ni + 1);
         snprintf(target, sizeof target,
                  "/subscriptions/%s/resourceGroups/%s-rg/providers/Microsoft.Network/"
                  "networkInterfaces/%s-nic",
                  g->sc->subscription, g->sc->vnets[vm->vnet].name, vm->name);
         struct scand_blob_meta meta = {vm->mac, guid, g->flow_res[vm->vnet], target};
-        if (fn(arg, &meta, h, t + i, j - i) != 0) {
+        if (fn(arg, &meta, h, g->tup, j - i) != 0) {
             snprintf(err, errsize, "stopped while writing the blob of %s", vm->name);
             rc = -1;
         }
@@ -619,7 +622,6 @@ out:
         free(g->key);
         free(g->key_tmp);
         free(g->tup);
-        free(g->nic);
         free(g->count);
         free(g);
     }
