@@ -373,15 +373,29 @@ static char *put_str(char *p, const char *s)
     return p;
 }
 
+static char *put_octet(char *p, unsigned v)
+{
+    if (v >= 100) {
+        *p++ = (char)('0' + v / 100);
+        v %= 100;
+        *p++ = (char)('0' + v / 10);
+    } else if (v >= 10) {
+        *p++ = (char)('0' + v / 10);
+    }
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
 static char *put_addr(char *p, const uint8_t a[16])
 {
     if (scand_addr_is_v4(a)) {
-        for (int k = 0; k < 4; k++) {
-            p = put_u64(p, a[12 + k]);
-            if (k < 3)
-                *p++ = '.';
-        }
-        return p;
+        p = put_octet(p, a[12]);
+        *p++ = '.';
+        p = put_octet(p, a[13]);
+        *p++ = '.';
+        p = put_octet(p, a[14]);
+        *p++ = '.';
+        return put_octet(p, a[15]);
     }
     char tmp[48];
     scand_addr_format(a, tmp, sizeof tmp);

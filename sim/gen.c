@@ -50,17 +50,29 @@ static const char *const default_rules[N_DEFAULT] = {
     "DefaultRule_AllowInternetOutBound", "DefaultRule_DenyAllOutBound",
 };
 
+/* A tuple waiting for its hour's flush: 56 bytes, not the 96 of a
+ * struct scand_tuple, as an hour of a large estate is millions of them. */
 struct pend {
-    struct scand_tuple t;
-    uint32_t nic;
+    int64_t ts;
+    uint64_t bytes_s2d, bytes_d2s;
+    uint32_t src, dst;
+    uint32_t pkts_s2d, pkts_d2s;
+    uint32_t group, campaign;
+    uint16_t sport, dport;
+    uint8_t proto, dir, state, pad;
 };
 
-struct skey;
-
-struct bucket {
-    int64_t hour;
+/* One NIC's pending tuples of one hour, in generation order. */
+struct nicbuf {
     struct pend *v;
     size_t n, cap;
+};
+
+/* An hour's pending tuples, per NIC: a NIC's tuples are sorted and written
+ * from its own small array, never gathered from one big one. */
+struct bucket {
+    int64_t hour;
+    struct nicbuf *nic; /* per VM */
 };
 
 struct sim_gen {
@@ -75,10 +87,9 @@ struct sim_gen {
     char **flow_res; /* per vnet: the flowLogResourceID */
     /* flush scratch, kept across hours */
     struct skey *key, *key_tmp;
+    size_t cap_key;
     struct scand_tuple *tup; /* one NIC's tuples */
     size_t cap_tup;
-    size_t cap_scratch;
-    size_t *count;
 };
 
 const struct sim_scenario *sim_gen_scenario(const struct sim_gen *g)
@@ -103,11 +114,8 @@ static struct bucket *bucket_for(struct sim_gen *g, int64_t ts)
     int64_t h = scand_blob_hour(ts);
     int64_t k = (h - g->sc->start_ms) / 3600000;
     struct bucket *b = &g->ring[((k % RING) + RING) % RING];
-    if (b->hour != h) {
-        if (b->n != 0) /* cannot happen while flows are capped: keep it loud */
-            abort();
-        b->hour = h;
-    }
+    if (b->hour != h) /* the slot was flushed (emptied); flows are capped so */
+        b->hour = h;  /* no tuple reaches RING hours ahead */
     return b;
 }
 
@@ -117,9 +125,9 @@ static void put(struct sim_gen *g, const struct sim_vm *vm, int64_t ts, uint32_t
 {
     if (ts >= g->end_ms)
         return; /* the scenario ends: later tuples are never written */
-    struct bucket *b = bucket_for(g, ts);
+    struct nicbuf *b = &bucket_for(g, ts)->nic[vm - g->sc->vms];
     if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
+        size_t cap = b->cap ? b->cap * 2 : 64;
         struct pend *v = realloc(b->v, cap * sizeof *v);
         if (v == NULL) {
             g->oom = 1;
@@ -129,30 +137,49 @@ static void put(struct sim_gen *g, const struct sim_vm *vm, int64_t ts, uint32_t
         b->cap = cap;
     }
     struct pend *p = &b->v[b->n++];
-    memset(&p->t, 0, sizeof p->t);
-    p->t.ts_ms = ts;
-    static const uint8_t v4pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    memcpy(p->t.src, v4pre, 12);
-    memcpy(p->t.dst, v4pre, 12);
-    for (int k = 0; k < 4; k++) {
-        p->t.src[12 + k] = (uint8_t)(src >> (24 - 8 * k));
-        p->t.dst[12 + k] = (uint8_t)(dst >> (24 - 8 * k));
-    }
-    p->t.sport = f->sport;
-    p->t.dport = f->dport;
-    p->t.proto = f->proto;
-    p->t.dir = out ? SCAND_DIR_OUT : SCAND_DIR_IN;
-    p->t.state = (uint8_t)state;
-    p->t.enc = SCAND_ENC_NX;
-    p->t.pkts_s2d = ps;
-    p->t.bytes_s2d = bs;
-    p->t.pkts_d2s = pd;
-    p->t.bytes_d2s = bd;
-    p->t.mac = g->mac_idx[vm - g->sc->vms];
-    p->t.group = group;
-    p->t.campaign = f->campaign;
-    p->nic = (uint32_t)(vm - g->sc->vms);
+    p->ts = ts;
+    p->src = src;
+    p->dst = dst;
+    p->sport = f->sport;
+    p->dport = f->dport;
+    p->proto = f->proto;
+    p->dir = out ? SCAND_DIR_OUT : SCAND_DIR_IN;
+    p->state = (uint8_t)state;
+    p->pkts_s2d = (uint32_t)(ps > UINT32_MAX ? UINT32_MAX : ps);
+    p->pkts_d2s = (uint32_t)(pd > UINT32_MAX ? UINT32_MAX : pd);
+    p->bytes_s2d = bs;
+    p->bytes_d2s = bd;
+    p->group = group;
+    p->campaign = f->campaign;
     g->res->tuples++;
+}
+
+/* The tuple a pending record stands for. */
+static void expand(const struct sim_gen *g, uint32_t nic, const struct pend *p,
+                   struct scand_tuple *t)
+{
+    static const uint8_t v4pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memset(t, 0, sizeof *t);
+    t->ts_ms = p->ts;
+    memcpy(t->src, v4pre, 12);
+    memcpy(t->dst, v4pre, 12);
+    for (int k = 0; k < 4; k++) {
+        t->src[12 + k] = (uint8_t)(p->src >> (24 - 8 * k));
+        t->dst[12 + k] = (uint8_t)(p->dst >> (24 - 8 * k));
+    }
+    t->sport = p->sport;
+    t->dport = p->dport;
+    t->proto = p->proto;
+    t->dir = p->dir;
+    t->state = p->state;
+    t->enc = SCAND_ENC_NX;
+    t->pkts_s2d = p->pkts_s2d;
+    t->bytes_s2d = p->bytes_s2d;
+    t->pkts_d2s = p->pkts_d2s;
+    t->bytes_d2s = p->bytes_d2s;
+    t->mac = g->mac_idx[nic];
+    t->group = p->group;
+    t->campaign = p->campaign;
 }
 
 /* ------------------------------------------------------------ NSG, routes */
@@ -446,114 +473,100 @@ static int setup(struct sim_gen *g, char *err, size_t errsize)
         if (g->flow_res[i] == NULL)
             goto nomem;
     }
-    for (int k = 0; k < RING; k++)
+    for (int k = 0; k < RING; k++) {
         g->ring[k].hour = INT64_MIN;
+        g->ring[k].nic = calloc(sc->n_vms ? sc->n_vms : 1, sizeof *g->ring[k].nic);
+        if (g->ring[k].nic == NULL)
+            goto nomem;
+    }
     return 0;
 nomem:
     snprintf(err, errsize, "out of memory");
     return -1;
 }
 
-/* Order a bucket by (NIC, time), ties in generation order: a stable LSD
- * radix sort of 48-bit keys, nic << 24 | (time - hour + 2 min), in three
- * 16-bit passes over (key, index) pairs. */
+/* Sort key of a NIC's pending tuple: time, then generation order. */
 struct skey {
-    uint64_t k;
-    uint64_t i; /* index in the bucket */
+    int64_t ts;
+    uint64_t i;
 };
 
-/* Returns the sorted array: a or tmp (the other is scratch). */
-static struct skey *radix_sort(struct skey *a, struct skey *tmp, size_t n, size_t *count)
+/* Stable bottom-up merge sort of a[0..n) by ts, through tmp; returns the
+ * array holding the result (a or tmp). Stability keeps generation order. */
+static struct skey *sort_keys(struct skey *a, struct skey *tmp, size_t n)
 {
-    for (int pass = 0; pass < 3; pass++) {
-        int shift = 16 * pass;
-        memset(count, 0, 65536 * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(a[i].k >> shift) & 0xffff]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < 65536; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t x = lo, y = mid, k = lo;
+            while (x < mid && y < hi)
+                tmp[k++] = a[y].ts < a[x].ts ? a[y++] : a[x++];
+            while (x < mid)
+                tmp[k++] = a[x++];
+            while (y < hi)
+                tmp[k++] = a[y++];
         }
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(a[i].k >> shift) & 0xffff]++] = a[i];
-        struct skey *x = a;
+        struct skey *t = a;
         a = tmp;
-        tmp = x;
+        tmp = t;
     }
     return a;
 }
 
-/* Write the bucket of hour h as blobs; empty it. */
+/* Write the bucket of hour h as blobs, NIC by NIC; empty it. */
 static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, char *err,
                       size_t errsize)
 {
     int64_t k = (h - g->sc->start_ms) / 3600000;
     struct bucket *b = &g->ring[k % RING];
-    if (b->hour != h || b->n == 0) {
-        b->n = 0;
+    if (b->hour != h)
         return 0;
-    }
-    if (b->n > g->cap_scratch) {
-        size_t cap = b->n + b->n / 2;
-        free(g->key);
-        free(g->key_tmp);
-        g->key = malloc(cap * sizeof *g->key);
-        g->key_tmp = malloc(cap * sizeof *g->key_tmp);
-        g->cap_scratch = cap;
-        if (g->key == NULL || g->key_tmp == NULL) {
-            g->cap_scratch = 0;
-            snprintf(err, errsize, "out of memory");
-            return -1;
-        }
-    }
-    if (g->count == NULL && (g->count = malloc(65536 * sizeof *g->count)) == NULL) {
-        snprintf(err, errsize, "out of memory");
-        return -1;
-    }
-    struct skey *key = g->key;
-    for (size_t i = 0; i < b->n; i++) {
-        /* a blob's tuples lie in [h - 1 min, h + 1 h): 24 bits of ms suffice */
-        uint64_t rel = (uint64_t)(b->v[i].t.ts_ms - h + 120000);
-        key[i].k = (uint64_t)b->v[i].nic << 24 | (rel & 0xffffff);
-        key[i].i = i;
-    }
-    key = radix_sort(key, g->key_tmp, b->n, g->count);
     int rc = 0;
-    for (size_t i = 0; i < b->n && rc == 0;) {
-        uint32_t ni = (uint32_t)(key[i].k >> 24);
-        size_t j = i;
-        while (j < b->n && (uint32_t)(key[j].k >> 24) == ni)
-            j++;
-        if (j - i > g->cap_tup) { /* gather one NIC's tuples */
+    for (size_t ni = 0; ni < g->sc->n_vms; ni++) {
+        struct nicbuf *nb = &b->nic[ni];
+        size_t n = nb->n;
+        if (n == 0 || rc != 0) {
+            nb->n = 0;
+            continue;
+        }
+        if (n > g->cap_key) {
+            free(g->key);
+            free(g->key_tmp);
             free(g->tup);
-            g->cap_tup = (j - i) * 2;
-            g->tup = malloc(g->cap_tup * sizeof *g->tup);
-            if (g->tup == NULL) {
-                g->cap_tup = 0;
+            g->cap_key = n * 2;
+            g->key = malloc(g->cap_key * sizeof *g->key);
+            g->key_tmp = malloc(g->cap_key * sizeof *g->key_tmp);
+            g->tup = malloc(g->cap_key * sizeof *g->tup);
+            if (g->key == NULL || g->key_tmp == NULL || g->tup == NULL) {
+                g->cap_key = 0;
                 snprintf(err, errsize, "out of memory");
                 return -1;
             }
         }
-        for (size_t q = i; q < j; q++)
-            g->tup[q - i] = b->v[key[q].i].t;
+        int sorted = 1;
+        for (size_t i = 0; i < n; i++) {
+            g->key[i].ts = nb->v[i].ts;
+            g->key[i].i = i;
+            sorted &= i == 0 || nb->v[i].ts >= nb->v[i - 1].ts;
+        }
+        const struct skey *key = sorted ? g->key : sort_keys(g->key, g->key_tmp, n);
+        for (size_t i = 0; i < n; i++)
+            expand(g, (uint32_t)ni, &nb->v[key[i].i], &g->tup[i]);
+        nb->n = 0;
         const struct sim_vm *vm = &g->sc->vms[ni];
-        char guid[40], target[300];
-        snprintf(guid, sizeof guid, "5ca11ab5-f10e-4000-8000-%012x", ni + 1);
+        char guid[48], target[300];
+        snprintf(guid, sizeof guid, "5ca11ab5-f10e-4000-8000-%012zx", ni + 1);
         snprintf(target, sizeof target,
                  "/subscriptions/%s/resourceGroups/%s-rg/providers/Microsoft.Network/"
                  "networkInterfaces/%s-nic",
                  g->sc->subscription, g->sc->vnets[vm->vnet].name, vm->name);
         struct scand_blob_meta meta = {vm->mac, guid, g->flow_res[vm->vnet], target};
-        if (fn(arg, &meta, h, g->tup, j - i) != 0) {
+        if (fn(arg, &meta, h, g->tup, n) != 0) {
             snprintf(err, errsize, "stopped while writing the blob of %s", vm->name);
             rc = -1;
         }
         g->res->blobs++;
-        i = j;
     }
-    b->n = 0;
     return rc;
 }
 
@@ -608,8 +621,11 @@ out:
     sim_bg_free(bg);
     sim_camps_free(cp);
     if (g != NULL) {
-        for (int k = 0; k < RING; k++)
-            free(g->ring[k].v);
+        for (int k = 0; k < RING; k++) {
+            for (size_t i = 0; g->ring[k].nic != NULL && i < sc->n_vms; i++)
+                free(g->ring[k].nic[i].v);
+            free(g->ring[k].nic);
+        }
         if (g->groups != NULL)
             for (size_t i = 0; i < sc->n_subnets; i++)
                 free(g->groups[i]);
@@ -622,7 +638,6 @@ out:
         free(g->key);
         free(g->key_tmp);
         free(g->tup);
-        free(g->count);
         free(g);
     }
     if (rc != 0) {
