@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "sim.h"
+#include "sim_pcap.h"
 
 #define MAX_SCENARIO (16u << 20)
 
@@ -30,6 +31,8 @@ static const char usage[] =
     "  -o, --output DIR        write under DIR (created; must be empty unless --force)\n"
     "      --seed N            use seed N instead of the scenario's\n"
     "      --labels            also write DIR/labels.csv: each tuple with its campaign\n"
+    "      --pcap FILE         also write the same traffic as packets (pcap, headers\n"
+    "                          only; for small scenarios: every packet is a record)\n"
     "      --force             write into a DIR that is not empty\n"
     "  -q, --quiet             no summary line on stderr\n"
     "  -h, --help              show this help\n"
@@ -119,6 +122,11 @@ static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_m
     return 0;
 }
 
+static int on_packet(void *arg, const struct sim_packet *p)
+{
+    return sim_pcap_write(arg, p);
+}
+
 static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
 {
     struct simrun *r = arg;
@@ -185,10 +193,11 @@ int cmd_simulate(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
         {"labels", no_argument, NULL, 'l'},       {"force", no_argument, NULL, 'f'},
+        {"pcap", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *dir = NULL;
+    const char *dir = NULL, *pcap_path = NULL;
     int labels = 0, force = 0, quiet = 0, have_seed = 0;
     uint64_t seed = 0;
     int c;
@@ -206,6 +215,9 @@ int cmd_simulate(int argc, char **argv)
             break;
         case 'l':
             labels = 1;
+            break;
+        case 'p':
+            pcap_path = optarg;
             break;
         case 'f':
             force = 1;
@@ -282,8 +294,18 @@ int cmd_simulate(int argc, char **argv)
         return EXIT_INPUT;
     }
     r.st = st;
+    sim_pcap *pc = NULL;
+    if (pcap_path != NULL && (pc = sim_pcap_open(pcap_path, err, sizeof err)) == NULL) {
+        cli_error("%s", err);
+        if (r.labels != NULL)
+            fclose(r.labels);
+        scand_strtab_free(st);
+        sim_scenario_free(sc);
+        return EXIT_INPUT;
+    }
+    struct sim_hooks hooks = {on_blob, &r, pc ? on_packet : NULL, pc, on_progress, &r};
     struct sim_result *res = NULL;
-    rc = sim_generate(sc, st, on_blob, &r, on_progress, &r, &res, err, sizeof err);
+    rc = sim_generate(sc, st, &hooks, &res, err, sizeof err);
     if (r.show)
         fprintf(stderr, "\r\033[K");
     int exit_code = EXIT_OK;
@@ -294,6 +316,11 @@ int cmd_simulate(int argc, char **argv)
     }
     if (r.labels != NULL && cli_close_out(r.labels, lpath) != EXIT_OK)
         exit_code = EXIT_INPUT;
+    uint64_t packets = pc ? sim_pcap_packets(pc) : 0;
+    if (pc != NULL && sim_pcap_close(pc, err, sizeof err) != 0) {
+        cli_error("%s: %s", pcap_path, err);
+        exit_code = EXIT_INPUT;
+    }
     if (exit_code == EXIT_OK) {
         char *truth = sim_truth_json(sc, res);
         char tpath[PATH_MAX];
@@ -325,6 +352,9 @@ int cmd_simulate(int argc, char **argv)
                 res->n_nics_logged, (unsigned long long)res->flows,
                 (unsigned long long)res->tuples, (unsigned long long)res->blobs, res->n_camps,
                 vis, res->n_hn, now_s() - r.t0);
+        if (pcap_path != NULL)
+            fprintf(stderr, "scanlab: simulate: %llu packets to %s\n",
+                    (unsigned long long)packets, pcap_path);
     }
     sim_result_free(res);
     scand_strtab_free(st);

@@ -62,6 +62,12 @@ struct pend {
     uint8_t proto, dir, state, pad;
 };
 
+/* An hour's packets, in generation order. */
+struct pktbuf {
+    struct sim_packet *v;
+    size_t n, cap;
+};
+
 /* One NIC's pending tuples of one hour, in generation order. */
 struct nicbuf {
     struct pend *v;
@@ -73,6 +79,7 @@ struct nicbuf {
 struct bucket {
     int64_t hour;
     struct nicbuf *nic; /* per VM */
+    struct pktbuf pkt;
 };
 
 struct sim_gen {
@@ -84,6 +91,7 @@ struct sim_gen {
     struct bucket ring[RING];
     int64_t end_ms;
     int oom;
+    int want_packets;
     char **flow_res; /* per vnet: the flowLogResourceID */
     /* flush scratch, kept across hours */
     struct skey *key, *key_tmp;
@@ -258,161 +266,317 @@ static int fw_allows(const struct sim_gen *g, const struct sim_flow *f)
     return 0;
 }
 
-/* ------------------------------------------------------------ tuples */
+/* ------------------------------------------------------------ flows */
 
-/* Write the B [C...] E life of an answered flow at one NIC. */
-static void life(struct sim_gen *g, const struct sim_vm *vm, int out, uint32_t src, uint32_t dst,
-                 const struct sim_flow *f, double dur, uint64_t ps, uint64_t bs, uint64_t pd,
-                 uint64_t bd, uint32_t group, int64_t skew)
+/*
+ * What a flow does on the wire, decided once per flow; the tuples of each
+ * logged NIC and the packets of --pcap both follow from it.
+ *  W_ANSWER  B at t0, C every 5 minutes with the counts since the previous
+ *            tuple, E at end (TCP: the closing FIN or RST; UDP: the last
+ *            datagram plus the UDP idle timeout)
+ *  W_SILENT  nothing comes back: the SYN (or datagram) and its retries, E
+ *            when the idle timeout passes after the last one
+ *  W_DENIED  an NSG drops each attempt: a D tuple per attempt
+ */
+enum { W_ANSWER, W_SILENT, W_DENIED };
+
+struct wire {
+    int kind;
+    int64_t end;        /* E time */
+    int64_t last;       /* time of the last packet */
+    uint64_t ps, bs, pd, bd;
+};
+
+/* Times of a flow's first packet and its retries: t0, +1 s, +3 s, +7 s... */
+static int64_t retry_at(int64_t t0, int k)
 {
-    int64_t t0 = f->t0 + skew;
-    put(g, vm, t0, src, dst, f, out, SCAND_ST_B, 0, 0, 0, 0, group);
-    int64_t end = t0 + (int64_t)dur;
-    uint64_t sps = 0, sbs = 0, spd = 0, sbd = 0; /* already reported */
-    for (int64_t t = t0 + C_EVERY_MS; t < end; t += C_EVERY_MS) {
-        double frac = (double)(t - t0) / dur;
-        uint64_t a = (uint64_t)(ps * frac), b = (uint64_t)(bs * frac);
-        uint64_t c = (uint64_t)(pd * frac), d = (uint64_t)(bd * frac);
-        put(g, vm, t, src, dst, f, out, SCAND_ST_C, a - sps, b - sbs, c - spd, d - sbd, group);
-        sps = a, sbs = b, spd = c, sbd = d;
-    }
-    put(g, vm, end, src, dst, f, out, SCAND_ST_E, ps - sps, bs - sbs, pd - spd, bd - sbd, group);
+    return t0 + 1000 * (((int64_t)1 << k) - 1);
 }
 
-static void denied(struct sim_gen *g, const struct sim_vm *vm, int out, const struct sim_flow *f,
-                   uint32_t group, int64_t skew)
-{
-    int64_t t = f->t0 + skew, gap = 1000;
-    for (int k = 0; k <= f->retries; k++, t += gap, gap *= 2)
-        put(g, vm, t, f->src, f->dst, f, out, SCAND_ST_D, 0, 0, 0, 0, group);
-}
-
-/* Unanswered: B, then E when the platform gives up on the flow. */
-static void silent(struct sim_gen *g, const struct sim_vm *vm, const struct sim_flow *f,
-                   uint32_t group)
+static void plan_silent(const struct sim_flow *f, struct wire *w)
 {
     uint64_t syn = f->proto == SIM_PROTO_TCP ? 44 : 40;
-    double wait = 1000.0 * ((1 << (f->retries + 1)) - 1) + 1000;
-    life(g, vm, 1, f->src, f->dst, f, wait, 1u + f->retries, syn * (1u + f->retries), 0, 0,
-         group, 0);
+    w->kind = W_SILENT;
+    w->ps = 1u + f->retries;
+    w->bs = syn * w->ps;
+    w->pd = w->bd = 0;
+    w->last = retry_at(f->t0, f->retries);
+    w->end = w->last + (f->proto == SIM_PROTO_TCP ? SIM_TCP_IDLE_MS : SIM_UDP_IDLE_MS);
 }
+
+static void plan_answer(const struct sim_flow *f, double dur, uint64_t ps, uint64_t bs,
+                        uint64_t pd, uint64_t bd, struct wire *w)
+{
+    w->kind = W_ANSWER;
+    w->ps = ps, w->bs = bs, w->pd = pd, w->bd = bd;
+    dur = dur < 1 ? 1 : dur > MAX_FLOW_MS ? MAX_FLOW_MS : dur;
+    w->last = f->t0 + (int64_t)dur;
+    w->end = f->proto == SIM_PROTO_TCP ? w->last : w->last + SIM_UDP_IDLE_MS;
+}
+
+/* The B [C...] E tuples of w at one NIC; skew shifts the far NIC's clock. */
+static void tuples_at(struct sim_gen *g, const struct sim_vm *vm, int out, const struct sim_flow *f,
+                      const struct wire *w, uint32_t group, int64_t skew)
+{
+    if (w->kind == W_DENIED) {
+        for (int k = 0; k <= f->retries; k++)
+            put(g, vm, retry_at(f->t0, k) + skew, f->src, f->dst, f, out, SCAND_ST_D, 0, 0, 0, 0,
+                group);
+        return;
+    }
+    int64_t t0 = f->t0 + skew, end = w->end + skew;
+    double span = (double)(w->last - f->t0);
+    put(g, vm, t0, f->src, f->dst, f, out, SCAND_ST_B, 0, 0, 0, 0, group);
+    uint64_t sps = 0, sbs = 0, spd = 0, sbd = 0; /* already reported */
+    for (int64_t t = t0 + C_EVERY_MS; t < end; t += C_EVERY_MS) {
+        double frac = span <= 0 ? 1 : (double)(t - t0) / span;
+        if (frac > 1)
+            frac = 1;
+        uint64_t a = (uint64_t)(w->ps * frac), b = (uint64_t)(w->bs * frac);
+        uint64_t c = (uint64_t)(w->pd * frac), d = (uint64_t)(w->bd * frac);
+        put(g, vm, t, f->src, f->dst, f, out, SCAND_ST_C, a - sps, b - sbs, c - spd, d - sbd,
+            group);
+        sps = a, sbs = b, spd = c, sbd = d;
+    }
+    put(g, vm, end, f->src, f->dst, f, out, SCAND_ST_E, w->ps - sps, w->bs - sbs, w->pd - spd,
+        w->bd - sbd, group);
+}
+
+/* ------------------------------------------------------------ packets */
+
+static const uint8_t router_mac[6] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc}; /* Azure's gateway */
+
+static void mac_of(const struct sim_gen *g, int vm, uint8_t out[6])
+{
+    if (vm < 0) {
+        memcpy(out, router_mac, 6);
+        return;
+    }
+    const char *m = g->sc->vms[vm].mac;
+    for (int i = 0; i < 6; i++) {
+        unsigned hi = (unsigned)(m[2 * i] <= '9' ? m[2 * i] - '0' : m[2 * i] - 'A' + 10);
+        unsigned lo = (unsigned)(m[2 * i + 1] <= '9' ? m[2 * i + 1] - '0' : m[2 * i + 1] - 'A' + 10);
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+}
+
+static void packet(struct sim_gen *g, const struct sim_flow *f, int64_t ts_ms, int reply,
+                   uint32_t ip_len, uint8_t flags)
+{
+    if (ts_ms >= g->end_ms)
+        return;
+    struct pktbuf *pb = &bucket_for(g, ts_ms)->pkt;
+    if (pb->n == pb->cap) {
+        size_t cap = pb->cap ? pb->cap * 2 : 4096;
+        struct sim_packet *v = realloc(pb->v, cap * sizeof *v);
+        if (v == NULL) {
+            g->oom = 1;
+            return;
+        }
+        pb->v = v;
+        pb->cap = cap;
+    }
+    struct sim_packet *p = &pb->v[pb->n++];
+    memset(p, 0, sizeof *p);
+    p->ts_us = ts_ms * 1000;
+    p->src = reply ? f->dst : f->src;
+    p->dst = reply ? f->src : f->dst;
+    p->sport = reply ? f->dport : f->sport;
+    p->dport = reply ? f->sport : f->dport;
+    p->proto = f->proto;
+    p->tcp_flags = flags;
+    p->ip_len = ip_len;
+    /* the capture point: the sender's NIC when the sender is a VM */
+    int sender = reply ? f->dst_vm : f->src_vm, receiver = reply ? f->src_vm : f->dst_vm;
+    if (sender >= 0) {
+        mac_of(g, sender, p->src_mac);
+        memcpy(p->dst_mac, router_mac, 6);
+    } else {
+        memcpy(p->src_mac, router_mac, 6);
+        mac_of(g, receiver, p->dst_mac);
+    }
+}
+
+/* n packets of one direction carrying bytes in total, evenly spread over
+ * (from, to]; the first at from when first_at_from. */
+static void spread(struct sim_gen *g, const struct sim_flow *f, int reply, int64_t from, int64_t to,
+                   uint64_t n, uint64_t bytes, int first_at_from, uint8_t first_flags,
+                   uint8_t last_flags, int last_at_to)
+{
+    uint32_t hdr = f->proto == SIM_PROTO_TCP ? 40 : 28;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t share = bytes / n + (i < bytes % n);
+        uint32_t len = share < hdr ? hdr : share > 65535 ? 65535 : (uint32_t)share;
+        int64_t t;
+        if (i == 0 && first_at_from)
+            t = from;
+        else if (i == n - 1 && last_at_to)
+            t = to;
+        else
+            t = from + (int64_t)((double)(to - from) * (double)(i + 1) / (double)(n + 1));
+        uint8_t fl = f->proto != SIM_PROTO_TCP ? 0
+                     : i == 0 && first_flags   ? first_flags
+                     : i == n - 1 && last_flags ? last_flags
+                                                : 0x18; /* PSH|ACK */
+        packet(g, f, t, reply, len, fl);
+    }
+}
+
+enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_ACK = 0x10 };
+
+/* The packets of w, consistent with its tuples: each C interval carries the
+ * counts its tuple reports. */
+static void packets_of(struct sim_gen *g, const struct sim_flow *f, const struct wire *w, int oc)
+{
+    if (w->kind != W_ANSWER) {
+        uint32_t len = (uint32_t)(w->bs / w->ps);
+        for (int k = 0; k <= f->retries; k++)
+            packet(g, f, retry_at(f->t0, k), 0, len, F_SYN);
+        return;
+    }
+    int tcp = f->proto == SIM_PROTO_TCP;
+    if (tcp && oc == OC_CLOSED) { /* SYN, RST */
+        packet(g, f, f->t0, 0, (uint32_t)w->bs, F_SYN);
+        packet(g, f, w->last, 1, (uint32_t)w->bd, F_RST | F_ACK);
+        return;
+    }
+    if (tcp && f->probe) { /* SYN, SYN/ACK, RST */
+        packet(g, f, f->t0, 0, 44, F_SYN);
+        packet(g, f, f->t0 + (w->last - f->t0) / 2, 1, (uint32_t)w->bd, F_SYN | F_ACK);
+        packet(g, f, w->last, 0, (uint32_t)(w->bs - 44), F_RST);
+        return;
+    }
+    /* a whole flow: per C interval, the packets that interval reports */
+    double span = (double)(w->last - f->t0);
+    uint64_t sps = 0, sbs = 0, spd = 0, sbd = 0;
+    int64_t from = f->t0;
+    for (int64_t t = f->t0 + C_EVERY_MS;; t += C_EVERY_MS) {
+        int final = t >= w->end;
+        int64_t to = final ? w->last : t - 1;
+        double frac = final || span <= 0 ? 1 : (double)(t - f->t0) / span;
+        if (frac > 1)
+            frac = 1;
+        uint64_t a = final ? w->ps : (uint64_t)(w->ps * frac);
+        uint64_t b = final ? w->bs : (uint64_t)(w->bs * frac);
+        uint64_t c = final ? w->pd : (uint64_t)(w->pd * frac);
+        uint64_t d = final ? w->bd : (uint64_t)(w->bd * frac);
+        int first = from == f->t0;
+        spread(g, f, 0, from, to, a - sps, b - sbs, first, first ? F_SYN : 0,
+               final && tcp ? F_FIN | F_ACK : 0, 0);
+        spread(g, f, 1, first ? from + (to > from ? 1 : 0) : from, to, c - spd, d - sbd, first,
+               first ? F_SYN | F_ACK : 0, final && tcp ? F_FIN | F_ACK : 0, final);
+        sps = a, sbs = b, spd = c, sbd = d;
+        if (final)
+            break;
+        from = t;
+    }
+}
+
+/* ------------------------------------------------------------ routing a flow */
 
 int sim_emit(struct sim_gen *g, const struct sim_flow *f)
 {
     const struct sim_scenario *sc = g->sc;
     g->res->flows++;
-    if (f->proto == SIM_PROTO_ICMP)
-        return SIM_LOST_ICMP; /* VNet flow logs do not record ICMP */
+    if (f->proto == SIM_PROTO_ICMP) {
+        if (g->want_packets) { /* echo request, and a reply from a host that exists */
+            packet(g, f, f->t0, 0, 84, 0);
+            if (f->dst_vm >= 0)
+                packet(g, f, f->t0 + 1, 1, 84, 0);
+        }
+        return g->oom ? -1 : SIM_LOST_ICMP; /* VNet flow logs do not record ICMP */
+    }
     const struct sim_vm *sv = f->src_vm >= 0 ? &sc->vms[f->src_vm] : NULL;
     const struct sim_vm *dv = f->dst_vm >= 0 ? &sc->vms[f->dst_vm] : NULL;
-    int seen = 0;
-    uint32_t out_group = 0;
+    int seen = 0, lost = 0, oc = f->outcome;
+    uint32_t out_group = 0, in_group = 0;
+    struct wire w;
+    int at_src = sv != NULL && sv->logged, at_dst = 0, deny_at_dst = 0;
     if (sv != NULL) {
         int allow;
         int slot = nsg_eval(g, sv->subnet, 0, f->dst_vm, f->dst, f->dport, f->proto, &allow);
         out_group = g->groups[sv->subnet][slot];
         if (!allow) {
-            if (sv->logged) {
-                denied(g, sv, 1, f, out_group, 0);
-                seen |= SIM_SEEN_SRC;
-            }
-            return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+            plan_silent(f, &w);
+            w.kind = W_DENIED;
+            goto emit;
         }
     }
     /* does it reach a destination NIC? */
     int rt = dv == NULL ? RT_NONE : route(g, f->src_vm, f->src, f->dst_vm);
     if (dv != NULL && f->src_vm < 0 && !sim_is_vnet_addr(sc, f->src) && dv->pub == 0)
         rt = RT_NONE; /* the internet reaches only public IPs */
-    int lost = rt == RT_NONE ? SIM_LOST_NOROUTE : 0;
+    lost = rt == RT_NONE ? SIM_LOST_NOROUTE : 0;
     if (rt == RT_FIREWALL && !fw_allows(g, f)) {
         rt = RT_NONE;
         lost = SIM_LOST_FIREWALL;
     }
     if (rt == RT_NONE) {
-        if (dv == NULL && sv != NULL && !sim_is_vnet_addr(sc, f->dst)) {
-            /* to the internet: answered out there */
-            goto answered;
+        if (dv == NULL && sv != NULL && !sim_is_vnet_addr(sc, f->dst) && !f->probe &&
+            f->outcome != OC_NOANSWER) {
+            /* to the internet, answered out there */
+            uint64_t ps = 3 + f->bytes_out / 1200, pd = 2 + f->bytes_in / 1400;
+            plan_answer(f, f->dur_ms, ps, f->bytes_out + 40 * ps, pd, f->bytes_in + 40 * pd,
+                        &w);
+        } else {
+            plan_silent(f, &w);
         }
-        if (sv != NULL && sv->logged) {
-            silent(g, sv, f, out_group);
-            seen |= SIM_SEEN_SRC;
-        }
-        return g->oom ? -1 : seen ? seen : (lost | SIM_LOST_UNLOGGED);
+        goto emit;
     }
     {
         int allow;
         int slot = nsg_eval(g, dv->subnet, 1, f->src_vm, f->src, f->dport, f->proto, &allow);
-        uint32_t in_group = g->groups[dv->subnet][slot];
+        in_group = g->groups[dv->subnet][slot];
         if (!allow) {
-            if (dv->logged) {
-                denied(g, dv, 0, f, in_group, 1);
-                seen |= SIM_SEEN_DST;
-            }
-            if (sv != NULL && sv->logged) {
-                silent(g, sv, f, out_group);
-                seen |= SIM_SEEN_SRC;
-            }
-            return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+            /* the NSG drops each attempt: D at the target, unanswered at the source */
+            deny_at_dst = dv->logged;
+            plan_silent(f, &w);
+            goto emit;
         }
-        int oc = f->outcome;
-        if (oc == OC_TARGET) {
-            int open = f->proto == SIM_PROTO_UDP ? 0 : sim_ports_has(&dv->listen, f->dport);
-            if (f->proto == SIM_PROTO_UDP)
-                for (int k = 0; k < 8; k++)
-                    open |= sc->roles[dv->role].udp_listen[k] == f->dport && f->dport != 0;
-            oc = open ? OC_OPEN : dv->host_firewall ? OC_NOANSWER : OC_CLOSED;
-        }
-        if (oc == OC_CLOSED && dv->host_firewall)
-            oc = OC_NOANSWER;
-        double dur;
-        uint64_t ps, bs, pd, bd;
-        if (oc == OC_NOANSWER || (oc == OC_CLOSED && f->proto == SIM_PROTO_UDP)) {
-            /* nothing comes back (a UDP port-unreachable is ICMP, not logged) */
-            uint64_t syn = f->proto == SIM_PROTO_TCP ? 44 : 40;
-            ps = 1u + f->retries;
-            bs = syn * ps;
-            pd = bd = 0;
-            dur = 1000.0 * ((1 << (f->retries + 1)) - 1) + 1000;
-        } else if (oc == OC_CLOSED) {
-            ps = 1, bs = 44, pd = 1, bd = 40; /* SYN, RST */
-            dur = 1 + (f->t0 % 7);
-        } else if (f->probe) {
-            /* SYN, SYN/ACK, RST (nmap -sS; connect scans close with RST too) */
-            ps = f->proto == SIM_PROTO_TCP ? 2 : 1;
-            bs = f->proto == SIM_PROTO_TCP ? 84 : 40;
-            pd = 1;
-            bd = f->proto == SIM_PROTO_TCP ? 44 : 60;
-            dur = 2 + (f->t0 % 11);
-        } else {
-            bs = f->bytes_out, bd = f->bytes_in;
-            ps = 3 + bs / 1200, pd = 2 + bd / 1400;
-            bs += 40 * ps;
-            bd += 40 * pd;
-            dur = f->dur_ms < 1 ? 1 : f->dur_ms > MAX_FLOW_MS ? MAX_FLOW_MS : f->dur_ms;
-        }
-        if (dv->logged) {
-            life(g, dv, 0, f->src, f->dst, f, dur, ps, bs, pd, bd, in_group, 1);
-            seen |= SIM_SEEN_DST;
-        }
-        if (sv != NULL && sv->logged) {
-            life(g, sv, 1, f->src, f->dst, f, dur, ps, bs, pd, bd, out_group, 0);
-            seen |= SIM_SEEN_SRC;
-        }
-        return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
     }
-answered:
-    if (sv->logged) {
-        uint64_t bs = f->bytes_out, bd = f->bytes_in;
-        uint64_t ps = 3 + bs / 1200, pd = 2 + bd / 1400;
-        double dur = f->dur_ms < 1 ? 1 : f->dur_ms > MAX_FLOW_MS ? MAX_FLOW_MS : f->dur_ms;
-        if (f->probe || f->outcome == OC_NOANSWER)
-            silent(g, sv, f, out_group);
-        else
-            life(g, sv, 1, f->src, f->dst, f, dur, ps, bs + 40 * ps, pd, bd + 40 * pd, out_group,
-                 0);
+    at_dst = dv->logged;
+    if (oc == OC_TARGET) {
+        int open = f->proto == SIM_PROTO_UDP ? 0 : sim_ports_has(&dv->listen, f->dport);
+        if (f->proto == SIM_PROTO_UDP)
+            for (int k = 0; k < 8; k++)
+                open |= sc->roles[dv->role].udp_listen[k] == f->dport && f->dport != 0;
+        oc = open ? OC_OPEN : OC_CLOSED;
+    }
+    if (oc == OC_CLOSED && (dv->host_firewall || f->proto == SIM_PROTO_UDP))
+        oc = OC_NOANSWER; /* dropped silently; a UDP port-unreachable is ICMP, not logged */
+    if (oc == OC_NOANSWER) {
+        plan_silent(f, &w);
+    } else if (oc == OC_CLOSED) {
+        plan_answer(f, 1 + (double)(f->t0 % 7), 1, 44, 1, 40, &w); /* SYN, RST */
+    } else if (f->probe) {
+        /* SYN, SYN/ACK, RST (nmap -sS; connect scans close with RST too) */
+        int tcp = f->proto == SIM_PROTO_TCP;
+        plan_answer(f, 2 + (double)(f->t0 % 11), tcp ? 2 : 1, tcp ? 84 : 40, 1, tcp ? 44 : 60,
+                    &w);
+    } else {
+        uint64_t ps = 3 + f->bytes_out / 1200, pd = 2 + f->bytes_in / 1400;
+        plan_answer(f, f->dur_ms, ps, f->bytes_out + 40 * ps, pd, f->bytes_in + 40 * pd, &w);
+    }
+emit:
+    if (at_dst) {
+        tuples_at(g, dv, 0, f, &w, in_group, 1);
+        seen |= SIM_SEEN_DST;
+    }
+    if (deny_at_dst) {
+        struct wire d = w;
+        d.kind = W_DENIED;
+        tuples_at(g, dv, 0, f, &d, in_group, 1);
+        seen |= SIM_SEEN_DST;
+    }
+    if (at_src) {
+        tuples_at(g, sv, 1, f, &w, out_group, 0);
         seen |= SIM_SEEN_SRC;
     }
-    return g->oom ? -1 : seen ? seen : SIM_LOST_UNLOGGED;
+    if (g->want_packets)
+        packets_of(g, f, &w, oc);
+    if (g->oom)
+        return -1;
+    return seen ? seen : (lost | SIM_LOST_UNLOGGED);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -514,7 +678,39 @@ static struct skey *sort_keys(struct skey *a, struct skey *tmp, size_t n)
 }
 
 /* Write the bucket of hour h as blobs, NIC by NIC; empty it. */
-static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, char *err,
+/* Hand out the hour's packets in time order; empty the buffer. */
+static int flush_packets(struct sim_gen *g, struct pktbuf *pb, const struct sim_hooks *hooks,
+                         char *err, size_t errsize)
+{
+    size_t n = pb->n;
+    pb->n = 0;
+    if (n == 0)
+        return 0;
+    struct skey *key = malloc(n * sizeof *key), *tmp = malloc(n * sizeof *tmp);
+    if (key == NULL || tmp == NULL) {
+        free(key);
+        free(tmp);
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        key[i].ts = pb->v[i].ts_us;
+        key[i].i = i;
+    }
+    const struct skey *s = sort_keys(key, tmp, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (hooks->packet(hooks->packet_arg, &pb->v[s[i].i]) != 0) {
+            snprintf(err, errsize, "stopped while writing packets");
+            rc = -1;
+        }
+    free(key);
+    free(tmp);
+    (void)g;
+    return rc;
+}
+
+static int flush_hour(struct sim_gen *g, int64_t h, const struct sim_hooks *hooks, char *err,
                       size_t errsize)
 {
     int64_t k = (h - g->sc->start_ms) / 3600000;
@@ -522,6 +718,8 @@ static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, c
     if (b->hour != h)
         return 0;
     int rc = 0;
+    if (g->want_packets && flush_packets(g, &b->pkt, hooks, err, errsize) != 0)
+        return -1;
     for (size_t ni = 0; ni < g->sc->n_vms; ni++) {
         struct nicbuf *nb = &b->nic[ni];
         size_t n = nb->n;
@@ -561,7 +759,7 @@ static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, c
                  "networkInterfaces/%s-nic",
                  g->sc->subscription, g->sc->vnets[vm->vnet].name, vm->name);
         struct scand_blob_meta meta = {vm->mac, guid, g->flow_res[vm->vnet], target};
-        if (fn(arg, &meta, h, g->tup, n) != 0) {
+        if (hooks->blob != NULL && hooks->blob(hooks->blob_arg, &meta, h, g->tup, n) != 0) {
             snprintf(err, errsize, "stopped while writing the blob of %s", vm->name);
             rc = -1;
         }
@@ -570,9 +768,8 @@ static int flush_hour(struct sim_gen *g, int64_t h, sim_blob_fn fn, void *arg, c
     return rc;
 }
 
-int sim_generate(const sim_scenario *sc, scand_strtab *st, sim_blob_fn fn, void *arg,
-                 sim_progress_fn progress, void *parg, struct sim_result **out, char *err,
-                 size_t errsize)
+int sim_generate(const sim_scenario *sc, scand_strtab *st, const struct sim_hooks *hooks,
+                 struct sim_result **out, char *err, size_t errsize)
 {
     *out = NULL;
     struct sim_result *res = calloc(1, sizeof *res);
@@ -587,6 +784,7 @@ int sim_generate(const sim_scenario *sc, scand_strtab *st, sim_blob_fn fn, void 
     g->sc = sc;
     g->st = st;
     g->res = res;
+    g->want_packets = hooks->packet != NULL;
     g->end_ms = sc->start_ms + sc->duration_ms;
     res->start_ms = sc->start_ms;
     res->end_ms = g->end_ms;
@@ -603,14 +801,14 @@ int sim_generate(const sim_scenario *sc, scand_strtab *st, sim_blob_fn fn, void 
             snprintf(err, errsize, "out of memory");
             goto out;
         }
-        if (flush_hour(g, h, fn, arg, err, errsize) != 0)
+        if (flush_hour(g, h, hooks, err, errsize) != 0)
             goto out;
-        if (progress != NULL)
-            progress(parg, h, res->tuples);
+        if (hooks->progress != NULL)
+            hooks->progress(hooks->progress_arg, h, res->tuples);
     }
     /* tuples of the scenario's last minute sit in the blob of the hour after
      * it (a record's time is the end of its minute), as Azure writes them */
-    if (flush_hour(g, g->end_ms, fn, arg, err, errsize) != 0)
+    if (flush_hour(g, g->end_ms, hooks, err, errsize) != 0)
         goto out;
     if (sim_camps_finish(cp) != 0) {
         snprintf(err, errsize, "out of memory");
@@ -625,6 +823,7 @@ out:
             for (size_t i = 0; g->ring[k].nic != NULL && i < sc->n_vms; i++)
                 free(g->ring[k].nic[i].v);
             free(g->ring[k].nic);
+            free(g->ring[k].pkt.v);
         }
         if (g->groups != NULL)
             for (size_t i = 0; i < sc->n_subnets; i++)

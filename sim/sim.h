@@ -112,19 +112,52 @@ struct sim_result {
 typedef int (*sim_blob_fn)(void *arg, const struct scand_blob_meta *meta, int64_t hour_ms,
                            const struct scand_tuple *t, size_t n);
 
-/* Progress: called after each simulated hour (may be NULL). */
+/* Idle timeouts that end a flow with no close (an unanswered TCP SYN, any
+ * UDP exchange): its E tuple comes this long after its last packet. The
+ * pcap converter uses the same values by default. */
+#define SIM_TCP_IDLE_MS 240000
+#define SIM_UDP_IDLE_MS 30000
+
+/* One synthetic packet (--pcap): IPv4, TCP, UDP or ICMP. ip_len is its IP
+ * total length; only headers are captured. MACs are the sending VM's NIC
+ * and Azure's gateway MAC 12:34:56:78:9a:bc (every VM's next hop). */
+struct sim_packet {
+    int64_t ts_us;
+    uint32_t src, dst; /* IPv4, host order */
+    uint16_t sport, dport;
+    uint32_t ip_len;
+    uint8_t proto;
+    uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+    uint8_t src_mac[6], dst_mac[6];
+};
+
+/* Receives every packet of the run in time order (ties in generation
+ * order). Return non-zero to stop the run. */
+typedef int (*sim_packet_fn)(void *arg, const struct sim_packet *p);
+
+/* Progress: called after each simulated hour. */
 typedef void (*sim_progress_fn)(void *arg, int64_t hour_ms, uint64_t tuples);
+
+/* What a run hands out; any callback may be NULL. */
+struct sim_hooks {
+    sim_blob_fn blob;
+    void *blob_arg;
+    sim_packet_fn packet; /* NULL: no packets are made */
+    void *packet_arg;
+    sim_progress_fn progress;
+    void *progress_arg;
+};
 
 /*
  * Generate the scenario: benign traffic, hard negatives and campaigns as
- * flows, flows as the tuples each logged NIC writes, and those as blobs
- * through fn. MACs and flow groups are interned in st. Memory holds about
- * one simulated hour of tuples. Returns 0 with *res set (sim_result_free),
- * or -1 with err set (out of memory, fn stopped the run).
+ * flows, flows as the tuples each logged NIC writes (and, with a packet
+ * hook, as packets), handed out hour by hour. MACs and flow groups are
+ * interned in st. Memory holds about one simulated hour. Returns 0 with
+ * *res set (sim_result_free), or -1 with err set (out of memory, a hook
+ * stopped the run).
  */
-int sim_generate(const sim_scenario *sc, scand_strtab *st, sim_blob_fn fn, void *arg,
-                 sim_progress_fn progress, void *parg, struct sim_result **res, char *err,
-                 size_t errsize);
+int sim_generate(const sim_scenario *sc, scand_strtab *st, const struct sim_hooks *hooks,
+                 struct sim_result **res, char *err, size_t errsize);
 void sim_result_free(struct sim_result *res);
 
 /* truth.json text for a run (malloc'd, NUL-terminated), or NULL on OOM. */

@@ -146,7 +146,8 @@ static struct sim_result *run(const sim_scenario *sc, struct run *r, int roundtr
     CU_ASSERT_PTR_NOT_NULL_FATAL(r->st);
     struct sim_result *res;
     char err[SIM_ERRBUF_SIZE] = "";
-    int rc = sim_generate(sc, r->st, on_blob, r, NULL, NULL, &res, err, sizeof err);
+    struct sim_hooks hooks = {on_blob, r, NULL, NULL, NULL, NULL};
+    int rc = sim_generate(sc, r->st, &hooks, &res, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -258,6 +259,136 @@ static void test_sim_truth_matches_blobs_read_back(void)
         snprintf(path, sizeof path, SCEN_DIR "%s", files[i]);
         check_scenario_truth(path);
     }
+}
+
+/* ------------------------------------------------------------ packets */
+
+struct flowsum {
+    uint32_t a, b; /* initiator, responder */
+    uint16_t ap, bp;
+    uint8_t proto;
+    uint64_t pkt[2], byt[2];    /* from packets: [0] a->b, [1] b->a */
+    uint64_t tpkt[2][2], tbyt[2][2]; /* from tuples, [view O/I][direction] */
+    int has_e[2];
+};
+
+struct pktrun {
+    struct flowsum *v;
+    size_t n, cap;
+    size_t packets;
+    size_t *idx; /* open addressing: index + 1, 0 empty */
+};
+
+#define FLOW_HASH (1u << 20)
+
+static uint32_t flow_hash(uint32_t a, uint32_t b, uint16_t ap, uint16_t bp, uint8_t proto)
+{
+    /* symmetric in the two ends */
+    uint64_t x = ((uint64_t)(a ^ b) << 32 | (uint32_t)(ap ^ bp) << 8 | proto) ^
+                 ((uint64_t)(a + b) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(ap + bp) << 17);
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 32;
+    return (uint32_t)x & (FLOW_HASH - 1);
+}
+
+static size_t flow_slot(struct pktrun *pr, uint32_t a, uint32_t b, uint16_t ap, uint16_t bp,
+                        uint8_t proto, int *rev, int create)
+{
+    if (pr->idx == NULL)
+        pr->idx = calloc(FLOW_HASH, sizeof *pr->idx);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pr->idx);
+    uint32_t h = flow_hash(a, b, ap, bp, proto);
+    for (;; h = (h + 1) & (FLOW_HASH - 1)) {
+        size_t i = pr->idx[h];
+        if (i == 0)
+            break;
+        struct flowsum *f = &pr->v[i - 1];
+        if (f->proto != proto)
+            continue;
+        if (f->a == a && f->b == b && f->ap == ap && f->bp == bp) {
+            *rev = 0;
+            return i - 1;
+        }
+        if (f->a == b && f->b == a && f->ap == bp && f->bp == ap) {
+            *rev = 1;
+            return i - 1;
+        }
+    }
+    if (!create)
+        return (size_t)-1;
+    CU_ASSERT_FATAL(pr->n < FLOW_HASH / 2);
+    if (pr->n == pr->cap) {
+        pr->cap = pr->cap ? pr->cap * 2 : 1024;
+        pr->v = realloc(pr->v, pr->cap * sizeof *pr->v);
+    }
+    memset(&pr->v[pr->n], 0, sizeof pr->v[0]);
+    pr->v[pr->n] = (struct flowsum){.a = a, .b = b, .ap = ap, .bp = bp, .proto = proto};
+    pr->idx[h] = ++pr->n;
+    *rev = 0;
+    return pr->n - 1;
+}
+
+static int on_packet(void *arg, const struct sim_packet *p)
+{
+    struct pktrun *pr = arg;
+    pr->packets++;
+    if (p->proto != 6 && p->proto != 17)
+        return 0;
+    int rev;
+    size_t i = flow_slot(pr, p->src, p->dst, p->sport, p->dport, p->proto, &rev, 1);
+    pr->v[i].pkt[rev]++;
+    pr->v[i].byt[rev] += p->ip_len;
+    return 0;
+}
+
+/* --pcap: every flow's packets add up to what its tuples report, at each
+ * NIC that logged it (flows whose E falls inside the scenario). */
+static void test_sim_packets_add_up_to_the_tuples(void)
+{
+    sim_scenario *sc = load(SCEN_DIR "udp.json");
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.st = scand_strtab_new();
+    struct pktrun pr = {0};
+    struct sim_hooks hooks = {on_blob, &r, on_packet, &pr, NULL, NULL};
+    struct sim_result *res;
+    char err[SIM_ERRBUF_SIZE] = "";
+    CU_ASSERT_EQUAL_FATAL(sim_generate(sc, r.st, &hooks, &res, err, sizeof err), 0);
+    CU_ASSERT(pr.packets > 10000);
+    for (size_t i = 0; i < r.n; i++) {
+        const struct scand_tuple *t = &r.t[i];
+        if (t->state == SCAND_ST_D)
+            continue; /* a denied attempt has zero counters by definition */
+        int rev;
+        size_t k = flow_slot(&pr, v4(t->src), v4(t->dst), t->sport, t->dport, t->proto, &rev, 0);
+        CU_ASSERT_NOT_EQUAL_FATAL(k, (size_t)-1); /* every logged flow has packets */
+        struct flowsum *f = &pr.v[k];
+        int view = t->dir == SCAND_DIR_OUT ? 0 : 1;
+        f->tpkt[view][rev] += t->pkts_s2d;
+        f->tbyt[view][rev] += t->bytes_s2d;
+        f->tpkt[view][!rev] += t->pkts_d2s;
+        f->tbyt[view][!rev] += t->bytes_d2s;
+        f->has_e[view] |= t->state == SCAND_ST_E;
+    }
+    size_t checked = 0, bad = 0;
+    for (size_t k = 0; k < pr.n; k++) {
+        const struct flowsum *f = &pr.v[k];
+        for (int view = 0; view < 2; view++) {
+            if (!f->has_e[view])
+                continue;
+            checked++;
+            if (f->tpkt[view][0] != f->pkt[0] || f->tpkt[view][1] != f->pkt[1] ||
+                f->tbyt[view][0] != f->byt[0] || f->tbyt[view][1] != f->byt[1])
+                bad++;
+        }
+    }
+    CU_ASSERT(checked > 5000);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(pr.v);
+    free(pr.idx);
+    run_fini(&r, res);
+    sim_scenario_free(sc);
 }
 
 /* ------------------------------------------------------------ outcomes */
@@ -603,6 +734,7 @@ int test_sim_register(void)
     ADD(test_sim_benign_rates_match_their_means)
     ADD(test_sim_bad_scenarios_name_path_and_line)
     ADD(test_sim_mutated_scenarios_fail_cleanly)
+    ADD(test_sim_packets_add_up_to_the_tuples)
 #undef ADD
     return CUE_SUCCESS;
 }
