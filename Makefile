@@ -22,7 +22,7 @@ ALL_CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -Idetector -Icli -Isim \
                $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS   = $(OPT) $(SAN) $(WARN) $(if $(WERROR),-Werror) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
-LIBS         = $(shell pkg-config --libs $(PKGS)) -lm
+LIBS         = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TLIBS        = $(shell pkg-config --libs $(TPKGS))
 
 LIB_SRCS  := $(sort $(wildcard detector/*.c))

@@ -5,8 +5,11 @@
  * directories, writes files and reports.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,14 +46,35 @@ static const char usage[] =
     "\n"
     "Exit status: 0 ok, 1 bad scenario or I/O error, 2 usage error.\n";
 
+/* A blob waiting for the writer thread: its path and its bytes. */
+struct job {
+    struct job *next;
+    char *data;
+    size_t len;
+    char path[]; /* NUL-terminated */
+};
+
+/* Generation and formatting run on the main thread, file creation and
+ * writing on a second one: on two cores the file system's cost overlaps
+ * the generator's. The queue is bounded, so memory stays near one hour of
+ * tuples. Blobs are separate files: the order of writes changes no byte. */
+#define QUEUE_MAX_BYTES ((size_t)64 << 20)
+
 struct simrun {
     const char *dir;
     const scand_strtab *st;
     FILE *labels;
-    int failed;
+    volatile int failed; /* set by the writer, read by the generator */
     int show;
     double t0;
-    char iobuf[1 << 20];
+    pthread_t writer;
+    pthread_mutex_t mu;
+    pthread_cond_t more, room;
+    struct job *head, *tail;
+    size_t queued; /* bytes queued */
+    int done;
+    char *buf; /* the blob being formatted (main thread) */
+    size_t len, cap;
 };
 
 static double now_s(void)
@@ -78,38 +102,98 @@ static int mkdirs(char *path)
     return 0;
 }
 
-static int write_file(void *arg, const void *buf, size_t len)
+/* Write one blob's bytes to path (writer thread). 0, or -1 after printing
+ * the error. */
+static int write_blob(const char *path, const char *data, size_t len)
 {
-    return fwrite(buf, 1, len, arg) == len ? 0 : -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 && errno == ENOENT) { /* first blob in this folder */
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s", path);
+        if (mkdirs(tmp) != 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            return -1;
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
+    if (fd < 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            cli_error("%s: %s", path, w < 0 ? strerror(errno) : "write failed");
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
+static void *writer_main(void *arg)
+{
+    struct simrun *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->head == NULL && !r->done)
+            pthread_cond_wait(&r->more, &r->mu);
+        struct job *j = r->head;
+        if (j == NULL)
+            break; /* done and drained */
+        r->head = j->next;
+        if (r->head == NULL)
+            r->tail = NULL;
+        pthread_mutex_unlock(&r->mu);
+        if (!r->failed && write_blob(j->path, j->data, j->len) != 0)
+            r->failed = 1;
+        pthread_mutex_lock(&r->mu);
+        r->queued -= j->len;
+        pthread_cond_signal(&r->room);
+        free(j->data);
+        free(j);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static int mem_sink(void *arg, const void *data, size_t len)
+{
+    struct simrun *r = arg;
+    if (r->len + len > r->cap) {
+        while (r->len + len > r->cap)
+            r->cap = r->cap ? r->cap * 2 : 1 << 16;
+        r->buf = xreallocarray(r->buf, r->cap, 1);
+    }
+    memcpy(r->buf + r->len, data, len);
+    r->len += len;
+    return 0;
+}
+
+/* Generator side: format the blob, queue its bytes for the writer. */
 static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_ms,
                    const struct scand_tuple *t, size_t n)
 {
     struct simrun *r = arg;
+    if (r->failed)
+        return -1;
     char rel[1024], path[PATH_MAX];
     scand_blob_path(meta, hour_ms, rel, sizeof rel);
-    int len = snprintf(path, sizeof path, "%s/%s", r->dir, rel);
-    if (len < 0 || (size_t)len >= sizeof path) {
+    int plen = snprintf(path, sizeof path, "%s/%s", r->dir, rel);
+    if (plen < 0 || (size_t)plen >= sizeof path) {
         cli_error("%s: blob path too long", r->dir);
         return r->failed = -1;
     }
-    FILE *f = fopen(path, "w");
-    if (f == NULL && errno == ENOENT) { /* first blob in this folder */
-        if (mkdirs(path) != 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            return r->failed = -1;
-        }
-        f = fopen(path, "w");
-    }
-    if (f == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        return r->failed = -1;
-    }
-    setvbuf(f, r->iobuf, _IOFBF, sizeof r->iobuf);
-    int rc = scand_blob_write(meta, t, n, r->st, write_file, f);
-    if (fclose(f) != 0 || rc != SCAND_OK) {
-        cli_error("%s: write failed", path);
+    r->len = 0;
+    if (scand_blob_write(meta, t, n, r->st, mem_sink, r) != SCAND_OK) {
+        cli_error("%s: cannot format the blob", path);
         return r->failed = -1;
     }
     if (r->labels != NULL) {
@@ -119,7 +203,25 @@ static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_m
             fprintf(r->labels, "%s,%s,%u\n", meta->mac, line, t[i].campaign);
         }
     }
-    return 0;
+    struct job *j = xmalloc(sizeof *j + (size_t)plen + 1);
+    memcpy(j->path, path, (size_t)plen + 1);
+    j->next = NULL;
+    j->data = r->buf; /* the job takes the buffer; the next blob starts a new one */
+    j->len = r->len;
+    r->buf = NULL;
+    r->len = r->cap = 0;
+    pthread_mutex_lock(&r->mu);
+    while (r->queued > 0 && r->queued + j->len > QUEUE_MAX_BYTES && !r->failed)
+        pthread_cond_wait(&r->room, &r->mu);
+    r->queued += j->len;
+    if (r->tail != NULL)
+        r->tail->next = j;
+    else
+        r->head = j;
+    r->tail = j;
+    pthread_cond_signal(&r->more);
+    pthread_mutex_unlock(&r->mu);
+    return r->failed ? -1 : 0;
 }
 
 static int on_packet(void *arg, const struct sim_packet *p)
@@ -305,7 +407,27 @@ int cmd_simulate(int argc, char **argv)
     }
     struct sim_hooks hooks = {on_blob, &r, pc ? on_packet : NULL, pc, on_progress, &r};
     struct sim_result *res = NULL;
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.more, NULL);
+    pthread_cond_init(&r.room, NULL);
+    if (pthread_create(&r.writer, NULL, writer_main, &r) != 0) {
+        cli_error("cannot start the writer thread");
+        exit(EXIT_INPUT);
+    }
     rc = sim_generate(sc, st, &hooks, &res, err, sizeof err);
+    pthread_mutex_lock(&r.mu);
+    r.done = 1;
+    pthread_cond_signal(&r.more);
+    pthread_mutex_unlock(&r.mu);
+    pthread_join(r.writer, NULL);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.more);
+    pthread_cond_destroy(&r.room);
+    if (rc == 0 && r.failed) { /* the writer failed after the last blob was queued */
+        sim_result_free(res);
+        res = NULL;
+        rc = -1;
+    }
     if (r.show)
         fprintf(stderr, "\r\033[K");
     int exit_code = EXIT_OK;
@@ -359,5 +481,6 @@ int cmd_simulate(int argc, char **argv)
     sim_result_free(res);
     scand_strtab_free(st);
     sim_scenario_free(sc);
+    free(r.buf);
     return exit_code;
 }
