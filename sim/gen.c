@@ -33,6 +33,13 @@
 #define C_EVERY_MS 300000            /* C tuples every 5 minutes */
 #define PLATFORM_IP 0xa83f8110u      /* 168.63.129.16 */
 
+/* Bytes as flow logs count them: whole Ethernet frames (a real VNet blob's
+ * RST is "1,54": 14 + 20 + 20; research/azure_formats.md 1.4 sample). */
+#define FRAME_TCP 54  /* a bare TCP segment: RST, ACK, FIN */
+#define FRAME_SYN 58  /* with the MSS option */
+#define FRAME_UDP 42  /* an empty datagram */
+#define FRAME_ICMP 98 /* an echo with 56 bytes of data */
+
 /* NSG default rules, after the user rules in each subnet's group table. */
 enum {
     DR_ALLOW_VNET_IN,
@@ -295,7 +302,7 @@ static int64_t retry_at(int64_t t0, int k)
 
 static void plan_silent(const struct sim_flow *f, struct wire *w)
 {
-    uint64_t syn = f->proto == SIM_PROTO_TCP ? 44 : 40;
+    uint64_t syn = f->proto == SIM_PROTO_TCP ? FRAME_SYN : FRAME_UDP;
     w->kind = W_SILENT;
     w->ps = 1u + f->retries;
     w->bs = syn * w->ps;
@@ -360,8 +367,9 @@ static void mac_of(const struct sim_gen *g, int vm, uint8_t out[6])
     }
 }
 
+/* One packet of frame bytes (as tuples count them: the Ethernet frame). */
 static void packet(struct sim_gen *g, const struct sim_flow *f, int64_t ts_ms, int reply,
-                   uint32_t ip_len, uint8_t flags)
+                   uint32_t frame, uint8_t flags)
 {
     if (ts_ms >= g->end_ms)
         return;
@@ -385,7 +393,7 @@ static void packet(struct sim_gen *g, const struct sim_flow *f, int64_t ts_ms, i
     p->dport = reply ? f->sport : f->dport;
     p->proto = f->proto;
     p->tcp_flags = flags;
-    p->ip_len = ip_len;
+    p->ip_len = frame > 14 ? frame - 14 : 20;
     /* the capture point: the sender's NIC when the sender is a VM */
     int sender = reply ? f->dst_vm : f->src_vm, receiver = reply ? f->src_vm : f->dst_vm;
     if (sender >= 0) {
@@ -403,10 +411,10 @@ static void spread(struct sim_gen *g, const struct sim_flow *f, int reply, int64
                    uint64_t n, uint64_t bytes, int first_at_from, uint8_t first_flags,
                    uint8_t last_flags, int last_at_to)
 {
-    uint32_t hdr = f->proto == SIM_PROTO_TCP ? 40 : 28;
+    uint32_t hdr = f->proto == SIM_PROTO_TCP ? FRAME_TCP : FRAME_UDP;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t share = bytes / n + (i < bytes % n);
-        uint32_t len = share < hdr ? hdr : share > 65535 ? 65535 : (uint32_t)share;
+        uint32_t len = share < hdr ? hdr : share > 65535 + 14 ? 65535 + 14 : (uint32_t)share;
         int64_t t;
         if (i == 0 && first_at_from)
             t = from;
@@ -441,9 +449,9 @@ static void packets_of(struct sim_gen *g, const struct sim_flow *f, const struct
         return;
     }
     if (tcp && f->probe) { /* SYN, SYN/ACK, RST */
-        packet(g, f, f->t0, 0, 44, F_SYN);
+        packet(g, f, f->t0, 0, FRAME_SYN, F_SYN);
         packet(g, f, f->t0 + (w->last - f->t0) / 2, 1, (uint32_t)w->bd, F_SYN | F_ACK);
-        packet(g, f, w->last, 0, (uint32_t)(w->bs - 44), F_RST);
+        packet(g, f, w->last, 0, (uint32_t)(w->bs - FRAME_SYN), F_RST);
         return;
     }
     /* a whole flow: per C interval, the packets that interval reports */
@@ -480,9 +488,9 @@ int sim_emit(struct sim_gen *g, const struct sim_flow *f)
     g->res->flows++;
     if (f->proto == SIM_PROTO_ICMP) {
         if (g->want_packets) { /* echo request, and a reply from a host that exists */
-            packet(g, f, f->t0, 0, 84, 0);
+            packet(g, f, f->t0, 0, FRAME_ICMP, 0);
             if (f->dst_vm >= 0)
-                packet(g, f, f->t0 + 1, 1, 84, 0);
+                packet(g, f, f->t0 + 1, 1, FRAME_ICMP, 0);
         }
         return g->oom ? -1 : SIM_LOST_ICMP; /* VNet flow logs do not record ICMP */
     }
@@ -516,8 +524,8 @@ int sim_emit(struct sim_gen *g, const struct sim_flow *f)
             f->outcome != OC_NOANSWER) {
             /* to the internet, answered out there */
             uint64_t ps = 3 + f->bytes_out / 1200, pd = 2 + f->bytes_in / 1400;
-            plan_answer(f, f->dur_ms, ps, f->bytes_out + 40 * ps, pd, f->bytes_in + 40 * pd,
-                        &w);
+            uint64_t h = f->proto == SIM_PROTO_TCP ? FRAME_TCP : FRAME_UDP;
+            plan_answer(f, f->dur_ms, ps, f->bytes_out + h * ps, pd, f->bytes_in + h * pd, &w);
         } else {
             plan_silent(f, &w);
         }
@@ -547,15 +555,17 @@ int sim_emit(struct sim_gen *g, const struct sim_flow *f)
     if (oc == OC_NOANSWER) {
         plan_silent(f, &w);
     } else if (oc == OC_CLOSED) {
-        plan_answer(f, 1 + (double)(f->t0 % 7), 1, 44, 1, 40, &w); /* SYN, RST */
+        plan_answer(f, 1 + (double)(f->t0 % 7), 1, FRAME_SYN, 1, FRAME_TCP, &w); /* SYN, RST */
     } else if (f->probe) {
         /* SYN, SYN/ACK, RST (nmap -sS; connect scans close with RST too) */
         int tcp = f->proto == SIM_PROTO_TCP;
-        plan_answer(f, 2 + (double)(f->t0 % 11), tcp ? 2 : 1, tcp ? 84 : 40, 1, tcp ? 44 : 60,
+        plan_answer(f, 2 + (double)(f->t0 % 11), tcp ? 2 : 1,
+                    tcp ? FRAME_SYN + FRAME_TCP : FRAME_UDP, 1, tcp ? FRAME_SYN : FRAME_UDP + 32,
                     &w);
     } else {
         uint64_t ps = 3 + f->bytes_out / 1200, pd = 2 + f->bytes_in / 1400;
-        plan_answer(f, f->dur_ms, ps, f->bytes_out + 40 * ps, pd, f->bytes_in + 40 * pd, &w);
+        uint64_t h = f->proto == SIM_PROTO_TCP ? FRAME_TCP : FRAME_UDP;
+        plan_answer(f, f->dur_ms, ps, f->bytes_out + h * ps, pd, f->bytes_in + h * pd, &w);
     }
 emit:
     if (at_dst) {

@@ -120,7 +120,8 @@ typedef int (*sim_blob_fn)(void *arg, const struct scand_blob_meta *meta, int64_
 
 /* One synthetic packet (--pcap): IPv4, TCP, UDP or ICMP. ip_len is its IP
  * total length; only headers are captured. MACs are the sending VM's NIC
- * and Azure's gateway MAC 12:34:56:78:9a:bc (every VM's next hop). */
+ * and Azure's gateway MAC 12:34:56:78:9a:bc (every VM's next hop). Tuples
+ * count frames: ip_len + 14 bytes. */
 struct sim_packet {
     int64_t ts_us;
     uint32_t src, dst; /* IPv4, host order */

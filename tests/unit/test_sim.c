@@ -341,7 +341,7 @@ static int on_packet(void *arg, const struct sim_packet *p)
     int rev;
     size_t i = flow_slot(pr, p->src, p->dst, p->sport, p->dport, p->proto, &rev, 1);
     pr->v[i].pkt[rev]++;
-    pr->v[i].byt[rev] += p->ip_len;
+    pr->v[i].byt[rev] += p->ip_len + 14; /* tuples count Ethernet frames */
     return 0;
 }
 
