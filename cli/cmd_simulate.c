@@ -64,7 +64,7 @@ struct simrun {
     const char *dir;
     const scand_strtab *st;
     FILE *labels;
-    volatile int failed; /* set by the writer, read by the generator */
+    _Atomic int failed; /* set by either thread, read by both */
     int show;
     double t0;
     pthread_t writer;

@@ -98,6 +98,8 @@ struct sim_gen {
     struct bucket ring[RING];
     int64_t end_ms;
     int oom;
+    int overflow;     /* a tuple fell beyond the ring: a bug, the run fails */
+    int64_t gen_hour; /* the hour being generated */
     int want_packets;
     char **flow_res; /* per vnet: the flowLogResourceID */
     /* flush scratch, kept across hours */
@@ -127,6 +129,12 @@ uint16_t sim_ephemeral(sim_rng *r)
 static struct bucket *bucket_for(struct sim_gen *g, int64_t ts)
 {
     int64_t h = scand_blob_hour(ts);
+    if (h - g->gen_hour >= (int64_t)(RING - 1) * 3600000) {
+        /* flows are capped so this cannot happen; if it ever does, fail the
+         * run rather than put tuples in another hour's blob */
+        g->overflow = 1;
+        h = g->gen_hour;
+    }
     int64_t k = (h - g->sc->start_ms) / 3600000;
     struct bucket *b = &g->ring[((k % RING) + RING) % RING];
     if (b->hour != h) /* the slot was flushed (emptied); flows are capped so */
@@ -392,7 +400,7 @@ static void packet(struct sim_gen *g, const struct sim_flow *f, int64_t ts_ms, i
     p->sport = reply ? f->dport : f->sport;
     p->dport = reply ? f->sport : f->dport;
     p->proto = f->proto;
-    p->tcp_flags = flags;
+    p->tcp_flags = f->proto == SIM_PROTO_ICMP ? (reply ? 0 : 8) : flags; /* ICMP: the type */
     p->ip_len = frame > 14 ? frame - 14 : 20;
     /* the capture point: the sender's NIC when the sender is a VM */
     int sender = reply ? f->dst_vm : f->src_vm, receiver = reply ? f->src_vm : f->dst_vm;
@@ -512,8 +520,9 @@ int sim_emit(struct sim_gen *g, const struct sim_flow *f)
     }
     /* does it reach a destination NIC? */
     int rt = dv == NULL ? RT_NONE : route(g, f->src_vm, f->src, f->dst_vm);
-    if (dv != NULL && f->src_vm < 0 && !sim_is_vnet_addr(sc, f->src) && dv->pub == 0)
-        rt = RT_NONE; /* the internet reaches only public IPs */
+    if (dv != NULL && f->src_vm < 0 && !sim_is_vnet_addr(sc, f->src) && dv->pub == 0 &&
+        f->src != PLATFORM_IP)
+        rt = RT_NONE; /* the internet reaches only public IPs; the platform reaches all */
     lost = rt == RT_NONE ? SIM_LOST_NOROUTE : 0;
     if (rt == RT_FIREWALL && !fw_allows(g, f)) {
         rt = RT_NONE;
@@ -807,8 +816,13 @@ int sim_generate(const sim_scenario *sc, scand_strtab *st, const struct sim_hook
         goto out;
     }
     for (int64_t h = sc->start_ms; h < g->end_ms; h += 3600000) {
+        g->gen_hour = h;
         if (sim_bg_hour(bg, g, h) != 0 || sim_camps_hour(cp, g, h) != 0 || g->oom) {
             snprintf(err, errsize, "out of memory");
+            goto out;
+        }
+        if (g->overflow) {
+            snprintf(err, errsize, "internal error: a flow outlived the %d-hour ring", RING - 1);
             goto out;
         }
         if (flush_hour(g, h, hooks, err, errsize) != 0)

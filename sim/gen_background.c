@@ -93,10 +93,12 @@ static int *vms_where(const struct sim_scenario *sc, const struct sim_sel *s, si
     return v;
 }
 
-/* A public unicast address outside the estate and the special ranges. */
-static uint32_t public_ip(const struct sim_scenario *sc, sim_rng *r)
+/* A public unicast address outside the estate and the special ranges. The
+ * parser keeps the estate to /8s or narrower, but 256 of them could still
+ * cover everything: after 4096 tries we settle for TEST-NET-3. */
+uint32_t sim_public_ip(const struct sim_scenario *sc, sim_rng *r)
 {
-    for (;;) {
+    for (int tries = 0; tries < 4096; tries++) {
         uint32_t a = (uint32_t)sim_rng_below(r, 0xffffffffULL);
         uint8_t o = (uint8_t)(a >> 24), o2 = (uint8_t)(a >> 16);
         if (o == 0 || o == 10 || o == 127 || o >= 224 || (o == 169 && o2 == 254) ||
@@ -105,14 +107,7 @@ static uint32_t public_ip(const struct sim_scenario *sc, sim_rng *r)
             continue;
         return a;
     }
-}
-
-static int find_vm_by_ip(const struct sim_scenario *sc, uint32_t a)
-{
-    for (size_t i = 0; i < sc->n_vms; i++)
-        if (sc->vms[i].ip == a)
-            return (int)i;
-    return -1;
+    return 0xcb007100u | (uint32_t)sim_rng_below(r, 256); /* 203.0.113.0/24 */
 }
 
 static uint32_t onprem_ip(const struct sim_scenario *sc, sim_rng *r)
@@ -217,11 +212,11 @@ struct sim_bg *sim_bg_new(const struct sim_scenario *sc, struct sim_result *res)
     }
     sim_rng *pools = b->r[ST_POOLS - ST_LB];
     for (int k = 0; k < NOISE_POOL; k++) {
-        b->noise_ip[k] = public_ip(sc, pools);
+        b->noise_ip[k] = sim_public_ip(sc, pools);
         b->noise_sport[k] = (uint16_t)(1024 + sim_rng_below(pools, 64511));
     }
     for (int k = 0; k < CLIENT_POOL; k++)
-        b->clients[k] = public_ip(sc, pools);
+        b->clients[k] = sim_public_ip(sc, pools);
 
     /* the hard-negative list of truth.json */
     uint32_t plat = PLATFORM_IP, both[2] = {PLATFORM_IP, IMDS_IP};
@@ -312,21 +307,27 @@ void sim_bg_free(struct sim_bg *b)
     free(b);
 }
 
+/* A draw from d, clamped to [0, 1e10] so heavy tails stay finite (and a
+ * byte count stays a byte count). */
 static double draw(sim_rng *r, const struct sim_dist *d)
 {
+    double x;
     switch (d->kind) {
     case 0:
-        return sim_rng_lognormal(r, log(d->a), d->b);
+        x = sim_rng_lognormal(r, log(d->a), d->b);
+        break;
     case 1:
-        return sim_rng_exponential(r, d->a);
+        x = sim_rng_exponential(r, d->a);
+        break;
     default: /* Pareto: scale / U^(1/shape) */
-        return d->b / pow(1.0 - sim_rng_uniform(r), 1.0 / d->a);
+        x = d->b / pow(1.0 - sim_rng_uniform(r), 1.0 / d->a);
     }
+    return x >= 0 && x <= 1e10 ? x : x > 1e10 ? 1e10 : 0;
 }
 
 static int hour_of_day(int64_t h0)
 {
-    return (int)((h0 / HOUR_MS) % 24);
+    return (int)(((h0 / HOUR_MS) % 24 + 24) % 24);
 }
 
 static int one_flow(struct sim_gen *g, int64_t t, int svm, uint32_t src, int dvm, uint32_t dst,
@@ -373,7 +374,7 @@ static int traffic_hour(struct sim_bg *b, struct sim_gen *g, size_t ti, int64_t 
             if (to->kind == SEL_CIDR) {
                 uint64_t size = (uint64_t)(~to->cidr.mask) + 1;
                 dst = to->cidr.net + (uint32_t)sim_rng_below(r, size);
-                dvm = find_vm_by_ip(sc, dst);
+                dvm = sim_vm_at(sc, dst);
             } else {
                 if (to->n == 0 || (to->n == 1 && to->vm[0] == svm))
                     break;
@@ -473,7 +474,9 @@ static int backup_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
         for (size_t i = 0; i < sc->n_vms; i++) {
             if ((int)i == bvm)
                 continue;
-            int64_t t = h0 + (int64_t)(i * 10000) + (int64_t)sim_rng_below(r, 5000);
+            /* one after another across the hour, whatever the estate's size */
+            int64_t t = h0 + (int64_t)((double)i * 3300000.0 / (double)sc->n_vms) +
+                        (int64_t)sim_rng_below(r, 5000);
             double dur = 600000 + sim_rng_uniform(r) * 3000000; /* 10-60 min */
             if (one_flow(g, t, bvm, sc->vms[bvm].ip, (int)i, sc->vms[i].ip, sim_ephemeral(r),
                          sc->backup_port, SIM_PROTO_TCP, OC_OPEN, dur, 50000,
@@ -542,17 +545,21 @@ static int vuln_hour(struct sim_bg *b, struct sim_gen *g, int64_t h0)
     if (hour_of_day(h0) != sc->vuln_hour)
         return 0;
     sim_rng *r = b->r[ST_VULN - ST_LB];
+    /* 50 probes/s, slower only if the scan would not fit in its hour */
+    double total = (double)sc->n_vms * (double)sc->vuln_ports.n, step = 20;
+    if (total * step > 3400000)
+        step = 3400000 / total;
     for (size_t m = 0; m < b->n_vuln; m++) {
         int s = b->vuln[m];
-        int64_t t = h0 + 60000;
+        double tt = (double)(h0 + 60000);
         for (size_t i = 0; i < sc->n_vms; i++) {
             if ((int)i == s)
                 continue;
             for (size_t p = 0; p < sc->vuln_ports.n; p++) {
-                t += 20; /* 50 probes/s, host by host */
+                tt += step; /* host by host */
                 struct sim_flow f;
                 memset(&f, 0, sizeof f);
-                f.t0 = t;
+                f.t0 = (int64_t)tt;
                 f.src = sc->vms[s].ip;
                 f.dst = sc->vms[i].ip;
                 f.src_vm = s;

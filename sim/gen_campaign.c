@@ -25,7 +25,7 @@
 #include "sim_gen.h"
 
 #define HOUR_MS 3600000
-#define MAX_TARGETS (1u << 20)
+#define MAX_TARGETS SIM_MAX_TARGETS /* the parser holds campaigns to it */
 
 struct probe {
     uint32_t dst;
@@ -55,27 +55,6 @@ struct sim_camps {
     struct camp *v;
     size_t n;
 };
-
-static uint32_t rand_public(const struct sim_scenario *sc, sim_rng *r)
-{
-    for (;;) {
-        uint32_t a = (uint32_t)sim_rng_below(r, 0xffffffffULL);
-        uint8_t o = (uint8_t)(a >> 24), o2 = (uint8_t)(a >> 16);
-        if (o == 0 || o == 10 || o == 127 || o >= 224 || (o == 169 && o2 == 254) ||
-            (o == 172 && (o2 & 0xf0) == 16) || (o == 192 && o2 == 168) ||
-            (o == 100 && (o2 & 0xc0) == 64) || (o == 20 && o2 == 238) || sim_is_vnet_addr(sc, a))
-            continue;
-        return a;
-    }
-}
-
-static int vm_at(const struct sim_scenario *sc, uint32_t a)
-{
-    for (size_t i = 0; i < sc->n_vms; i++)
-        if (sc->vms[i].ip == a)
-            return (int)i;
-    return -1;
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -114,9 +93,17 @@ static size_t uniq16(uint16_t *v, size_t n)
     return k;
 }
 
-/* The target hosts of c, in selector order then address order. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The target hosts of c, in selector order then address order, without
+ * repeats and without its sources src[0..ns) (a sweep of its own subnet
+ * does not probe itself). */
 static uint32_t *targets(const struct sim_scenario *sc, const struct sim_campaign *c,
-                         int internet_src, size_t *n)
+                         int internet_src, const uint32_t *src, size_t ns, size_t *n)
 {
     size_t cap = 256, k = 0;
     uint32_t *v = malloc(cap * sizeof *v);
@@ -155,16 +142,36 @@ static uint32_t *targets(const struct sim_scenario *sc, const struct sim_campaig
             v[k++] = sc->vms[i].ip;
         }
     }
-    /* drop repeats, keep first-seen order */
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++) {
-        size_t j;
-        for (j = 0; j < m && k <= 4096; j++)
-            if (v[j] == v[i])
-                break;
-        if (k > 4096 || j == m)
-            v[m++] = v[i];
+    /* drop repeats and the campaign's own sources, keep first-seen order:
+     * sort (address, position) pairs, mark, compact */
+    uint64_t *ord = malloc((k ? k : 1) * sizeof *ord);
+    uint32_t *srt = malloc((ns ? ns : 1) * sizeof *srt);
+    uint8_t *drop = calloc(k ? k : 1, 1);
+    if (ord == NULL || srt == NULL || drop == NULL) {
+        free(ord);
+        free(srt);
+        free(drop);
+        free(v);
+        return NULL;
     }
+    for (size_t i = 0; i < k; i++)
+        ord[i] = (uint64_t)v[i] << 32 | i;
+    qsort(ord, k, sizeof *ord, cmp_u64);
+    memcpy(srt, src, ns * sizeof *src);
+    qsort(srt, ns, sizeof *srt, cmp_u32);
+    for (size_t i = 0; i < k; i++) {
+        uint32_t a = (uint32_t)(ord[i] >> 32);
+        if ((i > 0 && (uint32_t)(ord[i - 1] >> 32) == a) ||
+            bsearch(&a, srt, ns, sizeof *srt, cmp_u32) != NULL)
+            drop[(uint32_t)ord[i]] = 1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!drop[i])
+            v[m++] = v[i];
+    free(ord);
+    free(srt);
+    free(drop);
     *n = m;
     return v;
 }
@@ -197,7 +204,7 @@ static int setup_camp(const struct sim_scenario *sc, size_t ci, struct camp *cp,
         for (size_t i = 0; i < ns; i++) {
             uint32_t a;
             if (c->from.kind == SEL_INTERNET) {
-                a = rand_public(sc, r);
+                a = sim_public_ip(sc, r);
             } else {
                 const struct sim_cidr *cc = &c->from.cidr;
                 if (c->from.kind == SEL_ONPREM)
@@ -206,7 +213,7 @@ static int setup_camp(const struct sim_scenario *sc, size_t ci, struct camp *cp,
                 a = cc->net + (uint32_t)(size > 2 ? 1 + sim_rng_below(r, size - 2) : 0);
             }
             cp->src[i] = a;
-            cp->src_vm[i] = vm_at(sc, a);
+            cp->src_vm[i] = sim_vm_at(sc, a);
         }
     } else {
         int *cand = malloc((sc->n_vms ? sc->n_vms : 1) * sizeof *cand);
@@ -233,7 +240,7 @@ static int setup_camp(const struct sim_scenario *sc, size_t ci, struct camp *cp,
     }
     /* the probe list */
     size_t nt;
-    uint32_t *tg = targets(sc, c, internet, &nt);
+    uint32_t *tg = targets(sc, c, internet, cp->src, ns, &nt);
     if (tg == NULL)
         return -1;
     if (c->max_hosts && nt > c->max_hosts)
@@ -250,7 +257,7 @@ static int setup_camp(const struct sim_scenario *sc, size_t ci, struct camp *cp,
         size_t h = host_inner ? i % nt : i / np, q = host_inner ? i / nt : i % np;
         cp->p[i].dst = tg[h];
         cp->p[i].port = c->ports.v[q];
-        cp->p[i].vm = vm_at(sc, tg[h]);
+        cp->p[i].vm = sim_vm_at(sc, tg[h]);
     }
     free(tg);
     cp->n = n;

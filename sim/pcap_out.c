@@ -97,8 +97,8 @@ int sim_pcap_write(sim_pcap *w, const struct sim_packet *pk)
         be16(l4 + 2, pk->dport);
         be16(l4 + 4, pk->ip_len > 20 ? pk->ip_len - 20 : 8);
         l4len = 8;
-    } else { /* ICMP echo request (type 8) or reply (0) by direction of ports */
-        l4[0] = pk->sport == 0 ? 8 : 0;
+    } else { /* ICMP: tcp_flags holds the type (8 echo request, 0 reply) */
+        l4[0] = pk->tcp_flags;
         l4len = 8;
     }
     struct pcap_pkthdr h;

@@ -33,7 +33,20 @@ struct vctx {
     char *err;
     size_t errsz;
     struct sim_scenario *sc;
+    const cJSON **vm_node; /* per VM: its group, for messages */
 };
+
+struct named {
+    const char *name;
+    int i;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+    const struct named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->i - y->i;
+}
 
 static int verr(struct vctx *v, const cJSON *node, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -130,6 +143,8 @@ static int cidr_inside(const struct sim_cidr *in, const struct sim_cidr *out)
 
 int sim_ports_add(struct sim_ports *p, uint16_t port)
 {
+    if (p->n >= SIM_PORTS_MAX)
+        return -1; /* repeats past two full ranges: refuse rather than grow */
     if ((p->n & (p->n - 1)) == 0 || p->n == 0) { /* grow at powers of two */
         size_t cap = p->n ? p->n * 2 : 8;
         uint16_t *v = realloc(p->v, cap * sizeof *v);
@@ -216,7 +231,8 @@ static int port_spec(struct vctx *v, const cJSON *node, const char *path, const 
             return verr(v, node, path, "'%s': ports must be 0..65535, ranges ascending", s);
         for (long k = lo; k <= hi; k++)
             if (sim_ports_add(p, (uint16_t)k) != 0)
-                return verr(v, node, path, "out of memory");
+                return verr(v, node, path, "too many ports (at most %d, repeats included)",
+                            SIM_PORTS_MAX);
         if (*e == ',')
             e++;
         else if (*e != '\0')
@@ -228,8 +244,8 @@ static int port_spec(struct vctx *v, const cJSON *node, const char *path, const 
 
 /* ports: a number, a spec string, or an array of either. Duplicates are
  * removed keeping the first (so top:N order survives). */
-static int get_ports(struct vctx *v, const cJSON *node, const char *path, int udp,
-                     struct sim_ports *p)
+static int get_ports_(struct vctx *v, const cJSON *node, const char *path, int udp,
+                      struct sim_ports *p)
 {
     memset(p, 0, sizeof *p);
     const cJSON *items[MAX_ITEMS];
@@ -254,7 +270,8 @@ static int get_ports(struct vctx *v, const cJSON *node, const char *path, int ud
             if (d != floor(d) || d < 0 || d > 65535)
                 return verr(v, e, path, "expected a port number 0..65535");
             if (sim_ports_add(p, (uint16_t)d) != 0)
-                return verr(v, e, path, "out of memory");
+                return verr(v, e, path, "too many ports (at most %d, repeats included)",
+                            SIM_PORTS_MAX);
         } else if (cJSON_IsString(e)) {
             if (port_spec(v, e, path, e->valuestring, udp, p) != 0)
                 return -1;
@@ -265,7 +282,7 @@ static int get_ports(struct vctx *v, const cJSON *node, const char *path, int ud
     if (p->any && p->n > 0)
         return verr(v, node, path, "'*' cannot be combined with other ports");
     /* drop repeats, keep first occurrence */
-    static uint8_t seen[65536 / 8];
+    uint8_t seen[65536 / 8];
     memset(seen, 0, sizeof seen);
     size_t k = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -277,6 +294,16 @@ static int get_ports(struct vctx *v, const cJSON *node, const char *path, int ud
     }
     p->n = k;
     return 0;
+}
+
+/* get_ports_, and nothing left allocated when it fails. */
+static int get_ports(struct vctx *v, const cJSON *node, const char *path, int udp,
+                     struct sim_ports *p)
+{
+    int rc = get_ports_(v, node, path, udp, p);
+    if (rc != 0)
+        sim_ports_free(p);
+    return rc;
 }
 
 /* ------------------------------------------------------------ typed access */
@@ -526,6 +553,9 @@ static int parse_roles(struct vctx *v, const cJSON *root)
         snprintf(nm, sizeof nm, "%s", r->string);
         if (strlen(r->string) >= SIM_NAME_MAX || strlen(r->string) == 0)
             return verr(v, r, path, "role names are 1..%d characters", SIM_NAME_MAX - 1);
+        for (const char *q = r->string; *q; q++)
+            if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.')
+                return verr(v, r, path, "role names use letters, digits, '-', '_' and '.' only");
         int k = find_role(v->sc, nm);
         if (k < 0) {
             if (add_role(v, r, path, nm, NULL, NULL) != 0)
@@ -571,10 +601,33 @@ static int find_vnet(const struct sim_scenario *sc, const char *name)
     return -1;
 }
 
+/* Address space the estate may not claim: too wide a range (the internet
+ * must stay outside it), and the addresses the simulator gives meaning. */
+static int check_reserved(struct vctx *v, const cJSON *node, const char *path,
+                          const struct sim_cidr *c, const char *what)
+{
+    static const struct {
+        struct sim_cidr c;
+        const char *name;
+    } reserved[] = {
+        {{0xa83f8110u, 0xffffffffu, 32}, "Azure's platform address 168.63.129.16"},
+        {{0xa9fe0000u, 0xffff0000u, 16}, "link-local 169.254.0.0/16 (IMDS)"},
+        {{0x14ee0000u, 0xffff0000u, 16}, "20.238.0.0/16, where VMs get their public IPs"},
+    };
+    if (c->len < 8)
+        return verr(v, node, path, "%s: a /%d is too wide (at most a /8)", what, c->len);
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (cidr_overlap(c, &reserved[i].c))
+            return verr(v, node, path, "%s overlaps %s", what, reserved[i].name);
+    return 0;
+}
+
 static int check_space(struct vctx *v, const cJSON *node, const char *path,
                        const struct sim_cidr *c, const char *what)
 {
     struct sim_scenario *sc = v->sc;
+    if (check_reserved(v, node, path, c, what) != 0)
+        return -1;
     for (size_t i = 0; i < sc->n_vnets; i++)
         if (cidr_overlap(c, &sc->vnets[i].cidr)) {
             char a[20];
@@ -637,7 +690,7 @@ static int parse_vms(struct vctx *v, const cJSON *arr, const char *path, int si)
         }
         if (sc->n_vms + (size_t)count > MAX_VMS)
             return verr(v, g, gp, "too many VMs (at most %d in a scenario)", MAX_VMS);
-        if (next + (uint32_t)count - 1 > last || next > last) {
+        if ((uint64_t)next + (uint64_t)count - 1 > last || next > last) {
             char p[256];
             subpath(p, sizeof p, gp, "count");
             return verr(v, g, p, "subnet '%s' has no room for %g more VMs", sn->name, count);
@@ -651,11 +704,18 @@ static int parse_vms(struct vctx *v, const cJSON *arr, const char *path, int si)
                 return -1;
         }
         struct sim_vm *vms = realloc(sc->vms, (sc->n_vms + (size_t)count) * sizeof *vms);
-        if (vms == NULL) {
+        const cJSON **nodes = vms ? realloc(v->vm_node, (sc->n_vms + (size_t)count) *
+                                                           sizeof *nodes)
+                                  : NULL;
+        if (vms != NULL)
+            sc->vms = vms;
+        if (nodes == NULL) {
             sim_ports_free(&listen);
             return verr(v, g, gp, "out of memory");
         }
-        sc->vms = vms;
+        v->vm_node = nodes;
+        for (size_t q = 0; q < (size_t)count; q++)
+            nodes[sc->n_vms + q] = g;
         /* number VMs per (vnet, role) so names are stable and readable */
         int seq = 0;
         for (size_t k = 0; k < sc->n_vms; k++)
@@ -670,11 +730,6 @@ static int parse_vms(struct vctx *v, const cJSON *arr, const char *path, int si)
                 snprintf(vm->name, sizeof vm->name, "%s-%d", name, k + 1);
             else
                 snprintf(vm->name, sizeof vm->name, "%s-%s-%d", vn->name, role, seq + k + 1);
-            for (size_t q = 0; q < sc->n_vms; q++)
-                if (strcmp(vms[q].name, vm->name) == 0) {
-                    sim_ports_free(&listen);
-                    return verr(v, g, gp, "duplicate VM name '%s'", vm->name);
-                }
             vm->ip = next++;
             vm->subnet = si;
             vm->vnet = sn->vnet;
@@ -928,15 +983,24 @@ static int parse_vnets(struct vctx *v, const cJSON *root)
             }
         }
         if (vn->kind == VNET_VWAN) {
-            if (subs != NULL || fw != NULL || gw != NULL) {
-                const cJSON *bad = subs ? subs : fw ? fw : gw;
+            if (subs != NULL || gw != NULL) {
+                const cJSON *bad = subs ? subs : gw;
                 subpath(p, sizeof p, vp, bad->string);
                 return verr(v, bad, p,
-                            "a Virtual WAN hub is Microsoft-managed: no subnets, VMs, "
-                            "firewall subnet or gateway subnet of yours");
+                            "a Virtual WAN hub is Microsoft-managed: no subnets, VMs or "
+                            "gateway subnet of yours");
             }
             if (get_bool(v, o, vp, "secured", 0, &sc->vwan_secured) != 0)
                 return -1;
+            if (fw != NULL) { /* a secured hub's Azure Firewall policy: rules only */
+                static const char *const fkeys[] = {"allow", NULL};
+                subpath(p, sizeof p, vp, "firewall");
+                if (!sc->vwan_secured)
+                    return verr(v, fw, p, "only a secured Virtual WAN hub has a firewall");
+                if (check_keys(v, fw, p, fkeys) != 0)
+                    return -1;
+                sc->has_firewall = 1;
+            }
             vn->logged = 0; /* nothing of yours to log */
         }
         if (vn->kind == VNET_HUB) {
@@ -1080,6 +1144,25 @@ static int parse_sel(struct vctx *v, const cJSON *node, const char *path, int ns
         return 0;
     }
     return verr(v, node, path, "'%.60s': unknown selector kind", s);
+}
+
+static int cmp_ipix(const void *a, const void *b)
+{
+    uint32_t x = ((const struct sim_ipix *)a)->ip, y = ((const struct sim_ipix *)b)->ip;
+    return x < y ? -1 : x > y;
+}
+
+int sim_vm_at(const struct sim_scenario *sc, uint32_t a)
+{
+    size_t lo = 0, hi = sc->n_vms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->ip_ix[mid].ip < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sc->n_vms && sc->ip_ix[lo].ip == a ? sc->ip_ix[lo].vm : -1;
 }
 
 int sim_is_vnet_addr(const struct sim_scenario *sc, uint32_t a)
@@ -1267,6 +1350,8 @@ static int parse_traffic(struct vctx *v, const cJSON *root)
     if (!cJSON_IsArray(arr))
         return verr(v, arr, "traffic", "expected an array");
     size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+    if (n > 10000) /* stream ids 1000 + i stay below the campaigns' */
+        return verr(v, arr, "traffic", "at most 10000 traffic entries");
     sc->traffic = zalloc(n, sizeof *sc->traffic);
     if (sc->traffic == NULL)
         return verr(v, arr, "traffic", "out of memory");
@@ -1617,6 +1702,29 @@ static int parse_campaigns(struct vctx *v, const cJSON *root)
         } else if (x->ports.any) {
             return verr(v, ports, p, "name the ports (\"1-65535\" for all)");
         }
+        uint64_t nhosts = 0; /* targets, an upper bound (repeats counted) */
+        for (size_t k = 0; k < x->n_to; k++) {
+            if (x->to[k].kind == SEL_CIDR) {
+                nhosts += (uint64_t)(~x->to[k].cidr.mask) + 1;
+                continue;
+            }
+            for (size_t q = 0; q < sc->n_vms; q++)
+                nhosts += (uint64_t)sim_sel_match(sc, &x->to[k], (int)q, sc->vms[q].ip);
+        }
+        double mh0;
+        if (get_num(v, c, cp, "max_hosts", 1, 16777216, 1, 0, 0, &mh0) != 0)
+            return -1;
+        if (mh0 > 0 && nhosts > (uint64_t)mh0)
+            nhosts = (uint64_t)mh0;
+        if (nhosts > SIM_MAX_TARGETS ||
+            nhosts * (x->ports.n ? x->ports.n : 1) > SIM_MAX_PROBES) {
+            char tp[256];
+            subpath(tp, sizeof tp, cp, "to");
+            return verr(v, to, tp,
+                        "%llu targets x %zu ports is too large (at most %d targets and %d probes; "
+                        "set max_hosts)",
+                        (unsigned long long)nhosts, x->ports.n, SIM_MAX_TARGETS, SIM_MAX_PROBES);
+        }
         if (x->shape == SHAPE_HORIZONTAL && x->ports.n > 3 && x->kind != SIM_K_DISTRIBUTED)
             return verr(v, ports, p, "a horizontal sweep probes 1..3 ports (use kind block)");
         if (get_str(v, c, cp, "start", 1, 40, &start) != 0)
@@ -1724,6 +1832,9 @@ static int parse_top(struct vctx *v, const cJSON *root)
     if (scand_time_parse(start ? start : "2026-03-02T00:00:00Z", &sc->start_ms) != SCAND_OK)
         return verr(v, cJSON_GetObjectItemCaseSensitive(root, "start"), "start",
                     "'%s': expected an ISO-8601 UTC time", start);
+    if (sc->start_ms < 0)
+        return verr(v, cJSON_GetObjectItemCaseSensitive(root, "start"), "start",
+                    "start in 1970 or later (flow logs carry epoch milliseconds)");
     if (sc->start_ms % 3600000 != 0)
         return verr(v, cJSON_GetObjectItemCaseSensitive(root, "start"), "start",
                     "start on the hour (blobs cover whole hours)");
@@ -1743,6 +1854,8 @@ static int parse_top(struct vctx *v, const cJSON *root)
             struct sim_cidr c;
             if (!cJSON_IsString(e) || sim_parse_cidr(e->valuestring, &c) != 0)
                 return verr(v, e, p, "expected a CIDR like 192.168.0.0/16");
+            if (check_reserved(v, e, p, &c, "range") != 0)
+                return -1;
             for (size_t k = 0; k < sc->n_onprem; k++)
                 if (cidr_overlap(&c, &sc->onprem[k]))
                     return verr(v, e, p, "overlaps onprem[%zu]", k);
@@ -1751,6 +1864,24 @@ static int parse_top(struct vctx *v, const cJSON *root)
     }
     if (parse_roles(v, root) != 0 || parse_vnets(v, root) != 0)
         return -1;
+    /* VM names are unique (selectors and resource ids use them) */
+    if (sc->n_vms > 1) {
+        struct named *ix = malloc(sc->n_vms * sizeof *ix);
+        if (ix == NULL)
+            return verr(v, root, "", "out of memory");
+        for (size_t i = 0; i < sc->n_vms; i++)
+            ix[i] = (struct named){sc->vms[i].name, (int)i};
+        qsort(ix, sc->n_vms, sizeof *ix, cmp_named);
+        for (size_t i = 1; i < sc->n_vms; i++)
+            if (strcmp(ix[i].name, ix[i - 1].name) == 0) {
+                int later = ix[i].i; /* the second of the two, in file order */
+                char name[SIM_NAME_MAX + 16];
+                snprintf(name, sizeof name, "%s", sc->vms[later].name);
+                free(ix);
+                return verr(v, v->vm_node[later], "vnets", "duplicate VM name '%s'", name);
+            }
+        free(ix);
+    }
     /* NSGs and firewall rules name VMs, so they come after the topology */
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "vnets");
     size_t vi = 0;
@@ -1805,6 +1936,13 @@ static int parse_top(struct vctx *v, const cJSON *root)
             sc->n_peer++;
         }
     }
+    /* VMs by address, for the generators' lookups */
+    sc->ip_ix = zalloc(sc->n_vms, sizeof *sc->ip_ix);
+    if (sc->ip_ix == NULL)
+        return verr(v, root, "", "out of memory");
+    for (size_t i = 0; i < sc->n_vms; i++)
+        sc->ip_ix[i] = (struct sim_ipix){sc->vms[i].ip, (int)i};
+    qsort(sc->ip_ix, sc->n_vms, sizeof *sc->ip_ix, cmp_ipix);
     /* effective flow logging: NIC over subnet over VNet */
     for (size_t i = 0; i < sc->n_vms; i++) {
         struct sim_vm *vm = &sc->vms[i];
@@ -1813,6 +1951,7 @@ static int parse_top(struct vctx *v, const cJSON *root)
             vm->logged = sn->logged >= 0 ? sn->logged : sc->vnets[vm->vnet].logged;
         if (vm->listen.n == 0 && !vm->listen.any) {
             const struct sim_ports *rl = &sc->roles[vm->role].listen;
+            vm->listen.any = rl->any;
             for (size_t k = 0; k < rl->n; k++)
                 if (sim_ports_add(&vm->listen, rl->v[k]) != 0)
                     return verr(v, root, "", "out of memory");
@@ -1874,6 +2013,19 @@ int sim_scenario_parse(const char *file, const char *text, size_t len, sim_scena
     *out = NULL;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root != NULL) { /* one object and nothing after it but white space */
+        const char *q = end;
+        while (q < text + len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+            q++;
+        if (q < text + len) {
+            long line = 1;
+            for (const char *p = text; p < q; p++)
+                line += *p == '\n';
+            snprintf(err, errsize, "%s:%ld: text after the scenario object", file, line);
+            cJSON_Delete(root);
+            return -1;
+        }
+    }
     if (root == NULL) {
         long line = 1;
         const char *stop = end && end >= text && end <= text + len ? end : text;
@@ -1889,9 +2041,10 @@ int sim_scenario_parse(const char *file, const char *text, size_t len, sim_scena
         return -1;
     }
     snprintf(sc->file, sizeof sc->file, "%s", file);
-    struct vctx v = {file, text, len, root, err, errsize, sc};
+    struct vctx v = {file, text, len, root, err, errsize, sc, NULL};
     int rc = cJSON_IsObject(root) ? parse_top(&v, root)
                                   : verr(&v, root, "", "a scenario is a JSON object");
+    free(v.vm_node);
     cJSON_Delete(root);
     if (rc != 0) {
         sim_scenario_free(sc);

@@ -66,7 +66,7 @@ struct sim_camp_truth {
     size_t n_targets;
     uint16_t *ports; /* distinct destination ports probed, ascending */
     size_t n_ports;
-    int64_t start_ms, end_ms; /* first probe, last probe's end */
+    int64_t start_ms, end_ms; /* when the first and the last probe were sent */
     uint64_t probes, probes_visible;
     size_t n_targets_visible, n_ports_visible; /* over visible probes */
     int visible;
@@ -128,7 +128,7 @@ struct sim_packet {
     uint16_t sport, dport;
     uint32_t ip_len;
     uint8_t proto;
-    uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+    uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10; ICMP: its type */
     uint8_t src_mac[6], dst_mac[6];
 };
 

@@ -52,6 +52,8 @@ const struct sim_scenario *sim_gen_scenario(const struct sim_gen *g);
 int64_t sim_gen_end(const struct sim_gen *g); /* end of the scenario, ms */
 /* An ephemeral source port (Linux 32768-60999) from r. */
 uint16_t sim_ephemeral(sim_rng *r);
+/* A public unicast address outside the estate, from r. */
+uint32_t sim_public_ip(const struct sim_scenario *sc, sim_rng *r);
 
 /* Background: benign traffic entries and hard negatives for [h0, h0 + 1h). */
 struct sim_bg;

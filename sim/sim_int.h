@@ -16,7 +16,9 @@
 #include "sim.h"
 
 #define SIM_NAME_MAX 48
-#define SIM_MAX_PORTS 65536
+#define SIM_PORTS_MAX 131072 /* entries in one port set, repeats included */
+#define SIM_MAX_TARGETS (1 << 20) /* hosts one campaign probes */
+#define SIM_MAX_PROBES (1 << 22)  /* (host, port) probes of one campaign */
 
 struct sim_cidr {
     uint32_t net, mask; /* mask 0xffffff00 for a /24 */
@@ -178,6 +180,7 @@ struct sim_scenario {
     size_t n_vms;
     struct sim_role *roles;
     size_t n_roles;
+    struct sim_ipix { uint32_t ip; int vm; } *ip_ix; /* VMs by address, sorted */
     int hub; /* index of the hub vnet, -1 none */
     int (*peer)[2]; /* direct spoke-spoke peerings */
     size_t n_peer;
@@ -226,6 +229,9 @@ extern const size_t sim_n_top_udp;
 
 /* Does endpoint a (vm index or -1 with address) match selector s? */
 int sim_sel_match(const struct sim_scenario *sc, const struct sim_sel *s, int vm, uint32_t a);
+
+/* The VM whose private address is a, or -1. */
+int sim_vm_at(const struct sim_scenario *sc, uint32_t a);
 
 /* Is a an address of the estate's VirtualNetwork tag (vnets, onprem)? */
 int sim_is_vnet_addr(const struct sim_scenario *sc, uint32_t a);

@@ -558,6 +558,51 @@ static void test_sim_icmp_sweep_is_never_logged(void)
     sim_scenario_free(sc);
 }
 
+/* Regressions from review: load-balancer probes reach backends without a
+ * public IP; a sweep of its own subnet does not probe its source; ICMP
+ * echo requests and replies carry the right types. */
+static int icmp_types(void *arg, const struct sim_packet *p)
+{
+    int *seen = arg;
+    if (p->proto == 1)
+        seen[p->tcp_flags == 8 ? 0 : p->tcp_flags == 0 ? 1 : 2]++;
+    return 0;
+}
+
+static void test_sim_platform_self_and_icmp(void)
+{
+    static const char text[] =
+        "{\"name\":\"r\",\"duration_hours\":1,\"vnets\":[{\"name\":\"v\","
+        "\"cidr\":\"10.5.0.0/16\",\"subnets\":[{\"name\":\"s\",\"cidr\":\"10.5.1.0/24\","
+        "\"vms\":[{\"role\":\"web\",\"count\":4,\"lb_probe_port\":443}]}]}],"
+        "\"hard_negatives\":{\"lb_probes\":{\"interval_s\":60}},"
+        "\"campaigns\":[{\"id\":\"own\",\"kind\":\"horizontal\",\"from\":\"vm:v-web-1\","
+        "\"to\":\"subnet:v/s\",\"ports\":[22],\"start\":\"+10m\"},"
+        "{\"id\":\"ping\",\"kind\":\"horizontal\",\"proto\":\"icmp\",\"from\":\"vm:v-web-1\","
+        "\"to\":\"subnet:v/s\",\"start\":\"+20m\"}]}";
+    sim_scenario *sc = parse_text(text);
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.st = scand_strtab_new();
+    int icmp[3] = {0, 0, 0};
+    struct sim_hooks hooks = {on_blob, &r, icmp_types, icmp, NULL, NULL};
+    struct sim_result *res;
+    char err[SIM_ERRBUF_SIZE] = "";
+    CU_ASSERT_EQUAL_FATAL(sim_generate(sc, r.st, &hooks, &res, err, sizeof err), 0);
+    size_t probes_b = 0;
+    for (size_t i = 0; i < r.n; i++)
+        probes_b += v4(r.t[i].src) == ip("168.63.129.16") && r.t[i].state == SCAND_ST_B;
+    CU_ASSERT_EQUAL(probes_b, 4 * 60); /* 4 private backends, one probe a minute */
+    CU_ASSERT_EQUAL(res->camps[0].n_targets, 3); /* not itself */
+    for (size_t k = 0; k < res->camps[0].n_targets; k++)
+        CU_ASSERT_NOT_EQUAL(res->camps[0].targets[k], ip("10.5.1.4"));
+    CU_ASSERT_EQUAL(icmp[0], 3); /* requests */
+    CU_ASSERT_EQUAL(icmp[1], 3); /* replies */
+    CU_ASSERT_EQUAL(icmp[2], 0);
+    run_fini(&r, res);
+    sim_scenario_free(sc);
+}
+
 /* ------------------------------------------------------------ rates */
 
 static void test_sim_benign_rates_match_their_means(void)
@@ -660,8 +705,33 @@ static void test_sim_bad_scenarios_name_path_and_line(void)
          "t.json:3: traffic[0].rate: expected a number"},
         {"{\"name\":\"x\",\"vnets\":[{\"name\":\"v\",\"kind\":\"vwan\",\"cidr\":\"10.0.0.0/16\",\n"
          "\"subnets\":[]}]}",
-         "t.json:2: vnets[0].subnets: a Virtual WAN hub is Microsoft-managed: no subnets, VMs, "
-         "firewall subnet or gateway subnet of yours"},
+         "t.json:2: vnets[0].subnets: a Virtual WAN hub is Microsoft-managed: no subnets, VMs or "
+         "gateway subnet of yours"},
+        /* the review's hostile cases */
+        {"{\"name\":\"x\",\"vnets\":[{\"name\":\"a\",\"cidr\":\"0.0.0.0/0\"}]}",
+         "t.json:1: vnets[0].cidr: address space: a /0 is too wide (at most a /8)"},
+        {"{\"name\":\"x\",\"vnets\":[{\"name\":\"a\",\"cidr\":\"168.63.0.0/16\"}]}",
+         "t.json:1: vnets[0].cidr: address space overlaps Azure's platform address 168.63.129.16"},
+        {"{\"name\":\"x\",\"onprem\":[\"169.254.0.0/16\"],\"vnets\":[]}",
+         "t.json:1: onprem[0]: range overlaps link-local 169.254.0.0/16 (IMDS)"},
+        {"{\"name\":\"x\",\"start\":\"1969-12-31T00:00:00Z\",\"vnets\":[]}",
+         "t.json:1: start: start in 1970 or later"},
+        {"{\"name\":\"x\",\"vnets\":[{\"name\":\"a\",\"cidr\":\"255.0.0.0/8\",\"subnets\":["
+         "{\"name\":\"s\",\"cidr\":\"255.255.255.248/29\",\"vms\":[{\"role\":\"web\","
+         "\"count\":20}]}]}]}",
+         "t.json:1: vnets[0].subnets[0].vms[0].count: subnet 's' has no room for 20 more VMs"},
+        {"{\"name\":\"x\",\"vnets\":[]} {\"more\":1}", "t.json:1: text after the scenario object"},
+        {"{\"name\":\"x\",\"roles\":{\"a b\":{}},\"vnets\":[]}",
+         "t.json:1: roles.a b: role names use letters, digits"},
+        {"{\"name\":\"x\",\"vnets\":[{\"name\":\"a\",\"cidr\":\"10.0.0.0/16\",\"subnets\":["
+         "{\"name\":\"s\",\"cidr\":\"10.0.0.0/24\",\"vms\":[{\"role\":\"web\"}]}]}],\n"
+         "\"campaigns\":[{\"id\":\"c\",\"kind\":\"vertical\",\"from\":\"vm:a-web-1\",\n"
+         "\"to\":\"vnet:a\",\"ports\":\"0-65535,0-65535,0-65535\",\"start\":\"+1h\"}]}",
+         "t.json:3: campaigns[0].ports: too many ports (at most 131072, repeats included)"},
+        {"{\"name\":\"x\",\"vnets\":[{\"name\":\"a\",\"cidr\":\"10.0.0.0/16\",\"subnets\":["
+         "{\"name\":\"s\",\"cidr\":\"10.0.0.0/24\",\"vms\":[{\"role\":\"web\",\"name\":\"w\"}]},\n"
+         "{\"name\":\"t\",\"cidr\":\"10.0.1.0/24\",\"vms\":[{\"role\":\"app\",\"name\":\"w\"}]}]}]}",
+         "t.json:2: vnets: duplicate VM name 'w'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sim_scenario *sc = NULL;
@@ -738,6 +808,7 @@ int test_sim_register(void)
     ADD(test_sim_bad_scenarios_name_path_and_line)
     ADD(test_sim_mutated_scenarios_fail_cleanly)
     ADD(test_sim_packets_add_up_to_the_tuples)
+    ADD(test_sim_platform_self_and_icmp)
 #undef ADD
     return CUE_SUCCESS;
 }
