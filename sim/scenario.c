@@ -1998,6 +1998,7 @@ void sim_scenario_free(sim_scenario *sc)
     free(sc->vnets);
     free(sc->subnets);
     free(sc->vms);
+    free(sc->ip_ix);
     free(sc->roles);
     free(sc->peer);
     free(sc->fw);
