@@ -352,29 +352,31 @@ int scandint_tuple_parse_slow(const char *s, size_t len, enum scand_fmt fmt,
     return SCAND_OK;
 }
 
-/* Append decimal v at p; return the new end. Two digits per division. */
+/* Append decimal v at p; return the new end. The digits are counted first
+ * and written from the end, two per division, straight into p. */
 static char *put_u64(char *p, uint64_t v)
 {
     static const char d2[201] = "00010203040506070809101112131415161718192021222324"
                                 "25262728293031323334353637383940414243444546474849"
                                 "50515253545556575859606162636465666768697071727374"
                                 "75767778798081828384858687888990919293949596979899";
-    char tmp[20];
-    int n = 20;
+    int n = 1;
+    for (uint64_t x = v; x >= 10; x /= 10)
+        n++;
+    char *e = p + n, *q = e;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
-        tmp[--n] = d2[2 * r + 1];
-        tmp[--n] = d2[2 * r];
+        *--q = d2[2 * r + 1];
+        *--q = d2[2 * r];
     }
     if (v >= 10) {
-        tmp[--n] = d2[2 * v + 1];
-        tmp[--n] = d2[2 * v];
+        *--q = d2[2 * v + 1];
+        *--q = d2[2 * v];
     } else {
-        tmp[--n] = (char)('0' + v);
+        *--q = (char)('0' + v);
     }
-    memcpy(p, tmp + n, (size_t)(20 - n));
-    return p + (20 - n);
+    return e;
 }
 
 static char *put_str(char *p, const char *s)
