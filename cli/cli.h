@@ -37,6 +37,11 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo,
  * message for cmd and return EXIT_USAGE, else EXIT_OK. */
 int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv);
 
+/* A detector configuration option: opt 's' (--set KEY=VALUE), 'p'
+ * (--preset NAME) or 'c' (--config FILE). Prints the error; returns
+ * EXIT_OK, EXIT_USAGE (bad key or value) or EXIT_INPUT (bad file). */
+int cli_config_opt(scand_ctx *ctx, const char *cmd, int opt, const char *arg);
+
 /* Open path for writing ("-" or NULL = stdout). */
 FILE *cli_open_out(const char *path);
 /* Close an output stream; print an error and return EXIT_INPUT if any write

@@ -21,18 +21,24 @@ static const char usage[] =
     "directory tree of blobs (walked for PT1H.json, merged in record-time order),\n"
     "or - for standard input.\n"
     "\n"
-    "The default rules are the two seed KQL rules, with exact bin() semantics:\n"
+    "The default rules (preset seed) are the two seed KQL rules, with exact bin()\n"
+    "semantics:\n"
     "  horizontal  more than 6 distinct destination IPs per source\n"
     "  vertical    more than 3 distinct destination ports per (source, destination)\n"
     "per 1-minute bin of the flow start time, private-to-private, TCP,\n"
-    "destination port < 10000.\n"
+    "destination port < 10000. Flows to or from Azure platform addresses\n"
+    "(168.63.129.16, 169.254.169.254) are not counted (suppress_platform).\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE       write alerts to FILE (default: standard output)\n"
+    "  -p, --preset NAME       replace the rules with a preset: seed, sentinel-asim,\n"
+    "                          azfw, zeek, scanlab ('scanlab config --presets')\n"
+    "  -c, --config FILE       apply a JSON configuration ('scanlab config' prints one)\n"
     "  -s, --set KEY=VALUE     set a detector key, e.g. horizontal.threshold=10,\n"
-    "                          vertical.bin=5m, horizontal.private_only=false;\n"
-    "                          'scanlab config' lists every key (repeatable)\n"
-    "      --bin DURATION      bin width of both rules (same as --set *.bin=)\n"
+    "                          vertical.window=5m, horizontal.src=any; a new rule:\n"
+    "                          NAME.family=block; 'scanlab config --help-keys'\n"
+    "                          lists every key (repeatable; in order with --preset)\n"
+    "      --window DURATION   window width of every rule (--set RULE.window=)\n"
     "      --dedup             drop exact duplicate tuples (always counted)\n"
     "      --max-warnings N    print at most N warnings per file (default 20,\n"
     "                          0 = all); every one is counted in the summary\n"
@@ -42,7 +48,7 @@ static const char usage[] =
     "\n"
     "Example:\n"
     "  scanlab detect examples/hubspoke-1h\n"
-    "  scanlab detect --set horizontal.threshold=10 --set vertical.bin=5m blobs/\n"
+    "  scanlab detect --preset zeek --set zeek_port_scan.threshold=9 blobs/\n"
     "\n"
     "Exit status: 0 ok (alerts or not), 1 input or runtime error, 2 usage error.\n";
 
@@ -84,34 +90,66 @@ static int cmp_alert(const void *a, const void *b)
     if (c != 0)
         return c;
     c = memcmp(x->src, y->src, 16);
-    return c ? c : memcmp(x->dst, y->dst, 16);
+    if (c == 0)
+        c = memcmp(x->dst, y->dst, 16);
+    return c ? c : (int)x->port - (int)y->port;
+}
+
+static const char *const family_json[] = {"", "horizontal", "vertical", "block", "distributed",
+                                          "trw"};
+static const char *const severity_json[] = {"", "low", "medium", "high"};
+
+static void print_addrs(FILE *f, const char *name, const uint8_t (*a)[16], unsigned n)
+{
+    char d[48];
+    fprintf(f, ",\"%s\":[", name);
+    for (unsigned i = 0; i < n; i++) {
+        scand_addr_format(a[i], d, sizeof d);
+        fprintf(f, "%s\"%s\"", i ? "," : "", d);
+    }
+    fputc(']', f);
 }
 
 static void print_alert(FILE *f, const struct scand_alert *a)
 {
-    char s[48], d[48];
-    scand_addr_format(a->src, s, sizeof s);
-    fprintf(f, "{\"rule\":\"%s\",\"src\":\"%s\"", a->rule, s);
-    if (a->has_dst) {
-        scand_addr_format(a->dst, d, sizeof d);
-        fprintf(f, ",\"dst\":\"%s\"", d);
+    char s[48];
+    int fam = a->family >= 1 && a->family <= 5 ? a->family : 0;
+    int sev = a->severity >= 1 && a->severity <= 3 ? a->severity : 2;
+    fprintf(f, "{\"rule\":\"%s\",\"family\":\"%s\",\"severity\":\"%s\",\"technique\":\"%s\"",
+            a->rule, family_json[fam], severity_json[sev], a->technique ? a->technique : "");
+    if (a->has_src) {
+        scand_addr_format(a->src, s, sizeof s);
+        fprintf(f, ",\"src\":\"%s\"", s);
     }
-    fprintf(f,
-            ",\"window_start_ms\":%lld,\"window_end_ms\":%lld,\"count\":%llu,"
-            "\"threshold\":%llu,\"flows\":%llu,\"first_seen_ms\":%lld,\"last_seen_ms\":%lld,"
-            "\"targets\":[",
+    if (a->has_dst) {
+        scand_addr_format(a->dst, s, sizeof s);
+        fprintf(f, ",\"dst\":\"%s\"", s);
+    }
+    if (a->has_port)
+        fprintf(f, ",\"port\":%u", a->port);
+    fprintf(f, ",\"window_start_ms\":%lld,\"window_end_ms\":%lld,\"count\":%llu,\"threshold\":%llu",
             (long long)a->window_start_ms, (long long)a->window_end_ms,
-            (unsigned long long)a->count, (unsigned long long)a->threshold,
+            (unsigned long long)a->count, (unsigned long long)a->threshold);
+    if (a->family == SCAND_FAM_BLOCK || a->family == SCAND_FAM_DISTRIBUTED)
+        fprintf(f, ",\"hosts\":%llu,\"distinct_ports\":%llu", (unsigned long long)a->hosts,
+                (unsigned long long)a->ports_count);
+    fprintf(f, ",\"flows\":%llu,\"first_seen_ms\":%lld,\"last_seen_ms\":%lld",
             (unsigned long long)a->flows, (long long)a->first_seen_ms,
             (long long)a->last_seen_ms);
-    for (unsigned i = 0; i < a->n_targets; i++) {
-        scand_addr_format(a->targets[i], d, sizeof d);
-        fprintf(f, "%s\"%s\"", i ? "," : "", d);
-    }
-    fputs("],\"ports\":[", f);
+    print_addrs(f, "targets", (const uint8_t(*)[16])a->targets, a->n_targets);
+    fputs(",\"ports\":[", f);
     for (unsigned i = 0; i < a->n_ports; i++)
         fprintf(f, "%s%u", i ? "," : "", a->ports[i]);
-    fputs("]}\n", f);
+    fputc(']', f);
+    if (a->family == SCAND_FAM_DISTRIBUTED)
+        print_addrs(f, "sources", (const uint8_t(*)[16])a->sources, a->n_sources);
+    if (a->n_campaigns > 0) {
+        fputs(",\"campaigns\":[", f);
+        for (unsigned i = 0; i < a->n_campaigns; i++)
+            fprintf(f, "%s%u", i ? "," : "", a->campaigns[i]);
+        fputc(']', f);
+    }
+    fputs("}\n", f);
 }
 
 static double now_s(void)
@@ -125,7 +163,8 @@ int cmd_detect(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"set", required_argument, NULL, 's'},
-        {"bin", required_argument, NULL, 'b'},    {"dedup", no_argument, NULL, 'd'},
+        {"window", required_argument, NULL, 'b'}, {"dedup", no_argument, NULL, 'd'},
+        {"preset", required_argument, NULL, 'p'}, {"config", required_argument, NULL, 'c'},
         {"max-warnings", required_argument, NULL, 'w'},
         {"stats", no_argument, NULL, 'S'},        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
@@ -145,26 +184,38 @@ int cmd_detect(int argc, char **argv)
     }
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:p:c:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             out_path = optarg;
             break;
         case 's':
-            rc = cli_set_kv(run.ctx, "detect", optarg);
+        case 'c':
+            rc = cli_config_opt(run.ctx, "detect", c, optarg);
             if (rc != EXIT_OK)
                 goto out;
             break;
-        case 'b':
-            /* --bin D is --set horizontal.bin=D --set vertical.bin=D */
-            for (size_t i = 0; i < 2; i++) {
-                static const char *const keys[] = {"horizontal.bin", "vertical.bin"};
-                if (scand_set_config(run.ctx, keys[i], optarg) != SCAND_OK) {
-                    rc = cli_usage_error("detect", "--bin: %s", scand_geterr(run.ctx));
+        case 'p':
+            if (scand_set_preset(run.ctx, optarg) != SCAND_OK) {
+                rc = cli_usage_error("detect", "--preset: %s", scand_geterr(run.ctx));
+                goto out;
+            }
+            break;
+        case 'b': {
+            /* --window D is --set RULE.window=D for every rule */
+            char key[96];
+            const struct scand_config_info *info;
+            for (size_t i = 0; scand_config_key(run.ctx, i, key, sizeof key, &info) == SCAND_OK;
+                 i++) {
+                size_t kl = strlen(key);
+                if (kl > 7 && strcmp(key + kl - 7, ".window") == 0 &&
+                    scand_set_config(run.ctx, key, optarg) != SCAND_OK) {
+                    rc = cli_usage_error("detect", "--window: %s", scand_geterr(run.ctx));
                     goto out;
                 }
             }
             break;
+        }
         case 'd':
             io.dedup = 1;
             break;

@@ -148,3 +148,48 @@ int cli_tty(void)
 {
     return isatty(STDERR_FILENO);
 }
+
+int cli_config_opt(scand_ctx *ctx, const char *cmd, int opt, const char *arg)
+{
+    if (opt == 's')
+        return cli_set_kv(ctx, cmd, arg);
+    if (opt == 'p') {
+        if (scand_set_preset(ctx, arg) != SCAND_OK)
+            return cli_usage_error(cmd, "--preset: %s", scand_geterr(ctx));
+        return EXIT_OK;
+    }
+    /* --config FILE */
+    FILE *f = fopen(arg, "rb");
+    if (f == NULL) {
+        cli_error("%s: %s", arg, strerror(errno));
+        return EXIT_INPUT;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = xmalloc(cap);
+    for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            if (cap >= (4u << 20)) {
+                cli_error("%s: larger than 4 MiB; not a configuration", arg);
+                free(buf);
+                fclose(f);
+                return EXIT_INPUT;
+            }
+            buf = xreallocarray(buf, cap *= 2, 1);
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        cli_error("%s: read error", arg);
+        free(buf);
+        return EXIT_INPUT;
+    }
+    int rc = scand_config_load_json(ctx, arg, buf, n);
+    free(buf);
+    if (rc != SCAND_OK) {
+        cli_error("%s", scand_geterr(ctx));
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}

@@ -1,35 +1,56 @@
 /*
- * ctx.c - the detector context: configuration, the flow-start table, the
- * rule table, the watermark, and the feed/flush lifecycle [K3].
+ * ctx.c - the detector context: configuration, the flow table, the rules,
+ * the watermark, and the feed/flush lifecycle [K3].
  *
- * KQL semantics we reproduce (research/azure_formats.md 3.1, 4.10): the seed
- * rules bin on FlowStartTime, the time a flow began (its B tuple). So each
- * rule counts a flow once, at its start: a B tuple always starts a flow; a
- * C or E tuple starts one only if its 5-tuple has no open flow within
- * flow_idle (a flow seen mid-way, e.g. begun before the log did); a D tuple
- * starts one unless the same 5-tuple was denied within flow_idle (SYN
- * retries are one attempt). The flow table is a timed table expired by
- * record time.
+ * Flows. Production rules count flows on FlowStartTime, the time a flow
+ * began (research/azure_formats.md 3.1, 4.10), so the flow table turns
+ * tuples into flow events:
+ *  - START: a B tuple; a C or E tuple whose 5-tuple has no open flow
+ *    within flow_idle (a flow seen mid-way, begun before the log did); a D
+ *    tuple unless the same 5-tuple was denied within flow_idle (SYN retries
+ *    are one attempt);
+ *  - END: an E tuple, and every D (a denied attempt ends at once), with the
+ *    flow's outcome. A flow FAILED when it was denied (D), when nothing came
+ *    back (no packets destination to source over its C and E tuples), or
+ *    when it was one packet each way with no payload: a SYN answered by a
+ *    RST (Zeek's REJ; scan_anchors.md 1.2, 4.5). "No payload" is at most 80
+ *    bytes each way, as Azure counts whole frames: a bare RST is 54 bytes,
+ *    a SYN with options at most 74 (a real blob's reset reads "1,54").
+ * A rule counting all flows takes STARTs; one counting failures takes
+ * failed ENDs, binned at their flow's start, so both bin like the KQL rule.
+ *
  * Time: the watermark is the newest flow start seen minus the reorder
- * tolerance; a bin closes when the watermark passes its end, and a tuple
- * for a closed bin is counted as late, never binned elsewhere.
+ * tolerance; a window closes when the watermark passes its end, and a flow
+ * for a closed window is counted as late, never binned elsewhere.
  */
 #include <string.h>
 
 #include "scand_int.h"
 
-const struct scandint_rule_ops scandint_rules[N_RULES] = {
-    [RULE_HORIZONTAL] = {"horizontal", SCAND_FAM_HORIZONTAL, DC_KEY_SRC, DC_VAL_DST},
-    [RULE_VERTICAL] = {"vertical", SCAND_FAM_VERTICAL, DC_KEY_SRC_DST, DC_VAL_DPORT},
-};
-
 #define FL_OPEN 0x01
 #define FL_DENIED 0x02
 
+#define NOPAYLOAD_BYTES 80
+
 /* 5-tuple keys of the flow tables: IPv4 4+4+2+2+1 bytes, IPv6 16+16+2+2+1.
- * Two tables, so the common IPv4 entry is 24 bytes, not 56. */
+ * Two tables, so the common IPv4 entry stays small. */
 #define FKEY4_SIZE 13
 #define FKEY_SIZE 37
+
+/* What the flow table keeps per flow, to tell its outcome at its end. */
+struct flowval {
+    int64_t start;
+    uint32_t pkts_s2d, pkts_d2s;
+    uint32_t bytes_s2d, bytes_d2s; /* saturating */
+};
+
+/* The hold-down table: (rule, key) -> end of the last alert's window. */
+#define HKEY_SIZE (1 + 16 + 16 + 2)
+
+struct rule {
+    struct scandint_rule_cfg *cfg;
+    struct scandint_dcount *dc;
+};
 
 struct scand_ctx {
     struct scandint_cfg cfg;
@@ -39,7 +60,9 @@ struct scand_ctx {
     scand_alert_fn alert_fn;
     void *alert_arg;
     struct scandint_ttab flows[2]; /* [0] IPv4, [1] IPv6 */
-    struct scandint_dcount *rules[N_RULES];
+    struct scandint_ttab held;     /* hold-down */
+    struct rule rules[SCANDINT_MAX_RULES];
+    size_t n_rules;
     int64_t newest;
     int64_t last_wm;
     struct scand_stats stats;
@@ -58,15 +81,24 @@ scand_ctx *scand_new(char *errbuf)
     return ctx;
 }
 
+static void free_tables(scand_ctx *ctx)
+{
+    for (int i = 0; i < 2; i++)
+        scandint_ttab_fini(&ctx->flows[i]);
+    scandint_ttab_fini(&ctx->held);
+    for (size_t i = 0; i < ctx->n_rules; i++) {
+        scandint_dcount_free(ctx->rules[i].dc);
+        ctx->rules[i].dc = NULL;
+    }
+    ctx->n_rules = 0;
+}
+
 void scand_free(scand_ctx *ctx)
 {
     if (ctx == NULL)
         return;
-    for (int i = 0; i < N_RULES; i++)
-        scandint_dcount_free(ctx->rules[i]);
     if (ctx->finalized)
-        for (int i = 0; i < 2; i++)
-            scandint_ttab_fini(&ctx->flows[i]);
+        free_tables(ctx);
     scandint_free(ctx);
 }
 
@@ -75,22 +107,57 @@ const char *scand_geterr(const scand_ctx *ctx)
     return ctx->errbuf;
 }
 
+char *scandint_ctx_errbuf(scand_ctx *ctx)
+{
+    return ctx->errbuf;
+}
+
+void scand_free_text(char *text)
+{
+    scandint_free(text);
+}
+
+static int closed(scand_ctx *ctx, const char *what)
+{
+    scandint_seterr(ctx->errbuf, "%s: configuration is closed after scand_finalize()", what);
+    return SCAND_ERR_STATE;
+}
+
 int scand_set_config(scand_ctx *ctx, const char *key, const char *value)
 {
-    if (ctx->finalized) {
-        scandint_seterr(ctx->errbuf, "%s: configuration is closed after scand_finalize()", key);
-        return SCAND_ERR_STATE;
-    }
+    if (ctx->finalized)
+        return closed(ctx, key);
     struct scandint_cfg c = ctx->cfg; /* a failed set leaves cfg unchanged */
     int rc = scandint_cfg_set(&c, key, value, ctx->errbuf);
-    if (rc == SCAND_OK)
+    if (rc == SCAND_OK) {
+        if (c.n_rules != ctx->cfg.n_rules)
+            c.preset[0] = '\0'; /* a rule of its own: no longer the preset */
         ctx->cfg = c;
+    }
     return rc;
 }
 
 int scand_get_config(const scand_ctx *ctx, const char *key, char *buf, size_t size)
 {
     return scandint_cfg_get(&ctx->cfg, key, buf, size);
+}
+
+int scand_config_key(const scand_ctx *ctx, size_t i, char *key, size_t size,
+                     const struct scand_config_info **info)
+{
+    return scandint_cfg_key(&ctx->cfg, i, key, size, info);
+}
+
+int scand_set_preset(scand_ctx *ctx, const char *name)
+{
+    if (ctx->finalized)
+        return closed(ctx, "preset");
+    return scandint_preset_apply(&ctx->cfg, name, ctx->errbuf);
+}
+
+const char *scand_get_preset(const scand_ctx *ctx)
+{
+    return ctx->cfg.preset;
 }
 
 void scand_set_alert_cb(scand_ctx *ctx, scand_alert_fn fn, void *arg)
@@ -110,26 +177,26 @@ int scand_finalize(scand_ctx *ctx)
                         (long long)ctx->cfg.flow_idle_ms, (long long)ctx->cfg.reorder_ms);
         return SCAND_ERR_INVAL;
     }
-    if (scandint_ttab_init(&ctx->flows[0], FKEY4_SIZE, ctx->cfg.hash_seed) != SCAND_OK ||
-        scandint_ttab_init(&ctx->flows[1], FKEY_SIZE, ctx->cfg.hash_seed) != SCAND_OK)
+    ctx->finalized = 1; /* free_tables() cleans up from here on */
+    uint64_t seed = ctx->cfg.hash_seed;
+    if (scandint_ttab_init(&ctx->flows[0], FKEY4_SIZE, sizeof(struct flowval), seed) !=
+            SCAND_OK ||
+        scandint_ttab_init(&ctx->flows[1], FKEY_SIZE, sizeof(struct flowval), seed) != SCAND_OK ||
+        scandint_ttab_init(&ctx->held, HKEY_SIZE, 0, seed) != SCAND_OK)
         goto nomem;
-    for (int i = 0; i < N_RULES; i++) {
-        if (!ctx->cfg.rule[i].enabled)
+    for (size_t i = 0; i < ctx->cfg.n_rules; i++) {
+        struct scandint_rule_cfg *rc = &ctx->cfg.rule[i];
+        if (!rc->enabled)
             continue;
-        ctx->rules[i] =
-            scandint_dcount_new(&scandint_rules[i], &ctx->cfg.rule[i]);
-        if (ctx->rules[i] == NULL)
+        struct rule *r = &ctx->rules[ctx->n_rules++];
+        r->cfg = rc;
+        if ((r->dc = scandint_dcount_new(rc)) == NULL)
             goto nomem;
     }
-    ctx->finalized = 1;
     return SCAND_OK;
 nomem:
-    scandint_ttab_fini(&ctx->flows[0]);
-    scandint_ttab_fini(&ctx->flows[1]);
-    for (int i = 0; i < N_RULES; i++) {
-        scandint_dcount_free(ctx->rules[i]);
-        ctx->rules[i] = NULL;
-    }
+    free_tables(ctx);
+    ctx->finalized = 0;
     scandint_seterr(ctx->errbuf, "out of memory");
     return SCAND_ERR_NOMEM;
 }
@@ -163,52 +230,142 @@ static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
     return v6;
 }
 
-/* Return 1 if t starts a flow, 0 if it continues one, or SCAND_ERR_NOMEM.
- * key and tag are t's flow key and its table tag. */
-static int flow_start(scand_ctx *ctx, const struct scand_tuple *t, int tab, const uint8_t *key,
-                      uint32_t tag)
+static uint32_t sat32(uint64_t a, uint64_t b)
 {
+    uint64_t s = a + b;
+    return s > UINT32_MAX || s < a ? UINT32_MAX : (uint32_t)s;
+}
+
+static int failed_flow(const struct flowval *v)
+{
+    if (v->pkts_d2s == 0)
+        return 1; /* nothing came back */
+    return v->pkts_s2d == 1 && v->pkts_d2s == 1 && v->bytes_s2d <= NOPAYLOAD_BYTES &&
+           v->bytes_d2s <= NOPAYLOAD_BYTES; /* a bare reset */
+}
+
+/* Turn tuple t into flow events: sets *start (1 when it starts a flow),
+ * *end (1 when it ends one), *failed and *start_ts. SCAND_ERR_NOMEM. */
+static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const uint8_t *key,
+                     uint32_t tag, int *start, int *end, int *failed, int64_t *start_ts)
+{
+    struct scandint_ttab *tt = &ctx->flows[tab];
     int64_t idle = ctx->cfg.flow_idle_ms;
-    int64_t horizon = sat_sub(ctx->newest, idle);
     int is_new;
-    struct scandint_tent *e = scandint_ttab_get_tag(&ctx->flows[tab], key, tag, horizon, &is_new);
+    struct scandint_tent *e =
+        scandint_ttab_get_tag(tt, key, tag, sat_sub(ctx->newest, idle), &is_new);
     if (e == NULL)
         return SCAND_ERR_NOMEM;
+    struct flowval *v = scandint_ttab_val(tt, e);
     int live = !is_new && t->ts_ms <= e->t + idle;
-    int start;
+    *start = *end = *failed = 0;
     switch (t->state) {
     case SCAND_ST_B:
-        start = 1;
+        *start = 1;
         e->flags = FL_OPEN;
+        memset(v, 0, sizeof *v);
+        v->start = t->ts_ms;
         break;
     case SCAND_ST_D:
-        start = !(live && (e->flags & FL_DENIED));
+        *start = *end = !(live && (e->flags & FL_DENIED));
+        *failed = 1;
         e->flags = FL_DENIED;
+        v->start = t->ts_ms;
         break;
-    case SCAND_ST_E:
-        start = !(live && (e->flags & FL_OPEN));
-        e->flags = 0;
-        break;
-    default: /* C */
-        start = !(live && (e->flags & FL_OPEN));
-        e->flags = FL_OPEN;
+    default: /* C, E */
+        if (!(live && (e->flags & FL_OPEN))) {
+            *start = 1;
+            memset(v, 0, sizeof *v);
+            v->start = t->ts_ms;
+        }
+        v->pkts_s2d = sat32(v->pkts_s2d, t->pkts_s2d);
+        v->pkts_d2s = sat32(v->pkts_d2s, t->pkts_d2s);
+        v->bytes_s2d = sat32(v->bytes_s2d, t->bytes_s2d);
+        v->bytes_d2s = sat32(v->bytes_d2s, t->bytes_d2s);
+        if (t->state == SCAND_ST_E) {
+            *end = 1;
+            /* without counters (",,,,") the outcome is unknown: not a failure */
+            *failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v);
+            e->flags = 0;
+        } else {
+            e->flags = FL_OPEN;
+        }
         break;
     }
+    *start_ts = v->start;
     if (is_new || t->ts_ms > e->t)
         e->t = t->ts_ms;
     uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
     if (n_flows > ctx->stats.peak_flows)
         ctx->stats.peak_flows = n_flows;
-    return start;
+    return SCAND_OK;
 }
 
-static int close_bins(scand_ctx *ctx, int64_t wm)
+static int in_scope(int scope, const uint8_t a[16])
 {
-    for (int i = 0; i < N_RULES; i++) {
-        if (ctx->rules[i] == NULL)
-            continue;
-        int rc = scandint_dcount_close(ctx->rules[i], wm, ctx->alert_fn, ctx->alert_arg,
-                                       &ctx->stats.alerts, &ctx->stats.bins_closed);
+    return scope == SCANDINT_SCOPE_ANY ||
+           (scope == SCANDINT_SCOPE_PRIVATE) == (scand_addr_is_private(a) != 0);
+}
+
+/* Does rule c count tuple t at all? */
+static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tuple *t)
+{
+    if (c->proto != 0 && t->proto != c->proto)
+        return 0;
+    if (!scandint_ports_has(&c->ports, t->dport) ||
+        (c->exclude_ports.n > 0 && scandint_ports_has(&c->exclude_ports, t->dport)))
+        return 0;
+    if (c->direction != SCANDINT_RDIR_ANY &&
+        (c->direction == SCANDINT_RDIR_IN) != (t->dir == SCAND_DIR_IN))
+        return 0;
+    if (!in_scope(c->src_scope, t->src) || !in_scope(c->dst_scope, t->dst))
+        return 0;
+    if ((c->allow_src.n > 0 && scandint_cidrs_has(&c->allow_src, t->src)) ||
+        (c->allow_dst.n > 0 && scandint_cidrs_has(&c->allow_dst, t->dst)))
+        return 0;
+    return 1;
+}
+
+/* Azure platform addresses: 168.63.129.16 (WireServer, load-balancer
+ * probes) and 169.254.169.254 (IMDS), IPv4-mapped. */
+static int platform(const uint8_t a[16])
+{
+    static const uint8_t wire[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 168, 63, 129, 16};
+    static const uint8_t imds[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 169, 254, 169, 254};
+    return memcmp(a, wire, 16) == 0 || memcmp(a, imds, 16) == 0;
+}
+
+/* An alert from a rule: hold-down, then the caller. */
+static int emit(void *arg, struct scand_alert *a)
+{
+    scand_ctx *ctx = arg;
+    if (ctx->cfg.hold_down_ms > 0) {
+        uint8_t key[HKEY_SIZE];
+        size_t ri = 0;
+        for (; ri < ctx->cfg.n_rules; ri++)
+            if (strcmp(ctx->cfg.rule[ri].name, a->rule) == 0)
+                break;
+        key[0] = (uint8_t)ri;
+        memcpy(key + 1, a->src, 16);
+        memcpy(key + 17, a->dst, 16);
+        memcpy(key + 33, &a->port, 2);
+        int is_new;
+        int64_t horizon = sat_sub(a->window_start_ms, ctx->cfg.hold_down_ms);
+        struct scandint_tent *e = scandint_ttab_get(&ctx->held, key, horizon, &is_new);
+        if (e == NULL)
+            return SCAND_ERR_NOMEM;
+        if (!is_new && a->window_start_ms < e->t + ctx->cfg.hold_down_ms)
+            return 0; /* held down: the same rule and key alerted recently */
+        e->t = a->window_end_ms;
+    }
+    ctx->stats.alerts++;
+    return ctx->alert_fn != NULL && ctx->alert_fn(ctx->alert_arg, a) != 0 ? 1 : 0;
+}
+
+static int close_windows(scand_ctx *ctx, int64_t wm)
+{
+    for (size_t i = 0; i < ctx->n_rules; i++) {
+        int rc = scandint_dcount_close(ctx->rules[i].dc, wm, emit, ctx, &ctx->stats.bins_closed);
         if (rc != SCAND_OK)
             return rc;
     }
@@ -221,31 +378,46 @@ static int feed_one(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const
     ctx->stats.tuples++;
     if (tp->ts_ms > ctx->newest)
         ctx->newest = tp->ts_ms;
-    int start = flow_start(ctx, tp, tab, key, tag);
-    if (start < 0)
-        return start;
-    if (!start)
+    if (ctx->cfg.suppress_platform && (platform(tp->src) || platform(tp->dst))) {
+        ctx->stats.suppressed++;
         return SCAND_OK;
-    ctx->stats.starts++;
-    int used = 0;
-    uint64_t hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
-    uint64_t hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
-    for (int r = 0; r < N_RULES; r++) {
-        if (ctx->rules[r] == NULL)
+    }
+    int start, end, failed;
+    int64_t start_ts;
+    int rc = flow_step(ctx, tp, tab, key, tag, &start, &end, &failed, &start_ts);
+    if (rc != SCAND_OK)
+        return rc;
+    ctx->stats.starts += (uint64_t)start;
+    ctx->stats.ends += (uint64_t)end;
+    ctx->stats.failures += (uint64_t)(end && failed);
+    if (!start && !(end && failed))
+        return SCAND_OK;
+    struct scandint_flow f = {tp, start_ts, 0, failed, 0, 0};
+    int hashed = 0, used = 0;
+    for (size_t r = 0; r < ctx->n_rules; r++) {
+        const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
+        int take = c->count == SCANDINT_COUNT_FAILURES ? end && failed : start;
+        if (!take || !rule_takes(c, tp))
             continue;
-        int rc = scandint_dcount_add(ctx->rules[r], tp, hsrc, hdst);
+        if (!hashed) {
+            f.hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
+            f.hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
+            hashed = 1;
+        }
+        f.kind = c->count == SCANDINT_COUNT_FAILURES ? SCANDINT_EV_END : SCANDINT_EV_START;
+        rc = scandint_dcount_add(ctx->rules[r].dc, &f);
         if (rc < 0)
             return rc;
         used |= rc == 1;
         ctx->stats.late += rc == 2;
     }
     ctx->stats.used += (uint64_t)used;
-    /* Close bins only when the watermark moved past a second boundary:
-     * cheap, and bins are at least a second wide. */
+    /* Close windows only when the watermark moved past a second boundary:
+     * cheap, and windows are at least a second wide. */
     int64_t wm = sat_sub(ctx->newest, ctx->cfg.reorder_ms);
     if (wm / 1000 != ctx->last_wm / 1000) {
         ctx->last_wm = wm;
-        return close_bins(ctx, wm);
+        return close_windows(ctx, wm);
     }
     return SCAND_OK;
 }
@@ -288,14 +460,14 @@ int scand_flush(scand_ctx *ctx)
                                                  : "scand_flush() before scand_finalize()");
         return SCAND_ERR_STATE;
     }
-    int rc = close_bins(ctx, INT64_MAX);
+    int rc = close_windows(ctx, INT64_MAX);
     return rc == SCAND_OK ? SCAND_OK : fail(ctx, rc);
 }
 
 void scand_stats(const scand_ctx *ctx, struct scand_stats *out)
 {
     *out = ctx->stats;
-    for (int i = 0; i < N_RULES; i++)
-        if (ctx->rules[i] != NULL && scandint_dcount_peak_keys(ctx->rules[i]) > out->peak_keys)
-            out->peak_keys = scandint_dcount_peak_keys(ctx->rules[i]);
+    for (size_t i = 0; i < ctx->n_rules; i++)
+        if (scandint_dcount_peak_keys(ctx->rules[i].dc) > out->peak_keys)
+            out->peak_keys = scandint_dcount_peak_keys(ctx->rules[i].dc);
 }

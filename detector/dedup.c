@@ -25,7 +25,7 @@ scand_dedup *scand_dedup_new(int64_t window_ms, uint64_t seed)
     scand_dedup *d = scandint_calloc(1, sizeof *d);
     if (d == NULL)
         return NULL;
-    if (scandint_ttab_init(&d->tt, 16, seed) != SCAND_OK) {
+    if (scandint_ttab_init(&d->tt, 16, 0, seed) != SCAND_OK) {
         scandint_free(d);
         return NULL;
     }

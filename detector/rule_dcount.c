@@ -1,41 +1,54 @@
 /*
- * rule_dcount.c - the distinct-count rule engine: "dcount(value) by key,
- * bin(start, W) > T" with exact KQL bin() semantics. Both seed rules have
- * this shape (research/azure_formats.md 4.10): horizontal counts distinct
- * destination IPs per source, vertical distinct destination ports per
- * (source, destination).
+ * rule_dcount.c - the distinct-count engine: "dcount(value) by key,
+ * bin(start, W) > T" with exact KQL bin() semantics, for four families
+ * (research/azure_formats.md 4.1-4.4, 4.10; scan_anchors.md 1.2):
+ *   horizontal   distinct destinations per source, or per (source, port)
+ *   vertical     distinct ports per (source, destination), or per source
+ *   block        distinct (host, port) pairs per source, with at least
+ *                min_hosts hosts and min_ports ports among them
+ *   distributed  distinct sources per port (at least min_hosts targets
+ *                among them) or per destination (min_ports ports)
+ * A key counts up to three "dimensions" (the pairs, hosts and ports of a
+ * block rule); the first is the one compared with the threshold.
  *
  * State is kept per open bin: a dense array of keys (indices stable, so
  * members can point at them), an open-addressing index over it, and an
- * open-addressing set of (key, value) members, which makes the count exact.
- * A bin closes when the watermark (newest flow start minus the reorder
- * tolerance) passes its end; its alerts are emitted, and its tables are
- * cleared and reused, so memory follows the keys active within one
- * tolerance, not the input size [H1, H4]. No allocation per tuple: tables
- * grow by doubling and are kept.
+ * open-addressing set of (key, dimension, value) members, which makes the
+ * counts exact. A bin closes when the watermark (newest flow start minus
+ * the reorder tolerance) passes its end; its alerts are emitted, and its
+ * tables are cleared and reused, so memory follows the keys active within
+ * one tolerance, not the input size [H1, H4]. No allocation per tuple:
+ * tables grow by doubling and are kept.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "scand_int.h"
 
+enum { V_DST, V_DPORT, V_SRC, V_PAIR };
+
+#define MAX_DIMS 3
+
 struct dkey {
-    uint8_t src[16];
-    uint8_t dst[16];
-    int64_t first_ms, last_ms;
-    uint32_t count, flows;
-    uint32_t alert; /* at close: index+1 into the alert scratch */
+    uint8_t a[16], b[16]; /* key addresses (unused ones zero) */
+    uint16_t port;        /* key port */
+    uint8_t n_ports, n_camps;
     uint32_t tag;   /* the key's hash, low 32 bits: its index slot on growth */
-    uint8_t n_ports;
-    uint8_t pad[1];
-    uint16_t ports[SCAND_SAMPLES];
+    uint32_t alert; /* at close: index+1 into the alert scratch */
+    uint32_t count[MAX_DIMS];
+    uint32_t flows;
+    int64_t first_ms, last_ms;
+    uint16_t ports[SCAND_SAMPLES]; /* first ports seen, for keys without a port dimension */
+    uint32_t camps[SCAND_MAX_CAMPAIGNS];
 };
 
 struct dmem {
-    uint8_t val[16];
-    int64_t first_ms;
+    uint8_t val[18]; /* address, then port */
+    uint8_t dim;
+    uint8_t pad;
     uint32_t key; /* index into keys */
     uint32_t tag; /* the member's hash, low 32 bits, never 0; 0 = empty */
+    int64_t first_ms;
 };
 
 struct bin {
@@ -49,8 +62,9 @@ struct bin {
 };
 
 struct scandint_dcount {
-    const struct scandint_rule_ops *ops;
     const struct scandint_rule_cfg *cfg;
+    int n_dims;
+    int dim_kind[MAX_DIMS]; /* V_* */
     struct bin *bins;
     size_t n_bins;
     int64_t closed_wm; /* every bin ending at or before this has closed */
@@ -86,15 +100,34 @@ static void bin_clear(struct bin *b)
     b->start = INT64_MIN;
 }
 
-struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_ops *ops,
-                                            const struct scandint_rule_cfg *cfg)
+struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_cfg *cfg)
 {
     struct scandint_dcount *dc = scandint_calloc(1, sizeof *dc);
     if (dc == NULL)
         return NULL;
-    dc->ops = ops;
     dc->cfg = cfg;
     dc->closed_wm = INT64_MIN;
+    switch (cfg->family) {
+    case SCAND_FAM_HORIZONTAL:
+        dc->n_dims = 1;
+        dc->dim_kind[0] = V_DST;
+        break;
+    case SCAND_FAM_VERTICAL:
+        dc->n_dims = 1;
+        dc->dim_kind[0] = V_DPORT;
+        break;
+    case SCAND_FAM_BLOCK:
+        dc->n_dims = 3;
+        dc->dim_kind[0] = V_PAIR;
+        dc->dim_kind[1] = V_DST;
+        dc->dim_kind[2] = V_DPORT;
+        break;
+    default: /* distributed */
+        dc->n_dims = 2;
+        dc->dim_kind[0] = V_SRC;
+        dc->dim_kind[1] = cfg->key == SCANDINT_KEY_DST ? V_DPORT : V_DST;
+        break;
+    }
     return dc;
 }
 
@@ -179,9 +212,9 @@ static int grow_mem(struct bin *b)
     return SCAND_OK;
 }
 
-/* Find or add the key (src, dst) in b, whose hash tag is h; return its
- * index or -1 on NOMEM. */
-static long find_key(struct bin *b, const uint8_t kb[32], uint32_t h)
+/* Find or add the key of kb (a, b, port) with hash tag h; return its index
+ * or -1 on NOMEM. */
+static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
 {
     size_t j = h & b->kmask;
     for (;; j = (j + 1) & b->kmask) {
@@ -189,7 +222,8 @@ static long find_key(struct bin *b, const uint8_t kb[32], uint32_t h)
         if (v == 0)
             break;
         const struct dkey *k = &b->keys[v - 1];
-        if (k->tag == h && memcmp(k->src, kb, 32) == 0)
+        if (k->tag == h && k->port == kb->port && memcmp(k->a, kb->a, 16) == 0 &&
+            memcmp(k->b, kb->b, 16) == 0)
             return (long)v - 1;
     }
     if ((b->n_keys + 1) * 4 > (b->kmask + 1) * 3) {
@@ -209,7 +243,9 @@ static long find_key(struct bin *b, const uint8_t kb[32], uint32_t h)
     }
     struct dkey *k = &b->keys[b->n_keys];
     memset(k, 0, sizeof *k);
-    memcpy(k->src, kb, 32);
+    memcpy(k->a, kb->a, 16);
+    memcpy(k->b, kb->b, 16);
+    k->port = kb->port;
     k->tag = h;
     k->first_ms = INT64_MAX;
     k->last_ms = INT64_MIN;
@@ -217,16 +253,17 @@ static long find_key(struct bin *b, const uint8_t kb[32], uint32_t h)
     return (long)b->n_keys - 1;
 }
 
-/* Add member (key, val) with hash tag h; return 1 if new, 0 if known, -1
- * on NOMEM. */
-static int add_member(struct bin *b, uint32_t key, const uint8_t val[16], uint32_t h, int64_t ts)
+/* Add member (key, dim, val) with hash tag h; return 1 if new, 0 if known,
+ * -1 on NOMEM. */
+static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18], uint32_t h,
+                      int64_t ts)
 {
     size_t j = h & b->mmask;
     for (;; j = (j + 1) & b->mmask) {
         struct dmem *e = &b->mem[j];
         if (e->tag == 0)
             break;
-        if (e->tag == h && e->key == key && memcmp(e->val, val, 16) == 0) {
+        if (e->tag == h && e->key == key && e->dim == dim && memcmp(e->val, val, 18) == 0) {
             if (ts < e->first_ms)
                 e->first_ms = ts;
             return 0;
@@ -240,7 +277,8 @@ static int add_member(struct bin *b, uint32_t key, const uint8_t val[16], uint32
             j = (j + 1) & b->mmask;
     }
     struct dmem *e = &b->mem[j];
-    memcpy(e->val, val, 16);
+    memcpy(e->val, val, 18);
+    e->dim = (uint8_t)dim;
     e->key = key;
     e->first_ms = ts;
     e->tag = h;
@@ -254,55 +292,84 @@ static uint32_t tag32(uint64_t h)
     return t ? t : 1;
 }
 
-int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t, uint64_t hsrc,
-                        uint64_t hdst)
+int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f)
 {
     const struct scandint_rule_cfg *c = dc->cfg;
-    if (c->proto != 0 && t->proto != c->proto)
-        return 0;
-    if (t->dport >= c->dport_max)
-        return 0;
-    if (c->private_only && !(scand_addr_is_private(t->src) && scand_addr_is_private(t->dst)))
-        return 0;
-    int64_t start = scandint_bin(t->ts_ms, c->bin_ms);
-    if (start + c->bin_ms <= dc->closed_wm)
+    const struct scand_tuple *t = f->t;
+    int64_t start = scandint_bin(f->start, c->window_ms);
+    if (start + c->window_ms <= dc->closed_wm)
         return 2;
     struct bin *b = get_bin(dc, start);
     if (b == NULL)
         return SCAND_ERR_NOMEM;
-    uint8_t kb[32];
+    struct dkey kb;
     uint64_t kh;
-    memcpy(kb, t->src, 16);
-    if (dc->ops->key_kind == DC_KEY_SRC_DST) {
-        memcpy(kb + 16, t->dst, 16);
-        kh = scandint_hash_pair(hsrc, hdst);
-    } else {
-        memset(kb + 16, 0, 16);
-        kh = hsrc;
+    memset(kb.a, 0, 16);
+    memset(kb.b, 0, 16);
+    kb.port = 0;
+    switch (c->key) {
+    case SCANDINT_KEY_SRC_DST:
+        memcpy(kb.a, t->src, 16);
+        memcpy(kb.b, t->dst, 16);
+        kh = scandint_hash_pair(f->hsrc, f->hdst);
+        break;
+    case SCANDINT_KEY_SRC_PORT:
+        memcpy(kb.a, t->src, 16);
+        kb.port = t->dport;
+        kh = scandint_hash_pair(f->hsrc, t->dport);
+        break;
+    case SCANDINT_KEY_DST:
+        memcpy(kb.b, t->dst, 16);
+        kh = scandint_hash_pair(f->hdst, 0x5ca1ab1e);
+        break;
+    case SCANDINT_KEY_PORT:
+        kb.port = t->dport;
+        kh = scandint_hash_pair(t->dport, 0x0badcafe);
+        break;
+    default: /* SRC */
+        memcpy(kb.a, t->src, 16);
+        kh = f->hsrc;
+        break;
     }
-    long ki = find_key(b, kb, tag32(kh));
+    long ki = find_key(b, &kb, tag32(kh));
     if (ki < 0)
         return SCAND_ERR_NOMEM;
-    uint8_t val[16] = {0};
-    uint64_t vh;
-    if (dc->ops->val_kind == DC_VAL_DST) {
-        memcpy(val, t->dst, 16);
-        vh = hdst;
-    } else {
-        val[0] = (uint8_t)(t->dport >> 8);
-        val[1] = (uint8_t)t->dport;
-        vh = t->dport;
+    for (int d = 0; d < dc->n_dims; d++) {
+        uint8_t val[18] = {0};
+        uint64_t vh;
+        switch (dc->dim_kind[d]) {
+        case V_DST:
+            memcpy(val, t->dst, 16);
+            vh = f->hdst;
+            break;
+        case V_SRC:
+            memcpy(val, t->src, 16);
+            vh = f->hsrc;
+            break;
+        case V_PAIR:
+            memcpy(val, t->dst, 16);
+            val[16] = (uint8_t)(t->dport >> 8);
+            val[17] = (uint8_t)t->dport;
+            vh = scandint_hash_pair(f->hdst, t->dport);
+            break;
+        default: /* V_DPORT */
+            val[16] = (uint8_t)(t->dport >> 8);
+            val[17] = (uint8_t)t->dport;
+            vh = t->dport;
+            break;
+        }
+        int fresh = add_member(b, (uint32_t)ki, d, val,
+                               tag32(scandint_hash_pair(kh, vh ^ ((uint64_t)d << 56))), f->start);
+        if (fresh < 0)
+            return SCAND_ERR_NOMEM;
+        b->keys[ki].count[d] += (uint32_t)fresh;
     }
-    int fresh = add_member(b, (uint32_t)ki, val, tag32(scandint_hash_pair(kh, vh)), t->ts_ms);
-    if (fresh < 0)
-        return SCAND_ERR_NOMEM;
     struct dkey *k = &b->keys[ki];
-    k->count += (uint32_t)fresh;
     k->flows++;
-    if (t->ts_ms < k->first_ms)
-        k->first_ms = t->ts_ms;
-    if (t->ts_ms > k->last_ms)
-        k->last_ms = t->ts_ms;
+    if (f->start < k->first_ms)
+        k->first_ms = f->start;
+    if (f->start > k->last_ms)
+        k->last_ms = f->start;
     if (k->n_ports < SCAND_SAMPLES) {
         unsigned i;
         for (i = 0; i < k->n_ports; i++)
@@ -310,6 +377,14 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t,
                 break;
         if (i == k->n_ports)
             k->ports[k->n_ports++] = t->dport;
+    }
+    if (t->campaign != 0 && k->n_camps < SCAND_MAX_CAMPAIGNS) {
+        unsigned i;
+        for (i = 0; i < k->n_camps; i++)
+            if (k->camps[i] == t->campaign)
+                break;
+        if (i == k->n_camps)
+            k->camps[k->n_camps++] = t->campaign;
     }
     if (b->n_keys > dc->peak_keys)
         dc->peak_keys = b->n_keys;
@@ -320,39 +395,53 @@ static int cmp_alert(const void *a, const void *b)
 {
     const struct scand_alert *x = a, *y = b;
     int c = memcmp(x->src, y->src, 16);
-    return c ? c : memcmp(x->dst, y->dst, 16);
+    if (c == 0)
+        c = memcmp(x->dst, y->dst, 16);
+    return c ? c : (int)x->port - (int)y->port;
 }
 
-/* Insert target (first_ms, val) into a's samples, kept as the
+/* Insert sample (first_ms, addr) into list[0..*n), kept as the
  * SCAND_SAMPLES earliest by (first seen, address). */
-static void add_target(struct scand_alert *a, int64_t *when, const uint8_t val[16], int64_t ts)
+static void add_addr(uint8_t (*list)[16], unsigned *n, int64_t *when, const uint8_t addr[16],
+                     int64_t ts)
 {
-    unsigned n = a->n_targets, i = n;
-    while (i > 0 && (when[i - 1] > ts || (when[i - 1] == ts && memcmp(a->targets[i - 1], val,
-                                                                        16) > 0)))
+    unsigned i = *n;
+    while (i > 0 && (when[i - 1] > ts || (when[i - 1] == ts && memcmp(list[i - 1], addr, 16) > 0)))
         i--;
     if (i >= SCAND_SAMPLES)
         return;
-    unsigned last = n < SCAND_SAMPLES ? n : SCAND_SAMPLES - 1;
+    unsigned last = *n < SCAND_SAMPLES ? *n : SCAND_SAMPLES - 1;
     for (unsigned j = last; j > i; j--) {
-        memcpy(a->targets[j], a->targets[j - 1], 16);
+        memcpy(list[j], list[j - 1], 16);
         when[j] = when[j - 1];
     }
-    memcpy(a->targets[i], val, 16);
+    memcpy(list[i], addr, 16);
     when[i] = ts;
-    if (n < SCAND_SAMPLES)
-        a->n_targets++;
+    if (*n < SCAND_SAMPLES)
+        (*n)++;
 }
 
-static int close_bin(struct scandint_dcount *dc, struct bin *b, scand_alert_fn fn, void *arg,
-                     uint64_t *n_alerts)
+/* Does key k's bin count pass the rule? */
+static int fires(const struct scandint_dcount *dc, const struct dkey *k)
+{
+    const struct scandint_rule_cfg *c = dc->cfg;
+    if (k->count[0] <= c->threshold)
+        return 0;
+    if (c->family == SCAND_FAM_BLOCK)
+        return k->count[1] >= c->min_hosts && k->count[2] >= c->min_ports;
+    if (c->family == SCAND_FAM_DISTRIBUTED)
+        return k->count[1] >= (c->key == SCANDINT_KEY_DST ? c->min_ports : c->min_hosts);
+    return 1;
+}
+
+static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn emit, void *arg)
 {
     const struct scandint_rule_cfg *c = dc->cfg;
     size_t na = 0;
     for (size_t i = 0; i < b->n_keys; i++) {
         struct dkey *k = &b->keys[i];
         k->alert = 0;
-        if (k->count <= c->threshold)
+        if (!fires(dc, k))
             continue;
         if (na == dc->cap_alerts) {
             size_t cap = dc->cap_alerts ? dc->cap_alerts * 2 : 16;
@@ -364,69 +453,98 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scand_alert_fn f
         }
         struct scand_alert *a = &dc->alerts[na++];
         memset(a, 0, sizeof *a);
-        a->rule = dc->ops->name;
-        a->family = dc->ops->family;
-        a->has_dst = dc->ops->key_kind == DC_KEY_SRC_DST;
-        memcpy(a->src, k->src, 16);
-        memcpy(a->dst, k->dst, 16);
+        memcpy(a->rule, c->name, sizeof a->rule);
+        a->family = c->family;
+        a->severity = c->severity;
+        a->technique = "T1046";
+        a->has_src = c->key == SCANDINT_KEY_SRC || c->key == SCANDINT_KEY_SRC_DST ||
+                     c->key == SCANDINT_KEY_SRC_PORT;
+        a->has_dst = c->key == SCANDINT_KEY_SRC_DST || c->key == SCANDINT_KEY_DST;
+        a->has_port = c->key == SCANDINT_KEY_SRC_PORT || c->key == SCANDINT_KEY_PORT;
+        memcpy(a->src, k->a, 16);
+        memcpy(a->dst, k->b, 16);
+        a->port = k->port;
         a->window_start_ms = b->start;
-        a->window_end_ms = b->start + c->bin_ms;
+        a->window_end_ms = b->start + c->window_ms;
         a->first_seen_ms = k->first_ms;
         a->last_seen_ms = k->last_ms;
-        a->count = k->count;
+        a->count = k->count[0];
         a->threshold = c->threshold;
+        if (c->family == SCAND_FAM_BLOCK) {
+            a->hosts = k->count[1];
+            a->ports_count = k->count[2];
+        } else if (c->family == SCAND_FAM_DISTRIBUTED) {
+            if (c->key == SCANDINT_KEY_DST)
+                a->ports_count = k->count[1];
+            else
+                a->hosts = k->count[1];
+        }
         a->flows = k->flows;
-        a->n_ports = k->n_ports;
-        memcpy(a->ports, k->ports, sizeof a->ports);
+        a->n_campaigns = k->n_camps;
+        memcpy(a->campaigns, k->camps, sizeof a->campaigns);
         if (a->has_dst) {
-            memcpy(a->targets[0], k->dst, 16);
+            memcpy(a->targets[0], k->b, 16);
             a->n_targets = 1;
         }
+        a->n_ports = k->n_ports;
+        memcpy(a->ports, k->ports, sizeof a->ports);
         k->alert = (uint32_t)na;
     }
-    if (na > 0 && dc->ops->val_kind == DC_VAL_DST) {
-        int64_t(*when)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *when);
-        if (when == NULL)
+    /* samples of destinations and sources from the members, by first seen */
+    if (na > 0) {
+        int64_t(*tw)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *tw);
+        int64_t(*sw)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *sw);
+        if (tw == NULL || sw == NULL) {
+            scandint_free(tw);
+            scandint_free(sw);
             return SCAND_ERR_NOMEM;
+        }
         for (size_t i = 0; i <= b->mmask; i++) {
             const struct dmem *m = &b->mem[i];
-            if (m->tag != 0 && b->keys[m->key].alert != 0) {
-                uint32_t ai = b->keys[m->key].alert - 1;
-                add_target(&dc->alerts[ai], when[ai], m->val, m->first_ms);
-            }
+            if (m->tag == 0 || b->keys[m->key].alert == 0)
+                continue;
+            uint32_t ai = b->keys[m->key].alert - 1;
+            struct scand_alert *a = &dc->alerts[ai];
+            int kind = dc->dim_kind[m->dim];
+            if (kind == V_DST && !a->has_dst)
+                add_addr(a->targets, &a->n_targets, tw[ai], m->val, m->first_ms);
+            else if (kind == V_SRC)
+                add_addr(a->sources, &a->n_sources, sw[ai], m->val, m->first_ms);
         }
-        scandint_free(when);
+        scandint_free(tw);
+        scandint_free(sw);
     }
     if (na > 1)
         qsort(dc->alerts, na, sizeof *dc->alerts, cmp_alert);
     for (size_t i = 0; i < na; i++) {
-        (*n_alerts)++;
-        if (fn != NULL && fn(arg, &dc->alerts[i]) != 0)
-            return SCAND_ERR_STATE;
+        int e = emit(arg, &dc->alerts[i]);
+        if (e != 0)
+            return e < 0 ? e : SCAND_ERR_STATE;
     }
     bin_clear(b);
     return SCAND_OK;
 }
 
-int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scand_alert_fn fn, void *arg,
-                          uint64_t *n_alerts, uint64_t *n_bins)
+int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_fn emit,
+                          void *arg, uint64_t *n_bins)
 {
     if (wm > dc->closed_wm)
         dc->closed_wm = wm;
     /* Close due bins earliest first, so alerts come out by window start.
-     * Open bins are few (about reorder / bin + 1), so a selection is fine. */
+     * Open bins are few (about reorder / window + 1), so a selection is fine. */
     for (;;) {
         struct bin *next = NULL;
         for (size_t i = 0; i < dc->n_bins; i++) {
             struct bin *b = &dc->bins[i];
-            if (b->start == INT64_MIN || (wm != INT64_MAX && b->start + dc->cfg->bin_ms > wm))
+            if (b->start == INT64_MIN ||
+                (wm != INT64_MAX && b->start + dc->cfg->window_ms > wm))
                 continue;
             if (next == NULL || b->start < next->start)
                 next = b;
         }
         if (next == NULL)
             return SCAND_OK;
-        int rc = close_bin(dc, next, fn, arg, n_alerts);
+        int rc = close_bin(dc, next, emit, arg);
         if (rc != SCAND_OK)
             return rc;
         (*n_bins)++;

@@ -307,6 +307,11 @@ size_t scand_blob_path(const struct scand_blob_meta *meta, int64_t hour_ms, char
  * SCAND_OK or SCAND_ERR_INVAL. */
 int scand_time_parse(const char *s, int64_t *ms);
 
+/* The 1-based line where a cJSON node (node, within the tree root parsed
+ * from text) begins, or 0 if it cannot be found. The pointers are cJSON *;
+ * void here so that this header needs no cJSON. */
+long scand_json_line(const char *text, size_t len, const void *root, const void *node);
+
 /* Format epoch ms as Azure's record time "YYYY-MM-DDTHH:MM:SS.fffffffZ". */
 size_t scand_time_format(int64_t ms, char *buf, size_t size);
 
@@ -340,26 +345,42 @@ int64_t scand_dedup_check_n(scand_dedup *d, const struct scand_tuple *t, size_t 
 
 typedef struct scand_ctx scand_ctx;
 
-enum scand_family { SCAND_FAM_HORIZONTAL = 1, SCAND_FAM_VERTICAL = 2 };
+enum scand_family {
+    SCAND_FAM_HORIZONTAL = 1, /* distinct destinations per source (or source and port) */
+    SCAND_FAM_VERTICAL = 2,   /* distinct ports per (source, destination) (or source) */
+    SCAND_FAM_BLOCK = 3,      /* distinct (host, port) pairs per source */
+    SCAND_FAM_DISTRIBUTED = 4, /* distinct sources converging on a port (or host) */
+    SCAND_FAM_TRW = 5,        /* Threshold Random Walk per source */
+};
 
 #define SCAND_SAMPLES 20
+#define SCAND_MAX_CAMPAIGNS 8
 
-/* One alert. Every field is owned by the struct except rule (static). */
+/* One alert. Every field is owned by the struct except technique (a static
+ * string). */
 struct scand_alert {
-    const char *rule;      /* rule name, e.g. "horizontal" */
+    char rule[32];         /* rule name, e.g. "horizontal" */
     int family;            /* enum scand_family */
-    int has_dst;           /* 1 when the key includes the destination */
+    int severity;          /* 1 low, 2 medium, 3 high */
+    const char *technique; /* MITRE ATT&CK: "T1046" (Network Service Discovery) */
+    int has_src, has_dst, has_port; /* which key fields are set */
     uint8_t src[16];       /* key: source */
-    uint8_t dst[16];       /* key: destination (vertical) */
+    uint8_t dst[16];       /* key: destination */
+    uint16_t port;         /* key: destination port */
     int64_t window_start_ms, window_end_ms; /* [start, end) */
     int64_t first_seen_ms, last_seen_ms;    /* first and last counted flow start */
     uint64_t count;        /* distinct count that crossed the threshold */
     uint64_t threshold;    /* alert fires when count > threshold */
-    uint64_t flows;        /* tuples counted */
+    uint64_t hosts, ports_count; /* block: distinct hosts and ports; distributed: targets */
+    uint64_t flows;        /* flows counted */
     unsigned n_targets;    /* destination samples, by first seen */
     uint8_t targets[SCAND_SAMPLES][16];
     unsigned n_ports;      /* destination port samples, by first seen */
     uint16_t ports[SCAND_SAMPLES];
+    unsigned n_sources;    /* distributed: source samples, by first seen */
+    uint8_t sources[SCAND_SAMPLES][16];
+    unsigned n_campaigns;  /* truth labels of the counted tuples (0 left out) */
+    uint32_t campaigns[SCAND_MAX_CAMPAIGNS];
 };
 
 /* Receives each alert; a is borrowed for the call. Return 0 to go on, or
@@ -368,8 +389,11 @@ typedef int (*scand_alert_fn)(void *arg, const struct scand_alert *a);
 
 struct scand_stats {
     uint64_t tuples;      /* tuples fed */
-    uint64_t starts;      /* tuples that start a flow (counted by rules) */
-    uint64_t used;        /* starts counted by at least one rule */
+    uint64_t starts;      /* tuples that start a flow */
+    uint64_t ends;        /* flows seen to end (E, or D) */
+    uint64_t failures;    /* ends that are failures (D; nothing back; a bare reset) */
+    uint64_t suppressed;  /* tuples to or from Azure platform addresses, not counted */
+    uint64_t used;        /* tuples counted by at least one rule */
     uint64_t late;        /* (rule, tuple) pairs dropped: their bin had closed */
     uint64_t alerts;      /* alerts emitted */
     uint64_t bins_closed; /* (rule, bin) windows closed */
@@ -392,16 +416,44 @@ int scand_set_config(scand_ctx *ctx, const char *key, const char *value);
 /* Write the current value of key as text into buf. */
 int scand_get_config(const scand_ctx *ctx, const char *key, char *buf, size_t size);
 
-/* Description of one configuration key. */
+/* Description of one configuration key: a global key ("reorder"), or a
+ * rule parameter ("threshold", set as "<rule>.threshold"). */
 struct scand_config_info {
     const char *key;
-    const char *type; /* "bool", "uint", "duration" */
-    const char *def;  /* default, as text */
+    const char *type; /* bool, uint, duration, enum, ports, cidrs, prob */
+    const char *def;  /* default, as text ("" when it depends on the family) */
     uint64_t min, max; /* range (durations in ms) */
     const char *help;
+    const char *families; /* rule parameters: the families that have it */
 };
+/* Every global key, then every rule parameter. */
 size_t scand_config_count(void);
 const struct scand_config_info *scand_config_at(size_t i);
+/* The i-th key of ctx's effective configuration ("reorder", ...,
+ * "horizontal.threshold", ...) into key; its description into *info.
+ * SCAND_ERR_INVAL past the last. */
+int scand_config_key(const scand_ctx *ctx, size_t i, char *key, size_t size,
+                     const struct scand_config_info **info);
+
+/* Replace every rule with a preset's (see scand_preset_*). SCAND_ERR_INVAL
+ * for an unknown name. */
+int scand_set_preset(scand_ctx *ctx, const char *name);
+size_t scand_preset_count(void);
+const char *scand_preset_name(size_t i);
+const char *scand_preset_help(size_t i);
+/* The preset the rules came from, or "" once a rule was added. */
+const char *scand_get_preset(const scand_ctx *ctx);
+
+/* Apply a JSON configuration (the form scand_config_dump_json() prints):
+ * "preset" first, then the global keys, then "rules" (each rule's "family"
+ * first). name is the file name for messages; errors read
+ * "NAME:LINE: KEY: what is wrong". SCAND_ERR_INVAL or SCAND_ERR_RANGE on a
+ * bad file; keys applied before the error stay applied. */
+int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len);
+/* The effective configuration as JSON text; release with scand_free_text().
+ * NULL on out of memory. */
+char *scand_config_dump_json(const scand_ctx *ctx);
+void scand_free_text(char *text);
 
 void scand_set_alert_cb(scand_ctx *ctx, scand_alert_fn fn, void *arg);
 /* Validate the configuration and allocate. */

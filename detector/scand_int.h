@@ -67,12 +67,18 @@ struct scandint_tent {
 struct scandint_ttab {
     uint32_t *tags; /* per slot: the key's hash tag, 0 = empty */
     uint8_t *slots; /* per slot: an entry of esize bytes */
-    size_t esize, key_size, cap, mask, n;
+    size_t esize, key_size, val_off, cap, mask, n;
     uint64_t seed;
     size_t peak;
 };
 
-int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, uint64_t seed);
+/* Entries hold key_size bytes of key and val_size bytes of value (zeroed
+ * on insert; scandint_ttab_val). */
+int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, size_t val_size, uint64_t seed);
+static inline void *scandint_ttab_val(const struct scandint_ttab *tt, struct scandint_tent *e)
+{
+    return (uint8_t *)e + tt->val_off;
+}
 void scandint_ttab_fini(struct scandint_ttab *tt);
 /* Find key; if absent insert it with t and flags 0 (*is_new = 1). Entries with
  * t < horizon may be dropped first. Returns the entry, or NULL on NOMEM. */
@@ -121,56 +127,118 @@ void scandint_lift_fini(struct scandint_lift *lf);
 
 /* ------------------------------------------------------------ detector */
 
-enum { RULE_HORIZONTAL, RULE_VERTICAL, N_RULES };
+#define SCANDINT_MAX_RULES 16
+#define SCANDINT_MAX_RANGES 16
+#define SCANDINT_MAX_CIDRS 16
 
-/* Per-rule tunables; keys "<rule>.<field>" in config.c. */
+/* A port set: ranges, or all. text is what was given (printed back). */
+struct scandint_ports {
+    uint16_t lo[SCANDINT_MAX_RANGES], hi[SCANDINT_MAX_RANGES];
+    int n, all;
+    char text[128];
+};
+
+static inline int scandint_ports_has(const struct scandint_ports *p, unsigned port)
+{
+    if (p->all)
+        return 1;
+    for (int i = 0; i < p->n; i++)
+        if (port >= p->lo[i] && port <= p->hi[i])
+            return 1;
+    return 0;
+}
+
+/* A list of CIDRs (IPv4 held IPv4-mapped, lengths in 128-bit terms). */
+struct scandint_cidrs {
+    uint8_t net[SCANDINT_MAX_CIDRS][16];
+    uint8_t len[SCANDINT_MAX_CIDRS];
+    int n;
+    char text[256];
+};
+
+int scandint_cidrs_has(const struct scandint_cidrs *c, const uint8_t a[16]);
+
+enum { SCANDINT_SCOPE_ANY, SCANDINT_SCOPE_PRIVATE, SCANDINT_SCOPE_PUBLIC };
+enum { SCANDINT_RDIR_ANY, SCANDINT_RDIR_IN, SCANDINT_RDIR_OUT };
+enum { SCANDINT_COUNT_ALL, SCANDINT_COUNT_FAILURES };
+/* What a counting rule's count is per. */
+enum { SCANDINT_KEY_SRC, SCANDINT_KEY_SRC_DST, SCANDINT_KEY_SRC_PORT, SCANDINT_KEY_DST,
+       SCANDINT_KEY_PORT };
+
+/* One rule instance; keys "<name>.<param>" in config.c. */
 struct scandint_rule_cfg {
+    char name[32];
+    int family; /* enum scand_family */
     int enabled;
     uint64_t threshold; /* alert when the distinct count > threshold */
-    int64_t bin_ms;     /* tumbling bin width, KQL bin() */
-    int private_only;   /* both ends private (RFC 1918 / ULA) */
-    uint64_t proto;     /* IANA protocol to count, 0 = any */
-    uint64_t dport_max; /* count only destination ports < dport_max */
+    int64_t window_ms;
+    int sliding; /* 0 tumbling (KQL bin()), 1 sliding */
+    int key;     /* SCANDINT_KEY_* */
+    int count;   /* SCANDINT_COUNT_* */
+    uint64_t proto; /* IANA protocol, 0 = any */
+    struct scandint_ports ports, exclude_ports;
+    int src_scope, dst_scope; /* SCANDINT_SCOPE_* */
+    int direction;            /* SCANDINT_RDIR_* */
+    struct scandint_cidrs allow_src, allow_dst;
+    uint64_t min_hosts, min_ports; /* block; distributed: min_hosts targets */
+    double theta0, theta1, alpha, beta; /* TRW */
+    int64_t idle_ms;                    /* TRW state expiry */
+    int severity;                       /* 1 low, 2 medium, 3 high */
 };
 
 struct scandint_cfg {
-    int64_t reorder_ms;   /* tolerated lateness before a bin closes */
+    int64_t reorder_ms;   /* tolerated lateness before a window closes */
     int64_t flow_idle_ms; /* a 5-tuple unseen this long starts a new flow */
     uint64_t hash_seed;
-    struct scandint_rule_cfg rule[N_RULES];
+    int suppress_platform;
+    int64_t hold_down_ms;
+    char preset[32];
+    size_t n_rules;
+    struct scandint_rule_cfg rule[SCANDINT_MAX_RULES];
 };
 
 void scandint_cfg_defaults(struct scandint_cfg *cfg);
 int scandint_cfg_set(struct scandint_cfg *cfg, const char *key, const char *value, char *err);
 int scandint_cfg_get(const struct scandint_cfg *cfg, const char *key, char *buf, size_t size);
+int scandint_cfg_key(const struct scandint_cfg *cfg, size_t i, char *key, size_t size,
+                     const struct scand_config_info **info);
+struct scandint_rule_cfg *scandint_cfg_rule(struct scandint_cfg *cfg, const char *name, size_t n);
+void scandint_rule_defaults(struct scandint_rule_cfg *r, const char *name, int family);
+const char *scandint_family_name(int family);
+const char *scandint_severity_name(int severity);
 
-/* Distinct-count rule engine (rule_dcount.c): dcount(value) by key,
- * bin(start, W) > T, the shape of both seed rules. */
-enum { DC_KEY_SRC, DC_KEY_SRC_DST };
-enum { DC_VAL_DST, DC_VAL_DPORT };
+/* ctx's error buffer (SCAND_ERRBUF_SIZE bytes), for config_json.c. */
+char *scandint_ctx_errbuf(scand_ctx *ctx);
 
-struct scandint_rule_ops {
-    const char *name;
-    int family;   /* enum scand_family */
-    int key_kind; /* DC_KEY_* */
-    int val_kind; /* DC_VAL_* */
+/* Presets (preset.c): replace cfg's rules with a published rule set. */
+int scandint_preset_apply(struct scandint_cfg *cfg, const char *name, char *err);
+
+/* A flow as the rules see it: its first tuple, when it started, and for an
+ * ended flow whether it failed (D; B/E with nothing back; one packet each
+ * way without payload). */
+enum { SCANDINT_EV_START, SCANDINT_EV_END };
+
+struct scandint_flow {
+    const struct scand_tuple *t; /* the tuple that started or ended it */
+    int64_t start;               /* its start (FlowStartTime) */
+    int kind;                    /* SCANDINT_EV_* */
+    int failed;                  /* EV_END: 1 failure, 0 success */
+    uint64_t hsrc, hdst;         /* scandint_hash of the addresses */
 };
 
-extern const struct scandint_rule_ops scandint_rules[N_RULES];
-
+/* Distinct-count engine (rule_dcount.c): dcount(value) by key, bin(start,
+ * W) > T, for the horizontal, vertical, block and distributed families. */
 struct scandint_dcount;
-struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_ops *ops,
-                                            const struct scandint_rule_cfg *cfg);
+struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_cfg *cfg);
 void scandint_dcount_free(struct scandint_dcount *dc);
-/* Count flow start t, whose addresses hash (scandint_hash, 16 bytes, the
- * rule's seed) to hsrc and hdst: computed once per tuple for every rule.
- * Returns 1 counted, 0 filtered out, 2 late (bin closed), SCAND_ERR_NOMEM. */
-int scandint_dcount_add(struct scandint_dcount *dc, const struct scand_tuple *t, uint64_t hsrc,
-                        uint64_t hdst);
-/* Close every bin ending at or before wm; alerts go to fn. Returns SCAND_OK,
- * SCAND_ERR_NOMEM, or SCAND_ERR_STATE if fn asked to stop. */
-int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scand_alert_fn fn, void *arg,
-                          uint64_t *n_alerts, uint64_t *n_bins);
+/* Count flow f (already filtered). Returns 1 counted, 2 late (its window
+ * closed), SCAND_ERR_NOMEM. */
+int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f);
+/* Close every bin ending at or before wm; alerts go to emit. Returns
+ * SCAND_OK, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if emit asked to stop. */
+typedef int (*scandint_emit_fn)(void *arg, struct scand_alert *a);
+int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_fn emit,
+                          void *arg, uint64_t *n_bins);
 uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc);
 
 #endif /* SCANLAB_DETECTOR_SCAND_INT_H */

@@ -24,11 +24,12 @@ static struct scandint_tent *at(const struct scandint_ttab *tt, uint8_t *slots, 
     return (struct scandint_tent *)(void *)(slots + i * tt->esize);
 }
 
-int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, uint64_t seed)
+int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, size_t val_size, uint64_t seed)
 {
     memset(tt, 0, sizeof *tt);
     tt->key_size = key_size;
-    tt->esize = sizeof(struct scandint_tent) + ((key_size + 7) & ~(size_t)7);
+    tt->val_off = sizeof(struct scandint_tent) + ((key_size + 7) & ~(size_t)7);
+    tt->esize = tt->val_off + ((val_size + 7) & ~(size_t)7);
     tt->seed = seed;
     tt->cap = MIN_CAP;
     tt->mask = MIN_CAP - 1;
@@ -128,8 +129,7 @@ struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void
     }
     tt->tags[i] = h;
     struct scandint_tent *e = at(tt, tt->slots, i);
-    e->flags = 0;
-    e->t = 0;
+    memset(e, 0, tt->esize);
     memcpy(e->key, key, tt->key_size);
     tt->n++;
     if (tt->n > tt->peak)

@@ -21,7 +21,6 @@
 #include <cjson/cJSON.h>
 
 #include "sim_int.h"
-#include "sim_jsonpos.h"
 
 #define MAX_VMS 100000
 #define MAX_ITEMS 4096
@@ -58,7 +57,7 @@ static int verr(struct vctx *v, const cJSON *node, const char *path, const char 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    long line = sim_json_line(v->text, v->len, v->root, node);
+    long line = scand_json_line(v->text, v->len, v->root, node);
     snprintf(v->err, v->errsz, "%s:%ld: %s: %s", v->file, line > 0 ? line : 1,
              path[0] ? path : "(top)", msg);
     return -1;
@@ -1760,7 +1759,7 @@ static int parse_campaigns(struct vctx *v, const cJSON *root)
             if (get_num(v, c, cp, "rate", 1e-5, 1e6, 0, 0, 1, &r) != 0) {
                 subpath(p, sizeof p, cp, "rate");
                 snprintf(v->err, v->errsz, "%s:%ld: %s: expected a number > 0", v->file,
-                         sim_json_line(v->text, v->len, v->root, rate), p);
+                         scand_json_line(v->text, v->len, v->root, rate), p);
                 return -1;
             }
             x->interval_ms = 1000.0 / r;

@@ -156,7 +156,7 @@ static void test_detect_horizontal_split_over_minute_boundary_is_missed(void)
     CU_ASSERT_EQUAL(al.n, 0);
     detect_free(ctx, &al);
     /* With 5-minute bins the same scan is one bin and alerts. */
-    static const char *const kv[] = {"horizontal.bin", "5m", NULL};
+    static const char *const kv[] = {"horizontal.window", "5m", NULL};
     ctx = detect_new(&al, kv);
     for (int i = 0; i < 7; i++)
         feed(ctx, to_host(T0 + at[i], "10.0.0.1", i + 1, 80));
@@ -191,14 +191,14 @@ static size_t seven(const char *const *kv, const char *src, const char *prefix, 
 
 static void test_detect_filters_and_their_keys(void)
 {
-    static const char *const pub[] = {"horizontal.private_only", "false", NULL};
+    static const char *const pub[] = {"horizontal.src", "any", "horizontal.dst", "any", NULL};
     static const char *const anyp[] = {"horizontal.proto", "0", NULL};
     static const char *const udp[] = {"horizontal.proto", "17", NULL};
-    static const char *const allp[] = {"horizontal.dport_max", "65536", NULL};
+    static const char *const allp[] = {"horizontal.ports", "*", NULL};
     CU_ASSERT_EQUAL(seven(NULL, "10.0.0.1", P4, "10.0.1.7", 6, 80), 1); /* baseline */
     CU_ASSERT_EQUAL(seven(NULL, "192.168.1.1", P4, "172.16.0.1", 6, 80), 1);
     CU_ASSERT_EQUAL(seven(NULL, "172.31.0.1", P4, "172.31.255.255", 6, 80), 1);
-    /* private_only: a public source or destination is not counted. */
+    /* src/dst private: a public source or destination is not counted. */
     CU_ASSERT_EQUAL(seven(NULL, "8.8.8.8", P4, "10.0.1.7", 6, 80), 0);
     CU_ASSERT_EQUAL(seven(NULL, "10.0.0.1", P4, "8.8.4.4", 6, 80), 0);
     CU_ASSERT_EQUAL(seven(NULL, "10.0.0.1", P4, "172.32.0.1", 6, 80), 0);
@@ -208,7 +208,7 @@ static void test_detect_filters_and_their_keys(void)
     CU_ASSERT_EQUAL(seven(NULL, "10.0.0.1", P4, "10.0.1.7", 17, 80), 0);
     CU_ASSERT_EQUAL(seven(anyp, "10.0.0.1", P4, "10.0.1.7", 17, 80), 1);
     CU_ASSERT_EQUAL(seven(udp, "10.0.0.1", P4, "10.0.1.7", 17, 80), 0); /* 1 UDP dst */
-    /* dport_max 10000: 9999 counts, 10000 does not, unless 65536. */
+    /* ports 0-9999: 9999 counts, 10000 does not, unless ports is *. */
     CU_ASSERT_EQUAL(seven(NULL, "10.0.0.1", P4, "10.0.1.7", 6, 9999), 1);
     CU_ASSERT_EQUAL(seven(NULL, "10.0.0.1", P4, "10.0.1.7", 6, 10000), 0);
     CU_ASSERT_EQUAL(seven(allp, "10.0.0.1", P4, "10.0.1.7", 6, 10000), 1);
@@ -239,7 +239,7 @@ static void test_detect_ipv6_ula_is_private_documentation_is_not(void)
     CU_ASSERT_EQUAL(seven(NULL, "fc00::1", "fd12:3456::", "fd12:3456::7", 6, 80), 1);
     CU_ASSERT_EQUAL(seven(NULL, "2001:db8::1", "2001:db8::2:", "2001:db8::2:7", 6, 80), 0);
     CU_ASSERT_EQUAL(seven(NULL, "fd00::1", "fd00::1:", "2001:db8::7", 6, 80), 0);
-    static const char *const pub[] = {"horizontal.private_only", "false", NULL};
+    static const char *const pub[] = {"horizontal.src", "any", "horizontal.dst", "any", NULL};
     CU_ASSERT_EQUAL(seven(pub, "2001:db8::1", "2001:db8::2:", "2001:db8::2:7", 6, 80), 1);
 }
 

@@ -114,7 +114,7 @@ static size_t reference(const struct scand_tuple *t, size_t n, struct scand_aler
                 for (unsigned x = 0; x < a.n_targets; x++)
                     memcpy(a.targets[x], val[x], 16);
             }
-            a.rule = v ? "vertical" : "horizontal";
+            snprintf(a.rule, sizeof a.rule, "%s", v ? "vertical" : "horizontal");
             a.family = v ? SCAND_FAM_VERTICAL : SCAND_FAM_HORIZONTAL;
             a.has_dst = v;
             memcpy(a.src, t[i].src, 16);

@@ -30,6 +30,7 @@ int test_property_register(void);
 int test_alloc_register(void);
 int test_tuple_int_register(void); /* white-box: includes scand_int.h */
 int test_sim_register(void);
+int test_rules_register(void);
 
 /* ------------------------------------------------------------ helpers */
 

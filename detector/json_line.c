@@ -1,15 +1,16 @@
 /*
- * jsonpos.c - the source line of a cJSON node, for error messages that
- * name "file:line: path". cJSON keeps no positions, so we walk the text and
- * the tree together: both list values in document order (cJSON keeps
- * duplicate keys as separate children), so the k-th value start in the text
- * is the k-th node in a pre-order walk. Only called on the error path.
+ * json_line.c - the source line of a cJSON node, for error messages that
+ * name "file:line: path" (scenario files, --config files). cJSON keeps no
+ * positions, so we walk the text and the tree together: both list values
+ * in document order (cJSON keeps duplicate keys as separate children), so
+ * the k-th value start in the text is the k-th node in a pre-order walk.
+ * Only called on the error path.
  */
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "sim_jsonpos.h"
+#include "scand_int.h"
 
 struct cur {
     const char *p, *end;
@@ -76,8 +77,9 @@ static int walk(struct cur *c, const cJSON *n, const cJSON *target, const char *
     return 0;
 }
 
-long sim_json_line(const char *text, size_t len, const cJSON *root, const cJSON *node)
+long scand_json_line(const char *text, size_t len, const void *root_, const void *node_)
 {
+    const cJSON *root = root_, *node = node_;
     if (text == NULL || root == NULL || node == NULL)
         return 0;
     struct cur c = {text, text + len};

@@ -1,0 +1,359 @@
+/*
+ * test_rules.c - the rule families beyond the seed pair (block,
+ * distributed, keys per source and port), what counts as a failure, each
+ * preset against a fixture built for its published rule (one at the
+ * threshold, one above), platform suppression, hold-down, and the truth
+ * labels alerts carry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "tests.h"
+
+#define SEC 1000LL
+#define MIN 60000LL
+#define T0 1786653000000LL /* 2026-08-13T20:30:00Z, a multiple of 5 minutes */
+
+static scand_ctx *ctx_with(struct alerts *al, const char *preset, const char *const *kv)
+{
+    memset(al, 0, sizeof *al);
+    scand_ctx *ctx = scand_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+    if (preset != NULL)
+        CU_ASSERT_EQUAL_FATAL(scand_set_preset(ctx, preset), SCAND_OK);
+    for (; kv != NULL && kv[0] != NULL; kv += 2) {
+        int rc = scand_set_config(ctx, kv[0], kv[1]);
+        if (rc != SCAND_OK)
+            fprintf(stderr, "\n%s\n", scand_geterr(ctx));
+        CU_ASSERT_EQUAL_FATAL(rc, SCAND_OK);
+    }
+    scand_set_alert_cb(ctx, alerts_collect, al);
+    CU_ASSERT_EQUAL_FATAL(scand_finalize(ctx), SCAND_OK);
+    return ctx;
+}
+
+static void feed(scand_ctx *ctx, struct scand_tuple t)
+{
+    CU_ASSERT_EQUAL(scand_feed(ctx, &t, 1), SCAND_OK);
+}
+
+/* A completed flow src -> dst:dport at ts with counters (B then E). */
+static void flow(scand_ctx *ctx, int64_t ts, const char *src, const char *dst, uint16_t sport,
+                 uint16_t dport, uint64_t ps, uint64_t bs, uint64_t pd, uint64_t bd)
+{
+    struct scand_tuple b = mk_tuple(ts, src, dst, sport, dport, 6, SCAND_ST_B);
+    struct scand_tuple e = b;
+    e.ts_ms = ts + 5;
+    e.state = SCAND_ST_E;
+    e.flags &= (uint8_t)~SCAND_TF_NOCOUNT;
+    e.pkts_s2d = ps;
+    e.bytes_s2d = bs;
+    e.pkts_d2s = pd;
+    e.bytes_d2s = bd;
+    feed(ctx, b);
+    feed(ctx, e);
+}
+
+static void ip_n(char *buf, size_t size, const char *prefix, int n)
+{
+    snprintf(buf, size, "%s.%d.%d", prefix, n / 250, 1 + n % 250);
+}
+
+/* ------------------------------------------------------------ failures */
+
+static void test_rules_failure_definition(void)
+{
+    static const char *const kv[] = {"f.family", "vertical", "f.threshold", "0",
+                                     "f.count",  "failures", "horizontal.enabled", "false",
+                                     "vertical.enabled", "false", NULL};
+    static const struct {
+        uint64_t ps, bs, pd, bd;
+        int failed;
+        const char *what;
+    } cases[] = {
+        {1, 58, 0, 0, 1, "a SYN, nothing back"},
+        {3, 174, 0, 0, 1, "SYN and retries, nothing back"},
+        {1, 58, 1, 54, 1, "SYN answered by RST (frames)"},
+        {1, 80, 1, 80, 1, "at the no-payload limit"},
+        {1, 81, 1, 54, 0, "a byte of payload"},
+        {2, 112, 1, 58, 0, "SYN scan of an open port: SYN, SYN/ACK, RST"},
+        {5, 900, 4, 3000, 0, "a connection that talked"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct alerts al;
+        scand_ctx *ctx = ctx_with(&al, NULL, kv);
+        flow(ctx, T0 + SEC, "10.0.0.1", "10.0.1.1", 40000, 22, cases[i].ps, cases[i].bs,
+             cases[i].pd, cases[i].bd);
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        if ((int)al.n != cases[i].failed)
+            fprintf(stderr, "\n  %s: %zu alerts\n", cases[i].what, al.n);
+        CU_ASSERT_EQUAL(al.n, (size_t)cases[i].failed);
+        struct scand_stats s;
+        scand_stats(ctx, &s);
+        CU_ASSERT_EQUAL(s.ends, 1);
+        CU_ASSERT_EQUAL(s.failures, (uint64_t)cases[i].failed);
+        detect_free(ctx, &al);
+    }
+    /* a denied attempt fails at once; its retries are one attempt */
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, kv);
+    struct scand_tuple d = mk_tuple(T0 + SEC, "10.0.0.1", "10.0.1.1", 40000, 22, 6, SCAND_ST_D);
+    feed(ctx, d);
+    d.ts_ms += 1000;
+    feed(ctx, d);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 1);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].flows, 1);
+    detect_free(ctx, &al);
+    /* an E without counters (",,,,") has no known outcome: not a failure */
+    ctx = ctx_with(&al, NULL, kv);
+    struct scand_tuple e = mk_tuple(T0 + SEC, "10.0.0.1", "10.0.1.1", 40000, 22, 6, SCAND_ST_E);
+    feed(ctx, e);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 0);
+    detect_free(ctx, &al);
+}
+
+/* ------------------------------------------------------------ families */
+
+static void test_rules_block_needs_pairs_hosts_and_ports(void)
+{
+    static const char *const kv[] = {"b.family",   "block", "b.threshold", "5", "b.min_hosts",
+                                      "2",          "b.min_ports", "3", "horizontal.enabled",
+                                      "false",      "vertical.enabled", "false", NULL};
+    /* 6 pairs: 3 hosts x 2 ports -> pairs > 5 but ports < 3: no alert */
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, kv);
+    for (int h = 1; h <= 3; h++)
+        for (int p = 0; p < 2; p++) {
+            char d[32];
+            snprintf(d, sizeof d, "10.0.1.%d", h);
+            feed(ctx, mk_tuple(T0 + h * SEC + p, "10.0.0.1", d, (uint16_t)(40000 + h * 10 + p),
+                               (uint16_t)(22 + p), 6, SCAND_ST_B));
+        }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 0);
+    detect_free(ctx, &al);
+    /* 2 hosts x 3 ports = 6 pairs, 2 hosts, 3 ports: one alert */
+    ctx = ctx_with(&al, NULL, kv);
+    for (int h = 1; h <= 2; h++)
+        for (int p = 0; p < 3; p++) {
+            char d[32];
+            snprintf(d, sizeof d, "10.0.1.%d", h);
+            feed(ctx, mk_tuple(T0 + h * SEC + p, "10.0.0.1", d, (uint16_t)(40000 + h * 10 + p),
+                               (uint16_t)(22 + p), 6, SCAND_ST_B));
+        }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].family, SCAND_FAM_BLOCK);
+    CU_ASSERT_EQUAL(al.a[0].count, 6);
+    CU_ASSERT_EQUAL(al.a[0].hosts, 2);
+    CU_ASSERT_EQUAL(al.a[0].ports_count, 3);
+    CU_ASSERT_EQUAL(al.a[0].n_targets, 2);
+    CU_ASSERT_STRING_EQUAL(al.a[0].technique, "T1046");
+    detect_free(ctx, &al);
+}
+
+static void test_rules_distributed_counts_sources_per_port(void)
+{
+    static const char *const kv[] = {"d.family",    "distributed", "d.threshold", "10",
+                                      "d.min_hosts", "5",  "horizontal.enabled", "false",
+                                      "vertical.enabled", "false", NULL};
+    for (int n = 10; n <= 11; n++) {
+        struct alerts al;
+        scand_ctx *ctx = ctx_with(&al, NULL, kv);
+        /* n sources, each probing 2 of 6 hosts on port 22: each far below any
+         * per-source threshold */
+        for (int s = 0; s < n; s++)
+            for (int k = 0; k < 2; k++) {
+                char src[32], dst[32];
+                snprintf(src, sizeof src, "203.0.113.%d", s + 1);
+                snprintf(dst, sizeof dst, "10.0.1.%d", 1 + (s + k) % 6);
+                feed(ctx, mk_tuple(T0 + s * SEC + k, src, dst, 50000, 22, 6, SCAND_ST_B));
+            }
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, n == 10 ? 0 : 1);
+        if (al.n == 1) {
+            CU_ASSERT_EQUAL(al.a[0].family, SCAND_FAM_DISTRIBUTED);
+            CU_ASSERT(al.a[0].has_port && !al.a[0].has_src);
+            CU_ASSERT_EQUAL(al.a[0].port, 22);
+            CU_ASSERT_EQUAL(al.a[0].count, 11);
+            CU_ASSERT_EQUAL(al.a[0].hosts, 6);
+            CU_ASSERT_EQUAL(al.a[0].n_sources, 11);
+            CU_ASSERT_EQUAL(al.a[0].n_targets, 6);
+        }
+        detect_free(ctx, &al);
+    }
+}
+
+/* ------------------------------------------------------------ presets */
+
+/* Probe n ports of dst from src in [t, t + span), completing each flow as
+ * closed (SYN/RST) when failed, else as a small exchange. */
+static void ports(scand_ctx *ctx, int64_t t, int64_t span, const char *src, const char *dst,
+                  int n, int failed)
+{
+    for (int i = 0; i < n; i++)
+        flow(ctx, t + span * i / n, src, dst, (uint16_t)(40000 + i), (uint16_t)(1000 + i), 1, 58,
+             1, failed ? 54 : 400);
+}
+
+/* Probe n hosts under prefix on port from src in [t, t + span). */
+static void hosts(scand_ctx *ctx, int64_t t, int64_t span, const char *src, const char *prefix,
+                  int n, uint16_t port, int failed)
+{
+    for (int i = 0; i < n; i++) {
+        char dst[32];
+        ip_n(dst, sizeof dst, prefix, i);
+        flow(ctx, t + span * i / n, src, dst, (uint16_t)(40000 + i % 20000), port, 1, 58, 1,
+             failed ? 54 : 400);
+    }
+}
+
+static void test_rules_presets_reproduce_their_rules(void)
+{
+    struct alerts al;
+    scand_ctx *ctx;
+    /* Sentinel ASIM: > 50 ports per public source per 5 minutes, any target */
+    for (int n = 50; n <= 51; n++) {
+        ctx = ctx_with(&al, "sentinel-asim", NULL);
+        for (int i = 0; i < n; i++) { /* spread over several destinations */
+            char dst[32];
+            snprintf(dst, sizeof dst, "10.0.1.%d", 1 + i % 5);
+            flow(ctx, T0 + i * SEC, "198.51.100.7", dst, 40000, (uint16_t)(2000 + i), 1, 58, 0,
+                 0);
+        }
+        ports(ctx, T0, 60 * SEC, "10.9.9.9", "10.0.1.1", 80, 1); /* private: not counted */
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, n == 50 ? 0 : 1);
+        if (al.n == 1) {
+            CU_ASSERT_STRING_EQUAL(al.a[0].rule, "asim_port_scan");
+            CU_ASSERT_EQUAL(al.a[0].count, 51);
+            CU_ASSERT_EQUAL(al.a[0].window_end_ms - al.a[0].window_start_ms, 5 * MIN);
+        }
+        detect_free(ctx, &al);
+    }
+    /* Azure Firewall Port Scan: > 100 ports per (source, destination) in 30 s */
+    for (int n = 100; n <= 101; n++) {
+        ctx = ctx_with(&al, "azfw", NULL);
+        ports(ctx, T0, 25 * SEC, "10.0.0.1", "10.0.1.1", n, 0);
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, n == 100 ? 0 : 1);
+        if (al.n == 1)
+            CU_ASSERT_STRING_EQUAL(al.a[0].rule, "azfw_port_scan");
+        detect_free(ctx, &al);
+    }
+    /* Azure Firewall Port Sweep: > 200 hosts per (source, port) in 30 s, 80
+     * and 443 excluded */
+    for (int n = 200; n <= 201; n++) {
+        ctx = ctx_with(&al, "azfw", NULL);
+        hosts(ctx, T0, 25 * SEC, "10.0.0.1", "10.1", n, 22, 0);
+        hosts(ctx, T0, 25 * SEC, "10.0.0.2", "10.2", 300, 443, 0); /* excluded port */
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, n == 200 ? 0 : 1);
+        if (al.n == 1) {
+            CU_ASSERT_STRING_EQUAL(al.a[0].rule, "azfw_port_sweep");
+            CU_ASSERT_EQUAL(al.a[0].port, 22);
+        }
+        detect_free(ctx, &al);
+    }
+    /* Zeek: >= 25 failed hosts on a port, >= 15 failed ports on a host, 5
+     * minutes; successful attempts do not count */
+    for (int n = 24; n <= 25; n++) {
+        ctx = ctx_with(&al, "zeek", NULL);
+        hosts(ctx, T0, 4 * MIN, "10.0.0.1", "10.1", n, 22, 1);
+        hosts(ctx, T0, 4 * MIN, "10.0.0.2", "10.2", 60, 22, 0); /* all answered */
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, n == 24 ? 0 : 1);
+        if (al.n == 1)
+            CU_ASSERT_STRING_EQUAL(al.a[0].rule, "zeek_address_scan");
+        detect_free(ctx, &al);
+    }
+    for (int n = 14; n <= 15; n++) {
+        ctx = ctx_with(&al, "zeek", NULL);
+        ports(ctx, T0, 4 * MIN, "10.0.0.1", "10.0.1.1", n, 1);
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, n == 14 ? 0 : 1);
+        if (al.n == 1)
+            CU_ASSERT_STRING_EQUAL(al.a[0].rule, "zeek_port_scan");
+        detect_free(ctx, &al);
+    }
+}
+
+/* ------------------------------------------------------------ suppression */
+
+static void test_rules_platform_probes_are_suppressed(void)
+{
+    /* 168.63.129.16 probing 200 backends within a minute */
+    static const char *const any[] = {"horizontal.src", "any", NULL};
+    static const char *const off[] = {"horizontal.src", "any", "suppress_platform", "false", NULL};
+    for (int k = 0; k < 2; k++) {
+        struct alerts al;
+        scand_ctx *ctx = ctx_with(&al, NULL, k ? off : any);
+        hosts(ctx, T0, 50 * SEC, "168.63.129.16", "10.1", 200, 443, 0);
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, (size_t)k);
+        struct scand_stats s;
+        scand_stats(ctx, &s);
+        CU_ASSERT_EQUAL(s.suppressed, k ? 0 : 400);
+        detect_free(ctx, &al);
+    }
+}
+
+static void test_rules_hold_down_and_campaign_labels(void)
+{
+    static const char *const kv[] = {"hold_down", "10m", NULL};
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, kv);
+    /* the same sweep in three consecutive minutes: one alert, then held */
+    for (int m = 0; m < 3; m++)
+        for (int h = 0; h < 8; h++) {
+            char dst[32];
+            snprintf(dst, sizeof dst, "10.0.1.%d", h + 1);
+            struct scand_tuple t = mk_tuple(T0 + m * MIN + h * SEC, "10.0.0.1", dst,
+                                            (uint16_t)(40000 + m * 10 + h), 22, 6, SCAND_ST_B);
+            t.campaign = h < 4 ? 7 : 9; /* truth labels ride along */
+            feed(ctx, t);
+        }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].n_campaigns, 2);
+    CU_ASSERT_EQUAL(al.a[0].campaigns[0], 7);
+    CU_ASSERT_EQUAL(al.a[0].campaigns[1], 9);
+    detect_free(ctx, &al);
+    /* without hold-down: one per minute */
+    ctx = ctx_with(&al, NULL, NULL);
+    for (int m = 0; m < 3; m++)
+        for (int h = 0; h < 8; h++) {
+            char dst[32];
+            snprintf(dst, sizeof dst, "10.0.1.%d", h + 1);
+            feed(ctx, mk_tuple(T0 + m * MIN + h * SEC, "10.0.0.1", dst,
+                               (uint16_t)(40000 + m * 10 + h), 22, 6, SCAND_ST_B));
+        }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 3);
+    CU_ASSERT_EQUAL(al.a[0].n_campaigns, 0);
+    detect_free(ctx, &al);
+}
+
+int test_rules_register(void)
+{
+    CU_pSuite s = CU_add_suite("rules", NULL, NULL);
+    if (s == NULL)
+        return CU_get_error();
+#define ADD(f)                                                                                     \
+    if (CU_add_test(s, #f, f) == NULL)                                                             \
+        return CU_get_error();
+    ADD(test_rules_failure_definition)
+    ADD(test_rules_block_needs_pairs_hosts_and_ports)
+    ADD(test_rules_distributed_counts_sources_per_port)
+    ADD(test_rules_presets_reproduce_their_rules)
+    ADD(test_rules_platform_probes_are_suppressed)
+    ADD(test_rules_hold_down_and_campaign_labels)
+#undef ADD
+    return CUE_SUCCESS;
+}
