@@ -29,6 +29,9 @@ enum { V_DST, V_DPORT, V_SRC, V_PAIR };
 
 #define MAX_DIMS 3
 
+_Static_assert(sizeof(struct { uint8_t v[18]; uint8_t d, p; uint32_t a, b, c; }) == 32,
+               "a member is 32 bytes");
+
 struct dkey {
     uint8_t a[16], b[16]; /* key addresses (unused ones zero) */
     uint16_t port;        /* key port */
@@ -42,13 +45,14 @@ struct dkey {
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
 };
 
+/* A member: 32 bytes, two to a cache line (the table is the hot spot). */
 struct dmem {
-    uint8_t val[18]; /* address, then port */
+    uint8_t val[18];    /* address, then port */
     uint8_t dim;
     uint8_t pad;
-    uint32_t key; /* index into keys */
-    uint32_t tag; /* the member's hash, low 32 bits, never 0; 0 = empty */
-    int64_t first_ms;
+    uint32_t first_rel; /* first seen, ms after the bin's start (bins are at most a day) */
+    uint32_t key;       /* index into keys */
+    uint32_t tag;       /* the member's hash, low 32 bits, never 0; 0 = empty */
 };
 
 struct bin {
@@ -258,14 +262,15 @@ static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
 static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18], uint32_t h,
                       int64_t ts)
 {
+    uint32_t rel = ts > b->start ? (uint32_t)(ts - b->start) : 0;
     size_t j = h & b->mmask;
     for (;; j = (j + 1) & b->mmask) {
         struct dmem *e = &b->mem[j];
         if (e->tag == 0)
             break;
         if (e->tag == h && e->key == key && e->dim == dim && memcmp(e->val, val, 18) == 0) {
-            if (ts < e->first_ms)
-                e->first_ms = ts;
+            if (rel < e->first_rel)
+                e->first_rel = rel;
             return 0;
         }
     }
@@ -280,7 +285,7 @@ static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18
     memcpy(e->val, val, 18);
     e->dim = (uint8_t)dim;
     e->key = key;
-    e->first_ms = ts;
+    e->first_rel = rel;
     e->tag = h;
     b->n_mem++;
     return 1;
@@ -506,10 +511,11 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
             uint32_t ai = b->keys[m->key].alert - 1;
             struct scand_alert *a = &dc->alerts[ai];
             int kind = dc->dim_kind[m->dim];
+            int64_t first = b->start + m->first_rel;
             if (kind == V_DST && !a->has_dst)
-                add_addr(a->targets, &a->n_targets, tw[ai], m->val, m->first_ms);
+                add_addr(a->targets, &a->n_targets, tw[ai], m->val, first);
             else if (kind == V_SRC)
-                add_addr(a->sources, &a->n_sources, sw[ai], m->val, m->first_ms);
+                add_addr(a->sources, &a->n_sources, sw[ai], m->val, first);
         }
         scandint_free(tw);
         scandint_free(sw);

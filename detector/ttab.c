@@ -129,8 +129,10 @@ struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void
     }
     tt->tags[i] = h;
     struct scandint_tent *e = at(tt, tt->slots, i);
-    memset(e, 0, tt->esize);
+    e->t = 0;
+    e->flags = 0;
     memcpy(e->key, key, tt->key_size);
+    memset((uint8_t *)e + tt->val_off, 0, tt->esize - tt->val_off);
     tt->n++;
     if (tt->n > tt->peak)
         tt->peak = tt->n;
