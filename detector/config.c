@@ -37,6 +37,7 @@ static const char *const family_names[] = {"", "horizontal", "vertical", "block"
 static const char *const scope_names[] = {"any", "private", "public", NULL};
 static const char *const dir_names[] = {"any", "in", "out", NULL};
 static const char *const count_names[] = {"all", "failures", NULL};
+static const char *const window_names[] = {"tumbling", "sliding", NULL};
 static const char *const key_names[] = {"src", "src_dst", "src_port", "dst", "port", NULL};
 static const char *const severity_names[] = {"", "low", "medium", "high", NULL};
 
@@ -90,6 +91,11 @@ static const struct key_def rule_keys[] = {
       "window width; tumbling windows are aligned to the epoch like KQL bin()",
       "horizontal,vertical,block,distributed"},
      T_DUR, R(window_ms), COUNTING, NULL},
+    {{"window_kind", "enum", "tumbling", 0, 0,
+      "tumbling (KQL bin(), what production rules do) or sliding (no escape across a "
+      "boundary; one alert per key per window)",
+      "horizontal,vertical,block,distributed"},
+     T_ENUM, R(sliding), COUNTING, window_names},
     {{"key", "enum", "", 0, 0,
       "what the count is per: horizontal src|src_port, vertical src_dst|src, distributed "
       "port|dst",

@@ -49,7 +49,8 @@ struct flowval {
 
 struct rule {
     struct scandint_rule_cfg *cfg;
-    struct scandint_dcount *dc;
+    struct scandint_dcount *dc;   /* tumbling */
+    struct scandint_sliding *sl;  /* sliding */
 };
 
 struct scand_ctx {
@@ -88,7 +89,9 @@ static void free_tables(scand_ctx *ctx)
     scandint_ttab_fini(&ctx->held);
     for (size_t i = 0; i < ctx->n_rules; i++) {
         scandint_dcount_free(ctx->rules[i].dc);
+        scandint_sliding_free(ctx->rules[i].sl);
         ctx->rules[i].dc = NULL;
+        ctx->rules[i].sl = NULL;
     }
     ctx->n_rules = 0;
 }
@@ -190,7 +193,8 @@ int scand_finalize(scand_ctx *ctx)
             continue;
         struct rule *r = &ctx->rules[ctx->n_rules++];
         r->cfg = rc;
-        if ((r->dc = scandint_dcount_new(rc)) == NULL)
+        if (rc->sliding ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
+                        : (r->dc = scandint_dcount_new(rc)) == NULL)
             goto nomem;
     }
     return SCAND_OK;
@@ -365,6 +369,8 @@ static int emit(void *arg, struct scand_alert *a)
 static int close_windows(scand_ctx *ctx, int64_t wm)
 {
     for (size_t i = 0; i < ctx->n_rules; i++) {
+        if (ctx->rules[i].dc == NULL)
+            continue; /* sliding rules alert as flows come */
         int rc = scandint_dcount_close(ctx->rules[i].dc, wm, emit, ctx, &ctx->stats.bins_closed);
         if (rc != SCAND_OK)
             return rc;
@@ -405,7 +411,8 @@ static int feed_one(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const
             hashed = 1;
         }
         f.kind = c->count == SCANDINT_COUNT_FAILURES ? SCANDINT_EV_END : SCANDINT_EV_START;
-        rc = scandint_dcount_add(ctx->rules[r].dc, &f);
+        rc = ctx->rules[r].dc ? scandint_dcount_add(ctx->rules[r].dc, &f)
+                              : scandint_sliding_add(ctx->rules[r].sl, &f, emit, ctx);
         if (rc < 0)
             return rc;
         used |= rc == 1;
@@ -467,7 +474,10 @@ int scand_flush(scand_ctx *ctx)
 void scand_stats(const scand_ctx *ctx, struct scand_stats *out)
 {
     *out = ctx->stats;
-    for (size_t i = 0; i < ctx->n_rules; i++)
-        if (scandint_dcount_peak_keys(ctx->rules[i].dc) > out->peak_keys)
-            out->peak_keys = scandint_dcount_peak_keys(ctx->rules[i].dc);
+    for (size_t i = 0; i < ctx->n_rules; i++) {
+        uint64_t k = ctx->rules[i].dc ? scandint_dcount_peak_keys(ctx->rules[i].dc)
+                                      : scandint_sliding_peak_keys(ctx->rules[i].sl);
+        if (k > out->peak_keys)
+            out->peak_keys = k;
+    }
 }

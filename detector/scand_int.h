@@ -241,4 +241,15 @@ int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_
                           void *arg, uint64_t *n_bins);
 uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc);
 
+/* The same families over a sliding window (rule_sliding.c): each flow is
+ * counted as it comes and an alert emitted at once when the count over the
+ * last window passes the rule. Returns 1 counted, 2 late, SCAND_ERR_NOMEM,
+ * or SCAND_ERR_STATE if emit asked to stop. */
+struct scandint_sliding;
+struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed);
+void scandint_sliding_free(struct scandint_sliding *s);
+int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
+                         scandint_emit_fn emit, void *arg);
+uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
+
 #endif /* SCANLAB_DETECTOR_SCAND_INT_H */

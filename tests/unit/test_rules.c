@@ -340,6 +340,133 @@ static void test_rules_hold_down_and_campaign_labels(void)
     detect_free(ctx, &al);
 }
 
+/* ------------------------------------------------------------ sliding */
+
+static void sweep(scand_ctx *ctx, const int64_t *when, int n)
+{
+    for (int h = 0; h < n; h++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "10.0.1.%d", h + 1);
+        feed(ctx, mk_tuple(when[h], "10.0.0.1", dst, (uint16_t)(40000 + h), 22, 6, SCAND_ST_B));
+    }
+}
+
+static void test_rules_sliding_catches_the_split_scan(void)
+{
+    /* 4 hosts in the last seconds of a minute, 3 in the first of the next */
+    int64_t when[7];
+    for (int h = 0; h < 7; h++)
+        when[h] = T0 + MIN - 4 * SEC + h * SEC; /* 56..62 s */
+    static const char *const tumbling[] = {"vertical.enabled", "false", NULL};
+    static const char *const sliding[] = {"vertical.enabled", "false",
+                                          "horizontal.window_kind", "sliding", NULL};
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, tumbling);
+    sweep(ctx, when, 7);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 0); /* the seed rule's blind spot */
+    detect_free(ctx, &al);
+    ctx = ctx_with(&al, NULL, sliding);
+    sweep(ctx, when, 7);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].count, 7);
+    CU_ASSERT_EQUAL(al.a[0].window_end_ms, when[6] + 1);
+    CU_ASSERT_EQUAL(al.a[0].window_end_ms - al.a[0].window_start_ms, MIN);
+    detect_free(ctx, &al);
+}
+
+static void test_rules_sliding_window_edges(void)
+{
+    static const char *const sliding[] = {"vertical.enabled", "false",
+                                          "horizontal.window_kind", "sliding", NULL};
+    /* 7 hosts, the last one W - 1 ms after the first: all in one window */
+    for (int k = 0; k < 2; k++) {
+        int64_t when[7];
+        for (int h = 0; h < 6; h++)
+            when[h] = T0 + h * SEC;
+        when[6] = T0 + MIN - 1 + k; /* k = 1: exactly W later, the first has left */
+        struct alerts al;
+        scand_ctx *ctx = ctx_with(&al, NULL, sliding);
+        sweep(ctx, when, 7);
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL(al.n, k == 0 ? 1 : 0);
+        detect_free(ctx, &al);
+    }
+    /* a long sweep: one alert per window length, not one per flow */
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, sliding);
+    for (int h = 0; h < 600; h++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "10.0.%d.%d", 1 + h / 250, 1 + h % 250);
+        feed(ctx, mk_tuple(T0 + h * SEC, "10.0.0.1", dst, (uint16_t)(40000 + h), 22, 6,
+                           SCAND_ST_B));
+    }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 10); /* 600 s of sweep, one per minute */
+    struct scand_stats st;
+    scand_stats(ctx, &st);
+    CU_ASSERT(st.peak_keys <= 2);
+    detect_free(ctx, &al);
+}
+
+/* Seeded comparison with a naive sliding count: for each flow in time order,
+ * the distinct destinations of its source among flows started in the last
+ * W; an alert at the first flow where that passes the threshold, and then
+ * not again for that source within W. */
+static void test_rules_sliding_matches_naive_reference(void)
+{
+    uint64_t rs = 0x51d1;
+    size_t compared = 0;
+    for (int round = 0; round < 40; round++) {
+        int n = 200 + (int)rng_below(&rs, 300);
+        struct scand_tuple *t = calloc((size_t)n, sizeof *t);
+        int64_t ts = T0;
+        for (int i = 0; i < n; i++) {
+            ts += (int64_t)rng_below(&rs, 3 * SEC);
+            char src[32], dst[32];
+            snprintf(src, sizeof src, "10.0.0.%d", 1 + (int)rng_below(&rs, 3));
+            snprintf(dst, sizeof dst, "10.0.1.%d", 1 + (int)rng_below(&rs, 12));
+            t[i] = mk_tuple(ts, src, dst, (uint16_t)(30000 + i), 22, 6, SCAND_ST_B);
+        }
+        static const char *const kv[] = {"vertical.enabled",       "false",
+                                         "horizontal.window_kind", "sliding",
+                                         "horizontal.window",      "30s",
+                                         "horizontal.threshold",   "5",
+                                         NULL};
+        struct alerts al;
+        scand_ctx *ctx = ctx_with(&al, NULL, kv);
+        CU_ASSERT_EQUAL(scand_feed(ctx, t, (size_t)n), SCAND_OK);
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        /* the reference */
+        int64_t last_alert[4] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+        size_t k = 0;
+        for (int i = 0; i < n; i++) {
+            int s = t[i].src[15];
+            int seen[13] = {0}, count = 0;
+            for (int j = 0; j <= i; j++)
+                if (t[j].src[15] == s && t[j].ts_ms > t[i].ts_ms - 30 * SEC &&
+                    !seen[t[j].dst[15]]) {
+                    seen[t[j].dst[15]] = 1;
+                    count++;
+                }
+            if (count <= 5 || (last_alert[s] != INT64_MIN && t[i].ts_ms < last_alert[s] + 30 * SEC))
+                continue;
+            last_alert[s] = t[i].ts_ms;
+            CU_ASSERT_FATAL(k < al.n);
+            CU_ASSERT_EQUAL(al.a[k].window_end_ms, t[i].ts_ms + 1);
+            CU_ASSERT_EQUAL(al.a[k].src[15], s);
+            CU_ASSERT_EQUAL(al.a[k].count, (uint64_t)count);
+            k++;
+            compared++;
+        }
+        CU_ASSERT_EQUAL(k, al.n);
+        detect_free(ctx, &al);
+        free(t);
+    }
+    CU_ASSERT(compared > 100);
+}
+
 int test_rules_register(void)
 {
     CU_pSuite s = CU_add_suite("rules", NULL, NULL);
@@ -354,6 +481,9 @@ int test_rules_register(void)
     ADD(test_rules_presets_reproduce_their_rules)
     ADD(test_rules_platform_probes_are_suppressed)
     ADD(test_rules_hold_down_and_campaign_labels)
+    ADD(test_rules_sliding_catches_the_split_scan)
+    ADD(test_rules_sliding_window_edges)
+    ADD(test_rules_sliding_matches_naive_reference)
 #undef ADD
     return CUE_SUCCESS;
 }

@@ -1,0 +1,344 @@
+/*
+ * rule_sliding.c - the distinct-count families over a sliding window: at
+ * each flow, count the distinct values of its key among the flows that
+ * started within the last W (by flow start, against the newest start seen),
+ * and alert when the count passes the rule, however the window sits on the
+ * clock. A scan split across a KQL bin boundary (4 hosts before the minute,
+ * 3 after) is caught here and missed by the tumbling rule.
+ *
+ * One alert per key per window length: after an alert at t, the key alerts
+ * again only at t + W or later (hold_down can stretch that).
+ *
+ * State: a table of keys (counts per dimension, samples), a table of
+ * members (key, dimension, value) with the start of their latest flow, and
+ * a FIFO of member refreshes in arrival order. A refresh older than the
+ * window pops from the FIFO; if it is still the member's latest, the member
+ * dies and its key's count drops. Dead members and idle keys leave the
+ * tables on their next rebuild. Memory follows the flows of one window.
+ * Flows arriving out of order (within the reorder tolerance) count with
+ * their own start; one already older than the window is late.
+ */
+#include <string.h>
+
+#include "scand_int.h"
+
+#define MAX_DIMS 3
+#define KEY_SIZE 34 /* a[16] b[16] port[2] */
+#define MEM_SIZE (KEY_SIZE + 1 + 18)
+
+enum { V_DST, V_DPORT, V_SRC, V_PAIR };
+
+struct keyval {
+    uint32_t count[MAX_DIMS];
+    uint32_t flows;
+    int64_t first_ms, last_ms;
+    int64_t last_alert; /* INT64_MIN: never */
+    uint8_t n_ports, n_camps, n_targets, n_sources;
+    uint16_t ports[SCAND_SAMPLES];
+    uint32_t camps[SCAND_MAX_CAMPAIGNS];
+    uint8_t targets[SCAND_SAMPLES][16];
+    uint8_t sources[SCAND_SAMPLES][16];
+};
+
+#define M_DEAD 0x01
+
+struct refresh {
+    uint8_t mem[MEM_SIZE];
+    int64_t ts;
+};
+
+struct scandint_sliding {
+    const struct scandint_rule_cfg *cfg;
+    int n_dims;
+    int dim_kind[MAX_DIMS];
+    struct scandint_ttab keys, mems;
+    struct refresh *fifo; /* ring */
+    size_t head, n, cap;
+    int64_t newest;
+    uint64_t peak_keys;
+};
+
+struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed)
+{
+    struct scandint_sliding *s = scandint_calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->cfg = cfg;
+    s->newest = INT64_MIN;
+    switch (cfg->family) {
+    case SCAND_FAM_HORIZONTAL:
+        s->n_dims = 1;
+        s->dim_kind[0] = V_DST;
+        break;
+    case SCAND_FAM_VERTICAL:
+        s->n_dims = 1;
+        s->dim_kind[0] = V_DPORT;
+        break;
+    case SCAND_FAM_BLOCK:
+        s->n_dims = 3;
+        s->dim_kind[0] = V_PAIR;
+        s->dim_kind[1] = V_DST;
+        s->dim_kind[2] = V_DPORT;
+        break;
+    default:
+        s->n_dims = 2;
+        s->dim_kind[0] = V_SRC;
+        s->dim_kind[1] = cfg->key == SCANDINT_KEY_DST ? V_DPORT : V_DST;
+        break;
+    }
+    if (scandint_ttab_init(&s->keys, KEY_SIZE, sizeof(struct keyval), seed) != SCAND_OK ||
+        scandint_ttab_init(&s->mems, MEM_SIZE, 0, seed ^ 0x51d) != SCAND_OK) {
+        scandint_sliding_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void scandint_sliding_free(struct scandint_sliding *s)
+{
+    if (s == NULL)
+        return;
+    scandint_ttab_fini(&s->keys);
+    scandint_ttab_fini(&s->mems);
+    scandint_free(s->fifo);
+    scandint_free(s);
+}
+
+uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s)
+{
+    return s->peak_keys;
+}
+
+static void key_bytes(const struct scandint_rule_cfg *c, const struct scand_tuple *t,
+                      uint8_t k[KEY_SIZE])
+{
+    memset(k, 0, KEY_SIZE);
+    switch (c->key) {
+    case SCANDINT_KEY_SRC_DST:
+        memcpy(k, t->src, 16);
+        memcpy(k + 16, t->dst, 16);
+        break;
+    case SCANDINT_KEY_SRC_PORT:
+        memcpy(k, t->src, 16);
+        memcpy(k + 32, &t->dport, 2);
+        break;
+    case SCANDINT_KEY_DST:
+        memcpy(k + 16, t->dst, 16);
+        break;
+    case SCANDINT_KEY_PORT:
+        memcpy(k + 32, &t->dport, 2);
+        break;
+    default:
+        memcpy(k, t->src, 16);
+        break;
+    }
+}
+
+static void val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
+{
+    memset(v, 0, 18);
+    if (kind == V_DST || kind == V_PAIR)
+        memcpy(v, t->dst, 16);
+    else if (kind == V_SRC)
+        memcpy(v, t->src, 16);
+    if (kind == V_DPORT || kind == V_PAIR) {
+        v[16] = (uint8_t)(t->dport >> 8);
+        v[17] = (uint8_t)t->dport;
+    }
+}
+
+static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], int64_t ts)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        struct refresh *f = scandint_reallocarray(NULL, cap, sizeof *f);
+        if (f == NULL)
+            return SCAND_ERR_NOMEM;
+        for (size_t i = 0; i < s->n; i++) /* unwrap the ring */
+            f[i] = s->fifo[(s->head + i) % s->cap];
+        scandint_free(s->fifo);
+        s->fifo = f;
+        s->head = 0;
+        s->cap = cap;
+    }
+    struct refresh *r = &s->fifo[(s->head + s->n++) % s->cap];
+    memcpy(r->mem, mem, MEM_SIZE);
+    r->ts = ts;
+    return SCAND_OK;
+}
+
+/* Drop members whose latest flow left the window (before horizon). */
+static int expire(struct scandint_sliding *s, int64_t horizon)
+{
+    /* lookups here may insert (an entry a rebuild dropped): with this
+     * horizon, such a rebuild drops only what is out of the window */
+    while (s->n > 0 && s->fifo[s->head].ts < horizon) {
+        struct refresh *r = &s->fifo[s->head];
+        s->head = (s->head + 1) % s->cap;
+        s->n--;
+        int is_new;
+        struct scandint_tent *m = scandint_ttab_get(&s->mems, r->mem, horizon, &is_new);
+        if (m == NULL)
+            return SCAND_ERR_NOMEM;
+        if (is_new) { /* already dropped by a rebuild: forget it again */
+            m->flags = M_DEAD;
+            m->t = INT64_MIN;
+            continue;
+        }
+        if (m->t != r->ts || (m->flags & M_DEAD))
+            continue; /* refreshed since, or dead already */
+        m->flags = M_DEAD;
+        struct scandint_tent *k = scandint_ttab_get(&s->keys, r->mem, horizon, &is_new);
+        if (k == NULL)
+            return SCAND_ERR_NOMEM;
+        struct keyval *kv = scandint_ttab_val(&s->keys, k);
+        int dim = r->mem[KEY_SIZE];
+        if (!is_new && kv->count[dim] > 0)
+            kv->count[dim]--;
+    }
+    return SCAND_OK;
+}
+
+static int fires(const struct scandint_sliding *s, const struct keyval *kv)
+{
+    const struct scandint_rule_cfg *c = s->cfg;
+    if (kv->count[0] <= c->threshold)
+        return 0;
+    if (c->family == SCAND_FAM_BLOCK)
+        return kv->count[1] >= c->min_hosts && kv->count[2] >= c->min_ports;
+    if (c->family == SCAND_FAM_DISTRIBUTED)
+        return kv->count[1] >= (c->key == SCANDINT_KEY_DST ? c->min_ports : c->min_hosts);
+    return 1;
+}
+
+static void add_sample(uint8_t (*list)[16], uint8_t *n, const uint8_t a[16])
+{
+    for (unsigned i = 0; i < *n; i++)
+        if (memcmp(list[i], a, 16) == 0)
+            return;
+    if (*n < SCAND_SAMPLES)
+        memcpy(list[(*n)++], a, 16);
+}
+
+int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
+                         scandint_emit_fn emit, void *arg)
+{
+    const struct scandint_rule_cfg *c = s->cfg;
+    const struct scand_tuple *t = f->t;
+    if (f->start > s->newest)
+        s->newest = f->start;
+    int64_t horizon = s->newest == INT64_MIN || s->newest < INT64_MIN + c->window_ms
+                          ? INT64_MIN
+                          : s->newest - c->window_ms + 1;
+    if (f->start < horizon)
+        return 2; /* older than the window already */
+    int rc = expire(s, horizon);
+    if (rc != SCAND_OK)
+        return rc;
+    uint8_t mem[MEM_SIZE];
+    key_bytes(c, t, mem);
+    int is_new;
+    struct scandint_tent *k = scandint_ttab_get(&s->keys, mem, horizon, &is_new);
+    if (k == NULL)
+        return SCAND_ERR_NOMEM;
+    struct keyval *kv = scandint_ttab_val(&s->keys, k);
+    if (is_new) {
+        kv->first_ms = INT64_MAX;
+        kv->last_ms = INT64_MIN;
+        kv->last_alert = INT64_MIN;
+    }
+    if (s->keys.n > s->peak_keys)
+        s->peak_keys = s->keys.n;
+    for (int d = 0; d < s->n_dims; d++) {
+        mem[KEY_SIZE] = (uint8_t)d;
+        val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
+        struct scandint_tent *m = scandint_ttab_get(&s->mems, mem, horizon, &is_new);
+        if (m == NULL)
+            return SCAND_ERR_NOMEM;
+        if (is_new || (m->flags & M_DEAD)) {
+            kv->count[d]++;
+            m->flags = 0;
+            m->t = f->start;
+        } else if (f->start > m->t) {
+            m->t = f->start;
+        } else {
+            continue; /* a late flow for a member already fresher */
+        }
+        if ((rc = push(s, mem, m->t)) != SCAND_OK)
+            return rc;
+        if (s->dim_kind[d] == V_DST || s->dim_kind[d] == V_PAIR)
+            add_sample(kv->targets, &kv->n_targets, t->dst);
+        else if (s->dim_kind[d] == V_SRC)
+            add_sample(kv->sources, &kv->n_sources, t->src);
+    }
+    k->t = s->newest; /* keys live while they see flows */
+    kv->flows++;
+    if (f->start < kv->first_ms)
+        kv->first_ms = f->start;
+    if (f->start > kv->last_ms)
+        kv->last_ms = f->start;
+    if (kv->n_ports < SCAND_SAMPLES) {
+        unsigned i;
+        for (i = 0; i < kv->n_ports; i++)
+            if (kv->ports[i] == t->dport)
+                break;
+        if (i == kv->n_ports)
+            kv->ports[kv->n_ports++] = t->dport;
+    }
+    if (t->campaign != 0 && kv->n_camps < SCAND_MAX_CAMPAIGNS) {
+        unsigned i;
+        for (i = 0; i < kv->n_camps; i++)
+            if (kv->camps[i] == t->campaign)
+                break;
+        if (i == kv->n_camps)
+            kv->camps[kv->n_camps++] = t->campaign;
+    }
+    if (!fires(s, kv) ||
+        (kv->last_alert != INT64_MIN && f->start < kv->last_alert + c->window_ms))
+        return 1;
+    kv->last_alert = f->start;
+    struct scand_alert a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.rule, c->name, sizeof a.rule);
+    a.family = c->family;
+    a.severity = c->severity;
+    a.technique = "T1046";
+    a.has_src = c->key == SCANDINT_KEY_SRC || c->key == SCANDINT_KEY_SRC_DST ||
+                c->key == SCANDINT_KEY_SRC_PORT;
+    a.has_dst = c->key == SCANDINT_KEY_SRC_DST || c->key == SCANDINT_KEY_DST;
+    a.has_port = c->key == SCANDINT_KEY_SRC_PORT || c->key == SCANDINT_KEY_PORT;
+    memcpy(a.src, k->key, 16);
+    memcpy(a.dst, k->key + 16, 16);
+    memcpy(&a.port, k->key + 32, 2);
+    a.window_start_ms = f->start - c->window_ms + 1;
+    a.window_end_ms = f->start + 1;
+    a.first_seen_ms = kv->first_ms;
+    a.last_seen_ms = kv->last_ms;
+    a.count = kv->count[0];
+    a.threshold = c->threshold;
+    if (c->family == SCAND_FAM_BLOCK) {
+        a.hosts = kv->count[1];
+        a.ports_count = kv->count[2];
+    } else if (c->family == SCAND_FAM_DISTRIBUTED) {
+        if (c->key == SCANDINT_KEY_DST)
+            a.ports_count = kv->count[1];
+        else
+            a.hosts = kv->count[1];
+    }
+    a.flows = kv->flows;
+    if (a.has_dst) {
+        memcpy(a.targets[0], k->key + 16, 16);
+        a.n_targets = 1;
+    } else {
+        a.n_targets = kv->n_targets;
+        memcpy(a.targets, kv->targets, sizeof a.targets);
+    }
+    a.n_sources = kv->n_sources;
+    memcpy(a.sources, kv->sources, sizeof a.sources);
+    a.n_ports = kv->n_ports;
+    memcpy(a.ports, kv->ports, sizeof a.ports);
+    a.n_campaigns = kv->n_camps;
+    memcpy(a.campaigns, kv->camps, sizeof a.campaigns);
+    int e = emit(arg, &a);
+    return e == 0 ? 1 : e < 0 ? e : SCAND_ERR_STATE;
+}
