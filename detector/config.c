@@ -31,9 +31,8 @@ struct key_def {
     const char *const *enum_name; /* T_ENUM: names by value */
 };
 
-/* "trw" and sliding windows join with their engines (issue 4, part 2). */
 static const char *const family_names[] = {"", "horizontal", "vertical", "block", "distributed",
-                                           NULL};
+                                           "trw", NULL};
 static const char *const scope_names[] = {"any", "private", "public", NULL};
 static const char *const dir_names[] = {"any", "in", "out", NULL};
 static const char *const count_names[] = {"all", "failures", NULL};
@@ -78,7 +77,7 @@ static const struct key_def global_keys[] = {
 };
 
 static const struct key_def rule_keys[] = {
-    {{"family", "enum", "", 0, 0, "horizontal, vertical, block or distributed; setting it "
+    {{"family", "enum", "", 0, 0, "horizontal, vertical, block, distributed or trw; setting it "
                                   "creates the rule",
       "all"},
      T_ENUM, R(family), ALLF, family_names},
@@ -131,6 +130,17 @@ static const struct key_def rule_keys[] = {
     {{"min_ports", "uint", "2", 1, 65536,
       "block: at least this many ports; distributed per dst: this many ports", "block,distributed"},
      T_UINT, R(min_ports), FAM(BLOCK) | FAM(DISTRIBUTED), NULL},
+    {{"theta0", "prob", "0.8", 0, 0, "TRW: P(success) of a benign source's first contact", "trw"},
+     T_PROB, R(theta0), FAM(TRW), NULL},
+    {{"theta1", "prob", "0.2", 0, 0, "TRW: P(success) of a scanner's first contact", "trw"},
+     T_PROB, R(theta1), FAM(TRW), NULL},
+    {{"alpha", "prob", "0.01", 0, 0, "TRW: false positive rate the thresholds aim at", "trw"},
+     T_PROB, R(alpha), FAM(TRW), NULL},
+    {{"beta", "prob", "0.99", 0, 0, "TRW: detection rate the thresholds aim at", "trw"}, T_PROB,
+     R(beta), FAM(TRW), NULL},
+    {{"idle", "duration", "1h", 1000, 30 * DAY_MS,
+      "TRW: forget a source (its walk and contacts) after this long without a contact", "trw"},
+     T_DUR, R(idle_ms), FAM(TRW), NULL},
     {{"severity", "enum", "medium", 0, 0, "severity of its alerts: low, medium or high", "all"},
      T_ENUM, R(severity), ALLF, severity_names},
 };

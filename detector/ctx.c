@@ -51,6 +51,7 @@ struct rule {
     struct scandint_rule_cfg *cfg;
     struct scandint_dcount *dc;   /* tumbling */
     struct scandint_sliding *sl;  /* sliding */
+    struct scandint_trw *trw;     /* Threshold Random Walk */
 };
 
 struct scand_ctx {
@@ -90,8 +91,10 @@ static void free_tables(scand_ctx *ctx)
     for (size_t i = 0; i < ctx->n_rules; i++) {
         scandint_dcount_free(ctx->rules[i].dc);
         scandint_sliding_free(ctx->rules[i].sl);
+        scandint_trw_free(ctx->rules[i].trw);
         ctx->rules[i].dc = NULL;
         ctx->rules[i].sl = NULL;
+        ctx->rules[i].trw = NULL;
     }
     ctx->n_rules = 0;
 }
@@ -193,8 +196,9 @@ int scand_finalize(scand_ctx *ctx)
             continue;
         struct rule *r = &ctx->rules[ctx->n_rules++];
         r->cfg = rc;
-        if (rc->sliding ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
-                        : (r->dc = scandint_dcount_new(rc)) == NULL)
+        if (rc->family == SCAND_FAM_TRW   ? (r->trw = scandint_trw_new(rc, seed)) == NULL
+            : rc->sliding                ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
+                                         : (r->dc = scandint_dcount_new(rc)) == NULL)
             goto nomem;
     }
     return SCAND_OK;
@@ -396,13 +400,16 @@ static int feed_one(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const
     ctx->stats.starts += (uint64_t)start;
     ctx->stats.ends += (uint64_t)end;
     ctx->stats.failures += (uint64_t)(end && failed);
-    if (!start && !(end && failed))
+    if (!start && !end)
         return SCAND_OK;
     struct scandint_flow f = {tp, start_ts, 0, failed, 0, 0};
     int hashed = 0, used = 0;
     for (size_t r = 0; r < ctx->n_rules; r++) {
         const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-        int take = c->count == SCANDINT_COUNT_FAILURES ? end && failed : start;
+        /* TRW observes every ended flow, failed or not */
+        int take = c->family == SCAND_FAM_TRW                ? end
+                   : c->count == SCANDINT_COUNT_FAILURES ? end && failed
+                                                         : start;
         if (!take || !rule_takes(c, tp))
             continue;
         if (!hashed) {
@@ -410,9 +417,12 @@ static int feed_one(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const
             f.hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
             hashed = 1;
         }
-        f.kind = c->count == SCANDINT_COUNT_FAILURES ? SCANDINT_EV_END : SCANDINT_EV_START;
-        rc = ctx->rules[r].dc ? scandint_dcount_add(ctx->rules[r].dc, &f)
-                              : scandint_sliding_add(ctx->rules[r].sl, &f, emit, ctx);
+        f.kind = c->family == SCAND_FAM_TRW || c->count == SCANDINT_COUNT_FAILURES
+                     ? SCANDINT_EV_END
+                     : SCANDINT_EV_START;
+        rc = ctx->rules[r].dc    ? scandint_dcount_add(ctx->rules[r].dc, &f)
+             : ctx->rules[r].sl ? scandint_sliding_add(ctx->rules[r].sl, &f, emit, ctx)
+                                : scandint_trw_add(ctx->rules[r].trw, &f, emit, ctx);
         if (rc < 0)
             return rc;
         used |= rc == 1;
@@ -475,8 +485,9 @@ void scand_stats(const scand_ctx *ctx, struct scand_stats *out)
 {
     *out = ctx->stats;
     for (size_t i = 0; i < ctx->n_rules; i++) {
-        uint64_t k = ctx->rules[i].dc ? scandint_dcount_peak_keys(ctx->rules[i].dc)
-                                      : scandint_sliding_peak_keys(ctx->rules[i].sl);
+        uint64_t k = ctx->rules[i].dc   ? scandint_dcount_peak_keys(ctx->rules[i].dc)
+                     : ctx->rules[i].sl ? scandint_sliding_peak_keys(ctx->rules[i].sl)
+                                        : scandint_trw_peak_keys(ctx->rules[i].trw);
         if (k > out->peak_keys)
             out->peak_keys = k;
     }

@@ -66,8 +66,9 @@ static const char *const zeek[] = {
 
 /* ScanLab's own default: failures only (benign look-alikes mostly
  * succeed), windows long enough for T1-paced scans, block and distributed
- * shapes. Provisional: the reports issue tunes it on the shipped
- * scenarios and records the numbers that justify it. */
+ * shapes, and TRW for scans slower than any window. Provisional: the
+ * reports issue tunes it on the shipped scenarios and records the numbers
+ * that justify it. */
 static const char *const scanlab[] = {
     "sweep.family=horizontal",  "sweep.key=src_port",        "sweep.threshold=9",
     "sweep.window=10m",         "sweep.count=failures",      "portscan.family=vertical",
@@ -76,7 +77,7 @@ static const char *const scanlab[] = {
     "block.min_hosts=3",        "block.min_ports=3",         "block.window=10m",
     "block.count=failures",     "distributed.family=distributed", "distributed.key=port",
     "distributed.threshold=10", "distributed.min_hosts=10",  "distributed.window=10m",
-    "distributed.count=failures", NULL,
+    "distributed.count=failures", "walk.family=trw", NULL,
 };
 
 static const struct preset presets[] = {
@@ -90,8 +91,8 @@ static const struct preset presets[] = {
     {"zeek", "Zeek scan.zeek: >= 25 hosts on a port or >= 15 ports on a host, failed TCP, "
              "5 minutes",
      zeek},
-    {"scanlab", "ScanLab's default: failures in 10-minute windows, sweeps, port scans, block "
-                "and distributed scans",
+    {"scanlab", "ScanLab's default: failures in 10-minute windows (sweeps, port scans, block "
+                "and distributed scans) and a Threshold Random Walk per source",
      scanlab},
 };
 

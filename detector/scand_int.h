@@ -252,4 +252,16 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
                          scandint_emit_fn emit, void *arg);
 uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
 
+/* Threshold Random Walk (rule_trw.c): per source, the outcomes of first
+ * contacts (ended flows) walk a log-likelihood ratio to a verdict; an alert
+ * at the scanner verdict. Returns 1, SCAND_ERR_NOMEM or SCAND_ERR_STATE. */
+struct scandint_trw;
+struct scandint_trw *scandint_trw_new(const struct scandint_rule_cfg *cfg, uint64_t seed);
+void scandint_trw_free(struct scandint_trw *w);
+int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scandint_emit_fn emit,
+                     void *arg);
+uint64_t scandint_trw_peak_keys(const struct scandint_trw *w);
+/* The walk of src now (0 for a source not seen); white-box tests. */
+double scandint_trw_llr(struct scandint_trw *w, const uint8_t src[16]);
+
 #endif /* SCANLAB_DETECTOR_SCAND_INT_H */

@@ -26,7 +26,7 @@ static const struct {
     {"detect", test_detect_register},     {"config", test_config_register},
     {"property", test_property_register}, {"alloc", test_alloc_register},
     {"tuple_int", test_tuple_int_register}, {"sim", test_sim_register},
-    {"rules", test_rules_register},
+    {"rules", test_rules_register},         {"trw_int", test_trw_int_register},
 };
 
 int main(int argc, char **argv)

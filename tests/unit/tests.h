@@ -31,6 +31,7 @@ int test_alloc_register(void);
 int test_tuple_int_register(void); /* white-box: includes scand_int.h */
 int test_sim_register(void);
 int test_rules_register(void);
+int test_trw_int_register(void); /* white-box */
 
 /* ------------------------------------------------------------ helpers */
 

@@ -1,0 +1,126 @@
+/*
+ * test_trw_int.c - white-box [STYLE U4]: the Threshold Random Walk engine
+ * (rule_trw.c) against the closed form of Jung et al. 2004, with the
+ * paper's parameters: the walk after each first contact, the verdicts
+ * (four failures: scanner; four successes: benign, and the walk restarts),
+ * repeated contacts not counted twice, and through the public API a slow
+ * scanner caught in observations, not time.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "scand_int.h"
+#include "tests.h"
+
+#define T0 1786653000000LL
+
+static int collect(void *arg, struct scand_alert *a)
+{
+    return alerts_collect(arg, a);
+}
+
+static void observe(struct scandint_trw *w, struct alerts *al, int64_t ts, const char *src,
+                    const char *dst, int failed)
+{
+    struct scand_tuple t = mk_tuple(ts, src, dst, 40000, 22, 6, SCAND_ST_E);
+    struct scandint_flow f = {&t, ts, SCANDINT_EV_END, failed, 0, 0};
+    CU_ASSERT_EQUAL(scandint_trw_add(w, &f, collect, al), 1);
+}
+
+static void test_trw_int_walk_matches_closed_form(void)
+{
+    struct scandint_rule_cfg c;
+    scandint_rule_defaults(&c, "trw", SCAND_FAM_TRW);
+    struct scandint_trw *w = scandint_trw_new(&c, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    struct alerts al;
+    memset(&al, 0, sizeof al);
+    uint8_t src[16];
+    addr("10.0.0.9", src);
+    double up = log(0.99 / 0.01), fail = log(0.8 / 0.2);
+    char dst[32];
+    /* failures: the walk climbs ln 4 a step; the 4th crosses ln 99 */
+    for (int i = 1; i <= 4; i++) {
+        snprintf(dst, sizeof dst, "10.0.1.%d", i);
+        observe(w, &al, T0 + i, "10.0.0.9", dst, 1);
+        if (i < 4) {
+            CU_ASSERT_DOUBLE_EQUAL(scandint_trw_llr(w, src), i * fail, 1e-12);
+            CU_ASSERT(i * fail < up);
+            CU_ASSERT_EQUAL(al.n, 0);
+        }
+    }
+    CU_ASSERT(4 * fail >= up);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].family, SCAND_FAM_TRW);
+    CU_ASSERT_EQUAL(al.a[0].count, 4);
+    CU_ASSERT_EQUAL(al.a[0].n_targets, 4);
+    /* a decided scanner raises no second alert */
+    observe(w, &al, T0 + 10, "10.0.0.9", "10.0.1.99", 1);
+    CU_ASSERT_EQUAL(al.n, 1);
+    /* successes: down ln 4 a step; the 4th crosses ln(0.0101): benign, and
+     * the walk starts over at 0 */
+    addr("10.0.0.8", src);
+    for (int i = 1; i <= 4; i++) {
+        snprintf(dst, sizeof dst, "10.0.2.%d", i);
+        observe(w, &al, T0 + 100 + i, "10.0.0.8", dst, 0);
+        if (i < 4)
+            CU_ASSERT_DOUBLE_EQUAL(scandint_trw_llr(w, src), -i * fail, 1e-12);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(scandint_trw_llr(w, src), 0, 1e-12);
+    CU_ASSERT_EQUAL(al.n, 1);
+    /* mixed: failure, success, failure -> ln 4 - ln 4 + ln 4 */
+    addr("10.0.0.7", src);
+    observe(w, &al, T0 + 200, "10.0.0.7", "10.0.3.1", 1);
+    observe(w, &al, T0 + 201, "10.0.0.7", "10.0.3.2", 0);
+    observe(w, &al, T0 + 202, "10.0.0.7", "10.0.3.3", 1);
+    CU_ASSERT_DOUBLE_EQUAL(scandint_trw_llr(w, src), fail, 1e-12);
+    /* repeated contacts to the same destination count once */
+    for (int k = 0; k < 5; k++)
+        observe(w, &al, T0 + 300 + k, "10.0.0.7", "10.0.3.3", 1);
+    CU_ASSERT_DOUBLE_EQUAL(scandint_trw_llr(w, src), fail, 1e-12);
+    free(al.a);
+    scandint_trw_free(w);
+}
+
+/* Through scand_feed: a T0-paced scan (one probe every 5 minutes, far
+ * below any window rule) is caught after four failed first contacts. */
+static void test_trw_int_slow_scan_through_the_detector(void)
+{
+    scand_ctx *ctx = scand_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+    CU_ASSERT_EQUAL(scand_set_config(ctx, "walk.family", "trw"), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_set_config(ctx, "walk.theta1", "0.9"), SCAND_ERR_INVAL);
+    struct alerts al;
+    memset(&al, 0, sizeof al);
+    scand_set_alert_cb(ctx, alerts_collect, &al);
+    CU_ASSERT_EQUAL_FATAL(scand_finalize(ctx), SCAND_OK);
+    for (int i = 0; i < 6; i++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "10.0.1.%d", i + 1);
+        struct scand_tuple d = mk_tuple(T0 + i * 300000LL, "10.0.0.1", dst, 50000, 3389, 6,
+                                        SCAND_ST_D);
+        CU_ASSERT_EQUAL(scand_feed(ctx, &d, 1), SCAND_OK);
+    }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_STRING_EQUAL(al.a[0].rule, "walk");
+    CU_ASSERT_EQUAL(al.a[0].window_end_ms, T0 + 3 * 300000LL + 1); /* at the 4th failure */
+    detect_free(ctx, &al);
+}
+
+int test_trw_int_register(void)
+{
+    CU_pSuite s = CU_add_suite("trw_int", NULL, NULL);
+    if (s == NULL)
+        return CU_get_error();
+    if (CU_add_test(s, "test_trw_int_walk_matches_closed_form",
+                    test_trw_int_walk_matches_closed_form) == NULL ||
+        CU_add_test(s, "test_trw_int_slow_scan_through_the_detector",
+                    test_trw_int_slow_scan_through_the_detector) == NULL)
+        return CU_get_error();
+    return CUE_SUCCESS;
+}
