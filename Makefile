@@ -78,11 +78,12 @@ unit: $(UNIT)
 
 golden: $(SCANLAB) $(TOOLS)
 	LC_ALL=C TZ=UTC SCANLAB=$(abspath $(SCANLAB)) SCANLAB_TOOLS=$(abspath $(BUILD)) \
-	    sh tests/golden/run.sh && SCANLAB=$(abspath $(SCANLAB)) sh tests/golden/readme.sh
+	    sh tests/golden/run.sh && SCANLAB=$(abspath $(SCANLAB)) sh tests/golden/readme.sh && \
+	    SCANLAB=$(abspath $(SCANLAB)) SCANLAB_TOOLS=$(abspath $(BUILD)) sh tests/golden/mem.sh
 
 # ASan + UBSan, no recovery: builds in build/asan and runs the same tests.
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	SCANLAB_MEM_SKIP=1 $(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
 
 valgrind: all $(UNIT)

@@ -28,16 +28,16 @@
 
 enum { V_DST, V_DPORT, V_SRC, V_PAIR };
 
+/* Per key: 112 bytes; an alert's address samples come from the member
+ * table when it fires. */
 struct keyval {
     uint32_t count[MAX_DIMS];
     uint32_t flows;
     int64_t first_ms, last_ms;
     int64_t last_alert; /* INT64_MIN: never */
-    uint8_t n_ports, n_camps, n_targets, n_sources;
-    uint16_t ports[SCAND_SAMPLES];
+    uint8_t n_ports, n_camps;
+    uint16_t ports[8];
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
-    uint8_t targets[SCAND_SAMPLES][16];
-    uint8_t sources[SCAND_SAMPLES][16];
 };
 
 #define M_DEAD 0x01
@@ -211,13 +211,18 @@ static int fires(const struct scandint_sliding *s, const struct keyval *kv)
     return 1;
 }
 
-static void add_sample(uint8_t (*list)[16], uint8_t *n, const uint8_t a[16])
+/* Up to SCAND_SAMPLES live members of key k in dimension d: addresses. */
+static unsigned samples(const struct scandint_sliding *s, const uint8_t key[KEY_SIZE], int d,
+                        uint8_t (*out)[16])
 {
-    for (unsigned i = 0; i < *n; i++)
-        if (memcmp(list[i], a, 16) == 0)
-            return;
-    if (*n < SCAND_SAMPLES)
-        memcpy(list[(*n)++], a, 16);
+    unsigned n = 0;
+    for (size_t i = 0; i < s->mems.cap && n < SCAND_SAMPLES; i++) {
+        struct scandint_tent *m = scandint_ttab_slot(&s->mems, i);
+        if (m != NULL && !(m->flags & M_DEAD) && m->key[KEY_SIZE] == d &&
+            memcmp(m->key, key, KEY_SIZE) == 0)
+            memcpy(out[n++], m->key + KEY_SIZE + 1, 16);
+    }
+    return n;
 }
 
 int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
@@ -266,10 +271,6 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         }
         if ((rc = push(s, mem, m->t)) != SCAND_OK)
             return rc;
-        if (s->dim_kind[d] == V_DST || s->dim_kind[d] == V_PAIR)
-            add_sample(kv->targets, &kv->n_targets, t->dst);
-        else if (s->dim_kind[d] == V_SRC)
-            add_sample(kv->sources, &kv->n_sources, t->src);
     }
     k->t = s->newest; /* keys live while they see flows */
     kv->flows++;
@@ -277,7 +278,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         kv->first_ms = f->start;
     if (f->start > kv->last_ms)
         kv->last_ms = f->start;
-    if (kv->n_ports < SCAND_SAMPLES) {
+    if (kv->n_ports < 8) {
         unsigned i;
         for (i = 0; i < kv->n_ports; i++)
             if (kv->ports[i] == t->dport)
@@ -329,14 +330,15 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     if (a.has_dst) {
         memcpy(a.targets[0], k->key + 16, 16);
         a.n_targets = 1;
-    } else {
-        a.n_targets = kv->n_targets;
-        memcpy(a.targets, kv->targets, sizeof a.targets);
     }
-    a.n_sources = kv->n_sources;
-    memcpy(a.sources, kv->sources, sizeof a.sources);
+    for (int d = 0; d < s->n_dims; d++) {
+        if (s->dim_kind[d] == V_DST && !a.has_dst)
+            a.n_targets = samples(s, k->key, d, a.targets);
+        else if (s->dim_kind[d] == V_SRC)
+            a.n_sources = samples(s, k->key, d, a.sources);
+    }
     a.n_ports = kv->n_ports;
-    memcpy(a.ports, kv->ports, sizeof a.ports);
+    memcpy(a.ports, kv->ports, kv->n_ports * sizeof *kv->ports);
     a.n_campaigns = kv->n_camps;
     memcpy(a.campaigns, kv->camps, sizeof a.campaigns);
     int e = emit(arg, &a);

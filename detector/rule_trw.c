@@ -26,14 +26,16 @@
 
 #include "scand_int.h"
 
+/* Per source: 104 bytes (a busy estate has many sources; the alert's
+ * target sample comes from the contact table when a scanner is declared). */
 struct walk {
     double llr;
     int64_t start_ms, last_ms; /* first and last observation of the walk */
     uint32_t contacts, failures;
     uint8_t scanner;
-    uint8_t n_targets, n_ports, n_camps;
-    uint8_t targets[SCAND_SAMPLES][16];
-    uint16_t ports[SCAND_SAMPLES];
+    uint8_t n_ports, n_camps;
+    uint8_t pad;
+    uint16_t ports[8];
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
 };
 
@@ -82,7 +84,7 @@ static void restart(struct walk *s)
 {
     s->llr = 0;
     s->contacts = s->failures = 0;
-    s->n_targets = s->n_ports = s->n_camps = 0;
+    s->n_ports = s->n_camps = 0;
     s->start_ms = INT64_MAX;
 }
 
@@ -126,9 +128,7 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
         s->start_ms = f->start;
     if (f->start > s->last_ms)
         s->last_ms = f->start;
-    if (s->n_targets < SCAND_SAMPLES)
-        memcpy(s->targets[s->n_targets++], t->dst, 16);
-    if (s->n_ports < SCAND_SAMPLES) {
+    if (s->n_ports < 8) {
         unsigned i;
         for (i = 0; i < s->n_ports && s->ports[i] != t->dport; i++)
             ;
@@ -164,10 +164,15 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     a.count = s->failures;  /* failed first contacts */
     a.hosts = s->contacts;  /* first contacts in the walk */
     a.flows = s->contacts;
-    a.n_targets = s->n_targets;
-    memcpy(a.targets, s->targets, sizeof a.targets);
+    /* targets: this source's contacts still remembered (a scan of the
+     * contact table, once per scanner) */
+    for (size_t i = 0; i < w->pairs.cap && a.n_targets < SCAND_SAMPLES; i++) {
+        struct scandint_tent *q = scandint_ttab_slot(&w->pairs, i);
+        if (q != NULL && q->t >= horizon && memcmp(q->key, t->src, 16) == 0)
+            memcpy(a.targets[a.n_targets++], q->key + 16, 16);
+    }
     a.n_ports = s->n_ports;
-    memcpy(a.ports, s->ports, sizeof a.ports);
+    memcpy(a.ports, s->ports, s->n_ports * sizeof *s->ports);
     a.n_campaigns = s->n_camps;
     memcpy(a.campaigns, s->camps, sizeof a.campaigns);
     int r = emit(arg, &a);

@@ -79,6 +79,12 @@ static inline void *scandint_ttab_val(const struct scandint_ttab *tt, struct sca
 {
     return (uint8_t *)e + tt->val_off;
 }
+/* Slot i (0 <= i < tt->cap) if it holds an entry, else NULL: for the rare
+ * whole-table scans (an alert's samples). */
+static inline struct scandint_tent *scandint_ttab_slot(const struct scandint_ttab *tt, size_t i)
+{
+    return tt->tags[i] ? (struct scandint_tent *)(void *)(tt->slots + i * tt->esize) : NULL;
+}
 void scandint_ttab_fini(struct scandint_ttab *tt);
 /* Find key; if absent insert it with t and flags 0 (*is_new = 1). Entries with
  * t < horizon may be dropped first. Returns the entry, or NULL on NOMEM. */

@@ -3,6 +3,10 @@
 # VNet flow-log blob, as ratios against two floors measured on the same file:
 #   read    read(2) the whole file (jsonfloor read)
 #   cjson   bare cJSON parse-and-walk of every flowTuple (jsonfloor cjson)
+# Then the detector's own costs: detect with every rule off (reading and
+# the flow table), with every rule family on (tests/bench/all-rules.json),
+# and in memory (detectmem: tuples already parsed) for the seed preset and
+# for all rules.
 # Then the scenario engine: `scanlab simulate` on scenarios/large.json
 # (generation and writing) against the floor of writing the same tree
 # (jsonfloor copytree, same file system), and the wall time of
@@ -42,7 +46,8 @@ done
 gen=$SCANLAB_TOOLS/genflows
 floor=$SCANLAB_TOOLS/jsonfloor
 peak=$SCANLAB_TOOLS/peakrss
-for b in "$SCANLAB" "$gen" "$floor" "$peak"; do
+dmem=$SCANLAB_TOOLS/detectmem
+for b in "$SCANLAB" "$gen" "$floor" "$peak" "$dmem"; do
     [ -x "$b" ] || { echo "bench: $b: not built (make -j2)" >&2; exit 2; }
 done
 dir=$SCANLAB_BENCH_DIR
@@ -173,6 +178,45 @@ BEGIN {
     printf "detect peak RSS by file size: %d tuples %.1f MiB (%.2f s), %d tuples %.1f MiB (%.2f s): %s\n",
         sn, sk / 1024, sw, n, dk / 1024, dw,
         (dk <= sk * 1.25 + 2048) ? "flat" : "GROWS with input"
+}'
+
+# ---------------------------------------------------------------- rules
+echo
+echo "bench: rule families on the $big_tuples-tuple file"
+i=1
+while [ $i -le "$SCANLAB_BENCH_RUNS" ]; do
+    echo "bench: round $i of $SCANLAB_BENCH_RUNS: no rules, all rules, in memory"
+    run_one detect_none "$i" "$SCANLAB" detect --stats -q --set horizontal.enabled=false \
+        --set vertical.enabled=false "$big"
+    run_one detect_all "$i" "$SCANLAB" detect --stats -q --config tests/bench/all-rules.json "$big"
+    "$dmem" "$big" --preset seed >"$tmp/mem_seed.out.$i" || exit 1
+    field seconds "$tmp/mem_seed.out.$i" >>"$tmp/mem_seed.walls"
+    "$dmem" "$big" --config tests/bench/all-rules.json >"$tmp/mem_all.out.$i" || exit 1
+    field seconds "$tmp/mem_all.out.$i" >>"$tmp/mem_all.walls"
+    i=$((i + 1))
+done
+summary detect_none
+n_wall=$wall
+summary detect_all
+a_wall=$wall a_kib=$kib
+ms_wall=$(median <"$tmp/mem_seed.walls")
+ma_wall=$(median <"$tmp/mem_all.walls")
+echo
+awk -v n="$big_tuples" -v cw="$c_wall" -v dw="$d_wall" -v nw="$n_wall" -v aw="$a_wall" \
+    -v ak="$a_kib" -v ms="$ms_wall" -v ma="$ma_wall" '
+BEGIN {
+    printf "%-26s %10s %8s %10s %12s\n", "what", "Mtuples/s", "wall s", "vs cjson", "vs no rules"
+    printf "%-26s %10.2f %8.3f %9.2fx %11.2fx\n", "detect, no rules", n / nw / 1e6, nw, cw / nw, 1
+    printf "%-26s %10.2f %8.3f %9.2fx %11.2fx\n", "detect, seed preset", n / dw / 1e6, dw,
+        cw / dw, nw / dw
+    printf "%-26s %10.2f %8.3f %9.2fx %11.2fx\n", "detect, all rule families", n / aw / 1e6,
+        aw, cw / aw, nw / aw
+    printf "%-26s %10.2f %8.3f\n", "in memory, seed preset", n / ms / 1e6, ms
+    printf "%-26s %10.2f %8.3f\n", "in memory, all rules", n / ma / 1e6, ma
+    printf "target: all rules cost <= 25%% more than parsing alone: %.0f%% more than no rules, %.2fx the cJSON floor (%s)\n",
+        (aw / nw - 1) * 100, cw / aw, (aw <= nw * 1.25 ? "met" : "NOT met")
+    printf "target: in memory >= 10 M tuples/s for the seed preset: %.2f M/s (%s); all rules peak RSS %.1f MiB\n",
+        n / ms / 1e6, (n / ms >= 1e7 ? "met" : "NOT met"), ak / 1024
 }'
 
 # ---------------------------------------------------------------- simulate
