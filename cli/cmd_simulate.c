@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,10 +48,15 @@ static const char usage[] =
     "Exit status: 0 ok, 1 bad scenario or I/O error, 2 usage error.\n";
 
 /* A blob waiting for the writer thread: its path and its bytes. */
+/* A blob for the writer: formatted bytes, or (when the writer has time to
+ * spare) the tuples and metadata for it to format itself. */
 struct job {
     struct job *next;
-    char *data;
-    size_t len;
+    char *data; /* formatted, or NULL */
+    size_t len; /* bytes, or tuples when data is NULL */
+    struct scand_tuple *t;
+    struct scand_blob_meta meta;
+    char *strs; /* the meta strings */
     char path[]; /* NUL-terminated */
 };
 
@@ -59,6 +65,12 @@ struct job {
  * the generator's. The queue is bounded, so memory stays near one hour of
  * tuples. Blobs are separate files: the order of writes changes no byte. */
 #define QUEUE_MAX_BYTES ((size_t)64 << 20)
+#define QUEUE_SHARE_BYTES ((size_t)4 << 20) /* below this, the writer formats too */
+
+struct membuf {
+    char *p;
+    size_t len, cap;
+};
 
 struct simrun {
     const char *dir;
@@ -73,8 +85,6 @@ struct simrun {
     struct job *head, *tail;
     size_t queued; /* bytes queued */
     int done;
-    char *buf; /* the blob being formatted (main thread) */
-    size_t len, cap;
 };
 
 static double now_s(void)
@@ -166,9 +176,23 @@ static int write_blob(const char *path, const char *data, size_t len)
     return 0;
 }
 
+static int mem_sink(void *arg, const void *data, size_t len)
+{
+    struct membuf *b = arg;
+    if (b->len + len > b->cap) {
+        while (b->len + len > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 1 << 16;
+        b->p = xreallocarray(b->p, b->cap, 1);
+    }
+    memcpy(b->p + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
 static void *writer_main(void *arg)
 {
     struct simrun *r = arg;
+    prctl(PR_SET_NAME, "scanlab-writer"); /* tells the threads apart in top and perf */
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (r->head == NULL && !r->done)
@@ -180,30 +204,30 @@ static void *writer_main(void *arg)
         if (r->head == NULL)
             r->tail = NULL;
         pthread_mutex_unlock(&r->mu);
+        size_t weight = j->data ? j->len : j->len * sizeof *j->t;
+        if (j->data == NULL && !r->failed) { /* format it here */
+            struct membuf mb = {NULL, 0, 0};
+            if (scand_blob_write(&j->meta, j->t, j->len, r->st, mem_sink, &mb) != SCAND_OK) {
+                cli_error("%s: cannot format the blob", j->path);
+                r->failed = 1;
+            }
+            j->data = mb.p;
+            j->len = mb.len;
+        }
         if (!r->failed && write_blob(j->path, j->data, j->len) != 0)
             r->failed = 1;
         pthread_mutex_lock(&r->mu);
-        r->queued -= j->len;
+        r->queued -= weight;
         pthread_cond_signal(&r->room);
         free(j->data);
+        free(j->t);
+        free(j->strs);
         free(j);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
 }
 
-static int mem_sink(void *arg, const void *data, size_t len)
-{
-    struct simrun *r = arg;
-    if (r->len + len > r->cap) {
-        while (r->len + len > r->cap)
-            r->cap = r->cap ? r->cap * 2 : 1 << 16;
-        r->buf = xreallocarray(r->buf, r->cap, 1);
-    }
-    memcpy(r->buf + r->len, data, len);
-    r->len += len;
-    return 0;
-}
 
 /* Generator side: format the blob, queue its bytes for the writer. */
 static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_ms,
@@ -219,11 +243,6 @@ static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_m
         cli_error("%s: blob path too long", r->dir);
         return r->failed = -1;
     }
-    r->len = 0;
-    if (scand_blob_write(meta, t, n, r->st, mem_sink, r) != SCAND_OK) {
-        cli_error("%s: cannot format the blob", path);
-        return r->failed = -1;
-    }
     if (r->labels != NULL) {
         char line[256];
         for (size_t i = 0; i < n; i++) {
@@ -231,17 +250,50 @@ static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_m
             fprintf(r->labels, "%s,%s,%u\n", meta->mac, line, t[i].campaign);
         }
     }
-    struct job *j = xmalloc(sizeof *j + (size_t)plen + 1);
+    struct job *j = xcalloc(1, sizeof *j + (size_t)plen + 1);
     memcpy(j->path, path, (size_t)plen + 1);
-    j->next = NULL;
-    j->data = r->buf; /* the job takes the buffer; the next blob starts a new one */
-    j->len = r->len;
-    r->buf = NULL;
-    r->len = r->cap = 0;
+    /* Share the formatting: while the writer keeps up (little queued), it
+     * formats; when it falls behind, this thread does. Either way the
+     * bytes are the same. */
     pthread_mutex_lock(&r->mu);
-    while (r->queued > 0 && r->queued + j->len > QUEUE_MAX_BYTES && !r->failed)
+    int writer_idle = r->queued < QUEUE_SHARE_BYTES;
+    pthread_mutex_unlock(&r->mu);
+    size_t weight;
+    if (writer_idle) {
+        j->t = xcalloc(n ? n : 1, sizeof *t);
+        memcpy(j->t, t, n * sizeof *t);
+        j->len = n;
+        const char *src[4] = {meta->mac, meta->flow_log_guid, meta->flow_log_resource,
+                              meta->target_resource};
+        size_t total = 0, l[4];
+        for (int i = 0; i < 4; i++)
+            total += (l[i] = strlen(src[i])) + 1;
+        j->strs = xmalloc(total);
+        const char **dst[4] = {&j->meta.mac, &j->meta.flow_log_guid, &j->meta.flow_log_resource,
+                               &j->meta.target_resource};
+        char *q = j->strs;
+        for (int i = 0; i < 4; i++) {
+            memcpy(q, src[i], l[i] + 1);
+            *dst[i] = q;
+            q += l[i] + 1;
+        }
+        weight = n * sizeof *t;
+    } else {
+        struct membuf mb = {NULL, 0, 0};
+        if (scand_blob_write(meta, t, n, r->st, mem_sink, &mb) != SCAND_OK) {
+            cli_error("%s: cannot format the blob", path);
+            free(mb.p);
+            free(j);
+            return r->failed = -1;
+        }
+        j->data = mb.p;
+        j->len = mb.len;
+        weight = mb.len;
+    }
+    pthread_mutex_lock(&r->mu);
+    while (r->queued > 0 && r->queued + weight > QUEUE_MAX_BYTES && !r->failed)
         pthread_cond_wait(&r->room, &r->mu);
-    r->queued += j->len;
+    r->queued += weight;
     if (r->tail != NULL)
         r->tail->next = j;
     else
@@ -513,6 +565,5 @@ int cmd_simulate(int argc, char **argv)
     sim_result_free(res);
     scand_strtab_free(st);
     sim_scenario_free(sc);
-    free(r.buf);
     return exit_code;
 }
