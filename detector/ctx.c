@@ -37,11 +37,13 @@
 #define FKEY4_SIZE 13
 #define FKEY_SIZE 37
 
-/* What the flow table keeps per flow, to tell its outcome at its end. */
+/* What the flow table keeps per flow, to tell its outcome at its end: 8
+ * bytes (the table is the detector's largest). The start is held relative
+ * to the entry's time (its newest tuple); counters saturate at 255, which
+ * still tells "nothing back", "one packet each way" and "at most 80 bytes". */
 struct flowval {
-    int64_t start;
-    uint32_t pkts_s2d, pkts_d2s;
-    uint32_t bytes_s2d, bytes_d2s; /* saturating */
+    uint32_t start_rel; /* entry time - flow start, ms */
+    uint8_t pkts_s2d, pkts_d2s, bytes_s2d, bytes_d2s;
 };
 
 /* The hold-down table: (rule, key) -> end of the last alert's window. */
@@ -238,10 +240,9 @@ static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
     return v6;
 }
 
-static uint32_t sat32(uint64_t a, uint64_t b)
+static uint8_t sat8(uint8_t a, uint64_t b)
 {
-    uint64_t s = a + b;
-    return s > UINT32_MAX || s < a ? UINT32_MAX : (uint32_t)s;
+    return b >= 255 || a + b >= 255 ? 255 : (uint8_t)(a + b);
 }
 
 static int failed_flow(const struct flowval *v)
@@ -266,30 +267,42 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
         return SCAND_ERR_NOMEM;
     struct flowval *v = scandint_ttab_val(tt, e);
     int live = !is_new && t->ts_ms <= e->t + idle;
+    /* the entry's time moves to the newest tuple; the start stays put */
+    if (is_new) {
+        e->t = t->ts_ms;
+    } else if (t->ts_ms > e->t) {
+        uint64_t rel = (uint64_t)v->start_rel + (uint64_t)(t->ts_ms - e->t);
+        v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
+        e->t = t->ts_ms;
+    }
     *start = *end = *failed = 0;
+    int restart = 0;
     switch (t->state) {
     case SCAND_ST_B:
-        *start = 1;
+        *start = restart = 1;
         e->flags = FL_OPEN;
-        memset(v, 0, sizeof *v);
-        v->start = t->ts_ms;
         break;
     case SCAND_ST_D:
         *start = *end = !(live && (e->flags & FL_DENIED));
         *failed = 1;
+        restart = *start;
         e->flags = FL_DENIED;
-        v->start = t->ts_ms;
         break;
     default: /* C, E */
-        if (!(live && (e->flags & FL_OPEN))) {
-            *start = 1;
-            memset(v, 0, sizeof *v);
-            v->start = t->ts_ms;
-        }
-        v->pkts_s2d = sat32(v->pkts_s2d, t->pkts_s2d);
-        v->pkts_d2s = sat32(v->pkts_d2s, t->pkts_d2s);
-        v->bytes_s2d = sat32(v->bytes_s2d, t->bytes_s2d);
-        v->bytes_d2s = sat32(v->bytes_d2s, t->bytes_d2s);
+        if (!(live && (e->flags & FL_OPEN)))
+            *start = restart = 1;
+        break;
+    }
+    if (restart) {
+        memset(v, 0, sizeof *v);
+        uint64_t rel = (uint64_t)(e->t - t->ts_ms); /* e->t >= ts */
+        v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
+    }
+    if (t->state == SCAND_ST_C || t->state == SCAND_ST_E) {
+        v->pkts_s2d = sat8(v->pkts_s2d, t->pkts_s2d);
+        v->pkts_d2s = sat8(v->pkts_d2s, t->pkts_d2s);
+        v->bytes_s2d = sat8(v->bytes_s2d, t->bytes_s2d);
+        v->bytes_d2s = sat8(v->bytes_d2s, t->bytes_d2s);
         if (t->state == SCAND_ST_E) {
             *end = 1;
             /* without counters (",,,,") the outcome is unknown: not a failure */
@@ -298,11 +311,8 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
         } else {
             e->flags = FL_OPEN;
         }
-        break;
     }
-    *start_ts = v->start;
-    if (is_new || t->ts_ms > e->t)
-        e->t = t->ts_ms;
+    *start_ts = e->t - (int64_t)v->start_rel;
     uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
     if (n_flows > ctx->stats.peak_flows)
         ctx->stats.peak_flows = n_flows;
