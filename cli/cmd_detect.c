@@ -115,7 +115,7 @@ static void print_alert(FILE *f, const struct scand_alert *a)
     char s[48];
     int fam = a->family >= 1 && a->family <= 5 ? a->family : 0;
     int sev = a->severity >= 1 && a->severity <= 3 ? a->severity : 2;
-    fprintf(f, "{\"rule\":\"%s\",\"family\":\"%s\",\"severity\":\"%s\",\"technique\":\"%s\"",
+    fprintf(f, "{\"rule\":\"%s\",\"rule_family\":\"%s\",\"severity\":\"%s\",\"technique\":\"%s\"",
             a->rule, family_json[fam], severity_json[sev], a->technique ? a->technique : "");
     if (a->has_src) {
         scand_addr_format(a->src, s, sizeof s);
