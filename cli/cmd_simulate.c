@@ -65,7 +65,7 @@ struct job {
  * the generator's. The queue is bounded, so memory stays near one hour of
  * tuples. Blobs are separate files: the order of writes changes no byte. */
 #define QUEUE_MAX_BYTES ((size_t)64 << 20)
-#define QUEUE_SHARE_BYTES ((size_t)4 << 20) /* below this, the writer formats too */
+#define QUEUE_SHARE_BYTES ((size_t)32 << 20) /* below this, the writer formats too */
 
 struct membuf {
     char *p;
