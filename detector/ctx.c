@@ -392,56 +392,96 @@ static int close_windows(scand_ctx *ctx, int64_t wm)
     return SCAND_OK;
 }
 
-static int feed_one(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const uint8_t *key,
-                    uint32_t tag)
+/* A tuple's flow events, between the batch's phases. */
+struct ev {
+    int64_t start_ts, newest;
+    uint64_t hsrc, hdst;
+    uint8_t start, end, failed, hashed;
+};
+
+/* Which events of a tuple rule c takes. */
+static int takes(const struct scandint_rule_cfg *c, const struct ev *e)
 {
+    /* TRW observes every ended flow, failed or not */
+    return c->family == SCAND_FAM_TRW           ? e->end
+           : c->count == SCANDINT_COUNT_FAILURES ? e->end && e->failed
+                                                : e->start;
+}
+
+/* Phase 2: the flow table. Sets *ev; SCAND_ERR_NOMEM. */
+static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const uint8_t *key,
+                      uint32_t tag, struct ev *ev)
+{
+    memset(ev, 0, sizeof *ev);
     ctx->stats.tuples++;
     if (tp->ts_ms > ctx->newest)
         ctx->newest = tp->ts_ms;
+    ev->newest = ctx->newest;
     if (ctx->cfg.suppress_platform && (platform(tp->src) || platform(tp->dst))) {
         ctx->stats.suppressed++;
         return SCAND_OK;
     }
     int start, end, failed;
-    int64_t start_ts;
-    int rc = flow_step(ctx, tp, tab, key, tag, &start, &end, &failed, &start_ts);
+    int rc = flow_step(ctx, tp, tab, key, tag, &start, &end, &failed, &ev->start_ts);
     if (rc != SCAND_OK)
         return rc;
+    ev->start = (uint8_t)start;
+    ev->end = (uint8_t)end;
+    ev->failed = (uint8_t)failed;
     ctx->stats.starts += (uint64_t)start;
     ctx->stats.ends += (uint64_t)end;
     ctx->stats.failures += (uint64_t)(end && failed);
-    if (!start && !end)
-        return SCAND_OK;
-    struct scandint_flow f = {tp, start_ts, 0, failed, 0, 0};
-    int hashed = 0, used = 0;
+    return SCAND_OK;
+}
+
+/* Phase 3: hash the addresses of tuples some rule takes, and prefetch the
+ * rules' table slots for them. */
+static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
+{
+    if (!ev->start && !ev->end)
+        return;
     for (size_t r = 0; r < ctx->n_rules; r++) {
         const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-        /* TRW observes every ended flow, failed or not */
-        int take = c->family == SCAND_FAM_TRW                ? end
-                   : c->count == SCANDINT_COUNT_FAILURES ? end && failed
-                                                         : start;
-        if (!take || !rule_takes(c, tp))
+        if (!takes(c, ev) || !rule_takes(c, tp))
             continue;
-        if (!hashed) {
-            f.hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
-            f.hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
-            hashed = 1;
+        if (!ev->hashed) {
+            ev->hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
+            ev->hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
+            ev->hashed = 1;
         }
-        f.kind = c->family == SCAND_FAM_TRW || c->count == SCANDINT_COUNT_FAILURES
-                     ? SCANDINT_EV_END
-                     : SCANDINT_EV_START;
-        rc = ctx->rules[r].dc    ? scandint_dcount_add(ctx->rules[r].dc, &f)
-             : ctx->rules[r].sl ? scandint_sliding_add(ctx->rules[r].sl, &f, emit, ctx)
-                                : scandint_trw_add(ctx->rules[r].trw, &f, emit, ctx);
-        if (rc < 0)
-            return rc;
-        used |= rc == 1;
-        ctx->stats.late += rc == 2;
+        if (ctx->rules[r].dc != NULL) {
+            struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst};
+            scandint_dcount_prefetch(ctx->rules[r].dc, &f);
+        }
     }
-    ctx->stats.used += (uint64_t)used;
+}
+
+/* Phase 4: the rules, then the watermark. */
+static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
+{
+    if (ev->start || ev->end) {
+        struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst};
+        int used = 0;
+        for (size_t r = 0; r < ctx->n_rules; r++) {
+            const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
+            if (!takes(c, ev) || !rule_takes(c, tp))
+                continue;
+            f.kind = c->family == SCAND_FAM_TRW || c->count == SCANDINT_COUNT_FAILURES
+                         ? SCANDINT_EV_END
+                         : SCANDINT_EV_START;
+            int rc = ctx->rules[r].dc    ? scandint_dcount_add(ctx->rules[r].dc, &f)
+                     : ctx->rules[r].sl ? scandint_sliding_add(ctx->rules[r].sl, &f, emit, ctx)
+                                        : scandint_trw_add(ctx->rules[r].trw, &f, emit, ctx);
+            if (rc < 0)
+                return rc;
+            used |= rc == 1;
+            ctx->stats.late += rc == 2;
+        }
+        ctx->stats.used += (uint64_t)used;
+    }
     /* Close windows only when the watermark moved past a second boundary:
      * cheap, and windows are at least a second wide. */
-    int64_t wm = sat_sub(ctx->newest, ctx->cfg.reorder_ms);
+    int64_t wm = sat_sub(ev->newest, ctx->cfg.reorder_ms);
     if (wm / 1000 != ctx->last_wm / 1000) {
         ctx->last_wm = wm;
         return close_windows(ctx, wm);
@@ -458,12 +498,15 @@ int scand_feed(scand_ctx *ctx, const struct scand_tuple *t, size_t n)
                                                  : "scand_feed() before scand_finalize()");
         return SCAND_ERR_STATE;
     }
-    /* In batches: hash every flow key and prefetch its slot first, so the
-     * lookups find their cache lines on the way (the flow table is larger
-     * than L2 on a busy estate). */
+    /* In batches, in phases, so that memory latency overlaps: (1) hash
+     * every flow key and prefetch its slot; (2) step the flow table; (3)
+     * hash the addresses and prefetch the rules' slots; (4) count and close
+     * windows, tuple by tuple in order. The flow table never depends on the
+     * rules, so the phases give exactly what tuple-at-a-time would. */
     uint8_t keys[FEED_BATCH][FKEY_SIZE];
     uint32_t tags[FEED_BATCH];
     int tabs[FEED_BATCH];
+    struct ev evs[FEED_BATCH];
     for (size_t b = 0; b < n; b += FEED_BATCH) {
         size_t m = n - b < FEED_BATCH ? n - b : FEED_BATCH;
         for (size_t i = 0; i < m; i++) {
@@ -472,7 +515,14 @@ int scand_feed(scand_ctx *ctx, const struct scand_tuple *t, size_t n)
             scandint_ttab_prefetch(&ctx->flows[tabs[i]], tags[i]);
         }
         for (size_t i = 0; i < m; i++) {
-            int rc = feed_one(ctx, &t[b + i], tabs[i], keys[i], tags[i]);
+            int rc = flow_phase(ctx, &t[b + i], tabs[i], keys[i], tags[i], &evs[i]);
+            if (rc != SCAND_OK)
+                return fail(ctx, rc);
+        }
+        for (size_t i = 0; i < m; i++)
+            prefetch_phase(ctx, &t[b + i], &evs[i]);
+        for (size_t i = 0; i < m; i++) {
+            int rc = rule_phase(ctx, &t[b + i], &evs[i]);
             if (rc != SCAND_OK)
                 return fail(ctx, rc);
         }

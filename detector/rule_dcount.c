@@ -297,6 +297,53 @@ static uint32_t tag32(uint64_t h)
     return t ? t : 1;
 }
 
+/* The key hash of flow f under this rule (the key bytes into kb if given). */
+static uint64_t key_hash(const struct scandint_dcount *dc, const struct scandint_flow *f)
+{
+    const struct scand_tuple *t = f->t;
+    switch (dc->cfg->key) {
+    case SCANDINT_KEY_SRC_DST:
+        return scandint_hash_pair(f->hsrc, f->hdst);
+    case SCANDINT_KEY_SRC_PORT:
+        return scandint_hash_pair(f->hsrc, t->dport);
+    case SCANDINT_KEY_DST:
+        return scandint_hash_pair(f->hdst, 0x5ca1ab1e);
+    case SCANDINT_KEY_PORT:
+        return scandint_hash_pair(t->dport, 0x0badcafe);
+    default:
+        return f->hsrc;
+    }
+}
+
+static uint64_t val_hash(int kind, const struct scandint_flow *f)
+{
+    switch (kind) {
+    case V_DST:
+        return f->hdst;
+    case V_SRC:
+        return f->hsrc;
+    case V_PAIR:
+        return scandint_hash_pair(f->hdst, f->t->dport);
+    default:
+        return f->t->dport;
+    }
+}
+
+void scandint_dcount_prefetch(struct scandint_dcount *dc, const struct scandint_flow *f)
+{
+    int64_t start = scandint_bin(f->start, dc->cfg->window_ms);
+    struct bin *b = NULL;
+    for (size_t i = 0; i < dc->n_bins; i++)
+        if (dc->bins[i].start == start)
+            b = &dc->bins[i];
+    if (b == NULL)
+        return;
+    uint64_t kh = key_hash(dc, f);
+    __builtin_prefetch(&b->kidx[tag32(kh) & b->kmask]);
+    uint64_t mh = scandint_hash_pair(kh, val_hash(dc->dim_kind[0], f));
+    __builtin_prefetch(&b->mem[tag32(mh) & b->mmask]);
+}
+
 int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f)
 {
     const struct scandint_rule_cfg *c = dc->cfg;
@@ -316,51 +363,43 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
     case SCANDINT_KEY_SRC_DST:
         memcpy(kb.a, t->src, 16);
         memcpy(kb.b, t->dst, 16);
-        kh = scandint_hash_pair(f->hsrc, f->hdst);
         break;
     case SCANDINT_KEY_SRC_PORT:
         memcpy(kb.a, t->src, 16);
         kb.port = t->dport;
-        kh = scandint_hash_pair(f->hsrc, t->dport);
         break;
     case SCANDINT_KEY_DST:
         memcpy(kb.b, t->dst, 16);
-        kh = scandint_hash_pair(f->hdst, 0x5ca1ab1e);
         break;
     case SCANDINT_KEY_PORT:
         kb.port = t->dport;
-        kh = scandint_hash_pair(t->dport, 0x0badcafe);
         break;
     default: /* SRC */
         memcpy(kb.a, t->src, 16);
-        kh = f->hsrc;
         break;
     }
+    kh = key_hash(dc, f);
     long ki = find_key(b, &kb, tag32(kh));
     if (ki < 0)
         return SCAND_ERR_NOMEM;
     for (int d = 0; d < dc->n_dims; d++) {
         uint8_t val[18] = {0};
-        uint64_t vh;
+        uint64_t vh = val_hash(dc->dim_kind[d], f);
         switch (dc->dim_kind[d]) {
         case V_DST:
             memcpy(val, t->dst, 16);
-            vh = f->hdst;
             break;
         case V_SRC:
             memcpy(val, t->src, 16);
-            vh = f->hsrc;
             break;
         case V_PAIR:
             memcpy(val, t->dst, 16);
             val[16] = (uint8_t)(t->dport >> 8);
             val[17] = (uint8_t)t->dport;
-            vh = scandint_hash_pair(f->hdst, t->dport);
             break;
         default: /* V_DPORT */
             val[16] = (uint8_t)(t->dport >> 8);
             val[17] = (uint8_t)t->dport;
-            vh = t->dport;
             break;
         }
         int fresh = add_member(b, (uint32_t)ki, d, val,

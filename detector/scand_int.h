@@ -240,6 +240,8 @@ void scandint_dcount_free(struct scandint_dcount *dc);
 /* Count flow f (already filtered). Returns 1 counted, 2 late (its window
  * closed), SCAND_ERR_NOMEM. */
 int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f);
+/* Prefetch the table slots scandint_dcount_add(f) will touch first. */
+void scandint_dcount_prefetch(struct scandint_dcount *dc, const struct scandint_flow *f);
 /* Close every bin ending at or before wm; alerts go to emit. Returns
  * SCAND_OK, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if emit asked to stop. */
 typedef int (*scandint_emit_fn)(void *arg, struct scand_alert *a);
