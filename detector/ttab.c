@@ -102,6 +102,7 @@ void scandint_ttab_prefetch(const struct scandint_ttab *tt, uint32_t tag)
     size_t i = tag & tt->mask;
     __builtin_prefetch(&tt->tags[i]);
     __builtin_prefetch(tt->slots + i * tt->esize);
+    __builtin_prefetch(tt->slots + i * tt->esize + tt->esize - 1); /* entries may straddle lines */
 }
 
 struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void *key,
