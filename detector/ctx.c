@@ -230,7 +230,7 @@ static int fail(scand_ctx *ctx, int rc)
 /* Write t's flow key; return its table (0 IPv4, 1 IPv6). */
 static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
 {
-    int v6 = !(scand_addr_is_v4(t->src) && scand_addr_is_v4(t->dst));
+    int v6 = !(scandint_is_v4(t->src) && scandint_is_v4(t->dst));
     size_t a = v6 ? 16 : 4;
     memcpy(key, t->src + 16 - a, a);
     memcpy(key + a, t->dst + 16 - a, a);
@@ -319,14 +319,14 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
     return SCAND_OK;
 }
 
-static int in_scope(int scope, const uint8_t a[16])
+static int in_scope(int scope, int private)
 {
-    return scope == SCANDINT_SCOPE_ANY ||
-           (scope == SCANDINT_SCOPE_PRIVATE) == (scand_addr_is_private(a) != 0);
+    return scope == SCANDINT_SCOPE_ANY || (scope == SCANDINT_SCOPE_PRIVATE) == private;
 }
 
-/* Does rule c count tuple t at all? */
-static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tuple *t)
+/* Does rule c count tuple t at all? priv: bit 0 source private, bit 1
+ * destination private. */
+static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tuple *t, int priv)
 {
     if (c->proto != 0 && t->proto != c->proto)
         return 0;
@@ -336,7 +336,7 @@ static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tupl
     if (c->direction != SCANDINT_RDIR_ANY &&
         (c->direction == SCANDINT_RDIR_IN) != (t->dir == SCAND_DIR_IN))
         return 0;
-    if (!in_scope(c->src_scope, t->src) || !in_scope(c->dst_scope, t->dst))
+    if (!in_scope(c->src_scope, priv & 1) || !in_scope(c->dst_scope, (priv >> 1) & 1))
         return 0;
     if ((c->allow_src.n > 0 && scandint_cidrs_has(&c->allow_src, t->src)) ||
         (c->allow_dst.n > 0 && scandint_cidrs_has(&c->allow_dst, t->dst)))
@@ -348,9 +348,8 @@ static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tupl
  * probes) and 169.254.169.254 (IMDS), IPv4-mapped. */
 static int platform(const uint8_t a[16])
 {
-    static const uint8_t wire[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 168, 63, 129, 16};
-    static const uint8_t imds[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 169, 254, 169, 254};
-    return memcmp(a, wire, 16) == 0 || memcmp(a, imds, 16) == 0;
+    return scandint_is_v4(a) && ((a[12] == 168 && a[13] == 63 && a[14] == 129 && a[15] == 16) ||
+                                 (a[12] == 169 && a[13] == 254 && a[14] == 169 && a[15] == 254));
 }
 
 /* An alert from a rule: hold-down, then the caller. */
@@ -397,6 +396,7 @@ struct ev {
     int64_t start_ts, newest;
     uint64_t hsrc, hdst;
     uint8_t start, end, failed, hashed;
+    uint8_t priv; /* bit 0 source private, bit 1 destination private */
 };
 
 /* Which events of a tuple rule c takes. */
@@ -428,6 +428,8 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, int tab, con
     ev->start = (uint8_t)start;
     ev->end = (uint8_t)end;
     ev->failed = (uint8_t)failed;
+    if (start || end)
+        ev->priv = (uint8_t)(scandint_is_private(tp->src) | scandint_is_private(tp->dst) << 1);
     ctx->stats.starts += (uint64_t)start;
     ctx->stats.ends += (uint64_t)end;
     ctx->stats.failures += (uint64_t)(end && failed);
@@ -442,7 +444,7 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
         return;
     for (size_t r = 0; r < ctx->n_rules; r++) {
         const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-        if (!takes(c, ev) || !rule_takes(c, tp))
+        if (!takes(c, ev) || !rule_takes(c, tp, ev->priv))
             continue;
         if (!ev->hashed) {
             ev->hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
@@ -464,7 +466,7 @@ static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
         int used = 0;
         for (size_t r = 0; r < ctx->n_rules; r++) {
             const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-            if (!takes(c, ev) || !rule_takes(c, tp))
+            if (!takes(c, ev) || !rule_takes(c, tp, ev->priv))
                 continue;
             f.kind = c->family == SCAND_FAM_TRW || c->count == SCANDINT_COUNT_FAILURES
                          ? SCANDINT_EV_END

@@ -75,6 +75,8 @@ struct scandint_dcount {
     struct scand_alert *alerts;
     size_t cap_alerts;
     uint64_t peak_keys;
+    int64_t cur_lo, cur_hi; /* the last bin a flow went to: [lo, hi) ... */
+    size_t cur;             /* ... and its index in bins (no division per flow) */
 };
 
 static int bin_init(struct bin *b)
@@ -111,6 +113,7 @@ struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_cfg *cfg)
         return NULL;
     dc->cfg = cfg;
     dc->closed_wm = INT64_MIN;
+    dc->cur_lo = dc->cur_hi = INT64_MIN;
     switch (cfg->family) {
     case SCAND_FAM_HORIZONTAL:
         dc->n_dims = 1;
@@ -246,11 +249,16 @@ static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
         b->cap_keys = cap;
     }
     struct dkey *k = &b->keys[b->n_keys];
-    memset(k, 0, sizeof *k);
+    /* no memset of the whole key: its sample arrays are read only up to
+     * their counts */
     memcpy(k->a, kb->a, 16);
     memcpy(k->b, kb->b, 16);
     k->port = kb->port;
+    k->n_ports = k->n_camps = 0;
     k->tag = h;
+    k->alert = 0;
+    memset(k->count, 0, sizeof k->count);
+    k->flows = 0;
     k->first_ms = INT64_MAX;
     k->last_ms = INT64_MIN;
     b->kidx[j] = (uint32_t)++b->n_keys;
@@ -348,12 +356,21 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
 {
     const struct scandint_rule_cfg *c = dc->cfg;
     const struct scand_tuple *t = f->t;
-    int64_t start = scandint_bin(f->start, c->window_ms);
-    if (start + c->window_ms <= dc->closed_wm)
-        return 2;
-    struct bin *b = get_bin(dc, start);
-    if (b == NULL)
-        return SCAND_ERR_NOMEM;
+    struct bin *b;
+    if (f->start >= dc->cur_lo && f->start < dc->cur_hi &&
+        dc->bins[dc->cur].start == dc->cur_lo) {
+        b = &dc->bins[dc->cur]; /* the usual case: the same bin as the last flow */
+    } else {
+        int64_t start = scandint_bin(f->start, c->window_ms);
+        if (start + c->window_ms <= dc->closed_wm)
+            return 2;
+        b = get_bin(dc, start);
+        if (b == NULL)
+            return SCAND_ERR_NOMEM;
+        dc->cur = (size_t)(b - dc->bins);
+        dc->cur_lo = start;
+        dc->cur_hi = start + c->window_ms;
+    }
     struct dkey kb;
     uint64_t kh;
     memset(kb.a, 0, 16);
@@ -525,13 +542,13 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
         }
         a->flows = k->flows;
         a->n_campaigns = k->n_camps;
-        memcpy(a->campaigns, k->camps, sizeof a->campaigns);
+        memcpy(a->campaigns, k->camps, k->n_camps * sizeof *k->camps);
         if (a->has_dst) {
             memcpy(a->targets[0], k->b, 16);
             a->n_targets = 1;
         }
         a->n_ports = k->n_ports;
-        memcpy(a->ports, k->ports, sizeof a->ports);
+        memcpy(a->ports, k->ports, k->n_ports * sizeof *k->ports);
         k->alert = (uint32_t)na;
     }
     /* samples of destinations and sources from the members, by first seen */

@@ -340,7 +340,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     a.n_ports = kv->n_ports;
     memcpy(a.ports, kv->ports, kv->n_ports * sizeof *kv->ports);
     a.n_campaigns = kv->n_camps;
-    memcpy(a.campaigns, kv->camps, sizeof a.campaigns);
+    memcpy(a.campaigns, kv->camps, kv->n_camps * sizeof *kv->camps);
     int e = emit(arg, &a);
     return e == 0 ? 1 : e < 0 ? e : SCAND_ERR_STATE;
 }

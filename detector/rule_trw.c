@@ -174,7 +174,7 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     a.n_ports = s->n_ports;
     memcpy(a.ports, s->ports, s->n_ports * sizeof *s->ports);
     a.n_campaigns = s->n_camps;
-    memcpy(a.campaigns, s->camps, sizeof a.campaigns);
+    memcpy(a.campaigns, s->camps, s->n_camps * sizeof *s->camps);
     int r = emit(arg, &a);
     return r == 0 ? 1 : r < 0 ? r : SCAND_ERR_STATE;
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "scand.h"
 
@@ -34,6 +35,22 @@ void scandint_seterr(char *errbuf, const char *fmt, ...)
 uint64_t scandint_hash(const void *p, size_t n, uint64_t seed);
 /* Combine two hashes (or a hash and a small value) into one. */
 uint64_t scandint_hash_pair(uint64_t a, uint64_t b);
+
+/* Inline forms of scand_addr_is_v4/is_private for the per-tuple paths. */
+static inline int scandint_is_v4(const uint8_t a[16])
+{
+    uint64_t w;
+    memcpy(&w, a, 8);
+    return w == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff;
+}
+
+static inline int scandint_is_private(const uint8_t a[16])
+{
+    if (scandint_is_v4(a))
+        return a[12] == 10 || (a[12] == 172 && (a[13] & 0xf0) == 16) ||
+               (a[12] == 192 && a[13] == 168);
+    return (a[0] & 0xfe) == 0xfc;
+}
 
 /* Round up to a power of two (at least 16). */
 size_t scandint_pow2(size_t n);
