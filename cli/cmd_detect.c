@@ -133,9 +133,9 @@ static void print_alert(FILE *f, const struct scand_alert *a)
     if (a->family == SCAND_FAM_BLOCK || a->family == SCAND_FAM_DISTRIBUTED)
         fprintf(f, ",\"hosts\":%llu,\"distinct_ports\":%llu", (unsigned long long)a->hosts,
                 (unsigned long long)a->ports_count);
-    fprintf(f, ",\"flows\":%llu,\"first_seen_ms\":%lld,\"last_seen_ms\":%lld",
+    fprintf(f, ",\"flows\":%llu,\"first_seen_ms\":%lld,\"last_seen_ms\":%lld,\"reached_ms\":%lld",
             (unsigned long long)a->flows, (long long)a->first_seen_ms,
-            (long long)a->last_seen_ms);
+            (long long)a->last_seen_ms, (long long)a->reached_ms);
     print_addrs(f, "targets", (const uint8_t(*)[16])a->targets, a->n_targets);
     fputs(",\"ports\":[", f);
     for (unsigned i = 0; i < a->n_ports; i++)

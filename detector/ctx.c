@@ -69,6 +69,7 @@ struct scand_ctx {
     size_t n_rules;
     int64_t newest;
     int64_t last_wm;
+    uint32_t sweep_max; /* scand_set_sweep() */
     struct scand_stats stats;
 };
 
@@ -174,6 +175,16 @@ void scand_set_alert_cb(scand_ctx *ctx, scand_alert_fn fn, void *arg)
     ctx->alert_arg = arg;
 }
 
+int scand_set_sweep(scand_ctx *ctx, uint32_t max_threshold)
+{
+    if (ctx->finalized) {
+        scandint_seterr(ctx->errbuf, "scand_set_sweep() after scand_finalize()");
+        return SCAND_ERR_STATE;
+    }
+    ctx->sweep_max = max_threshold;
+    return SCAND_OK;
+}
+
 int scand_finalize(scand_ctx *ctx)
 {
     if (ctx->finalized) {
@@ -185,6 +196,8 @@ int scand_finalize(scand_ctx *ctx)
                         (long long)ctx->cfg.flow_idle_ms, (long long)ctx->cfg.reorder_ms);
         return SCAND_ERR_INVAL;
     }
+    for (size_t i = 0; i < ctx->cfg.n_rules; i++)
+        ctx->cfg.rule[i].reach_max = ctx->sweep_max;
     ctx->finalized = 1; /* free_tables() cleans up from here on */
     uint64_t seed = ctx->cfg.hash_seed;
     if (scandint_ttab_init(&ctx->flows[0], FKEY4_SIZE, sizeof(struct flowval), seed) !=

@@ -74,6 +74,8 @@ struct scandint_dcount {
     int64_t closed_wm; /* every bin ending at or before this has closed */
     struct scand_alert *alerts;
     size_t cap_alerts;
+    int64_t *times; /* at close: each alerting key's first-dimension member times */
+    size_t cap_times;
     uint64_t peak_keys;
     int64_t cur_lo, cur_hi; /* the last bin a flow went to: [lo, hi) ... */
     size_t cur;             /* ... and its index in bins (no division per flow) */
@@ -146,6 +148,7 @@ void scandint_dcount_free(struct scandint_dcount *dc)
         bin_fini(&dc->bins[i]);
     scandint_free(dc->bins);
     scandint_free(dc->alerts);
+    scandint_free(dc->times);
     scandint_free(dc);
 }
 
@@ -495,6 +498,71 @@ static int fires(const struct scandint_dcount *dc, const struct dkey *k)
     return 1;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* For the na alerts of bin b: address samples by first seen, and when each
+ * count was first reached (the k-th earliest first-dimension member), so
+ * reached_ms and the sweep's reach_ms come from the same sorted times. */
+static int reach_times(struct scandint_dcount *dc, struct bin *b, size_t na)
+{
+    int64_t(*tw)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *tw);
+    int64_t(*sw)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *sw);
+    size_t *off = scandint_calloc(na + 1, sizeof *off);
+    size_t *fill = scandint_calloc(na, sizeof *fill);
+    int rc = SCAND_ERR_NOMEM;
+    if (tw == NULL || sw == NULL || off == NULL || fill == NULL)
+        goto out;
+    for (size_t i = 0; i < na; i++)
+        off[i + 1] = off[i] + dc->alerts[i].count;
+    if (off[na] > dc->cap_times) {
+        int64_t *t = scandint_reallocarray(dc->times, off[na], sizeof *t);
+        if (t == NULL)
+            goto out;
+        dc->times = t;
+        dc->cap_times = off[na];
+    }
+    for (size_t i = 0; i <= b->mmask; i++) {
+        const struct dmem *m = &b->mem[i];
+        if (m->tag == 0 || b->keys[m->key].alert == 0)
+            continue;
+        uint32_t ai = b->keys[m->key].alert - 1;
+        struct scand_alert *a = &dc->alerts[ai];
+        int kind = dc->dim_kind[m->dim];
+        int64_t first = b->start + m->first_rel;
+        if (m->dim == 0 && fill[ai] < off[ai + 1] - off[ai])
+            dc->times[off[ai] + fill[ai]++] = first;
+        if (kind == V_DST && !a->has_dst)
+            add_addr(a->targets, &a->n_targets, tw[ai], m->val, first);
+        else if (kind == V_SRC)
+            add_addr(a->sources, &a->n_sources, sw[ai], m->val, first);
+    }
+    for (size_t i = 0; i < na; i++) {
+        struct scand_alert *a = &dc->alerts[i];
+        int64_t *t = dc->times + off[i];
+        size_t n = fill[i]; /* == count: one member per distinct value */
+        qsort(t, n, sizeof *t, cmp_i64);
+        uint64_t th = a->threshold;
+        a->reached_ms = th < n ? t[th] : a->last_seen_ms;
+        uint64_t top = dc->cfg->reach_max;
+        if (top > 0 && top >= th && th < n) {
+            size_t upto = n < top + 1 ? n : (size_t)top + 1; /* counts th+1 .. upto */
+            a->reach_ms = t + th;
+            a->n_reach = (unsigned)(upto - th);
+        }
+    }
+    rc = SCAND_OK;
+out:
+    scandint_free(tw);
+    scandint_free(sw);
+    scandint_free(off);
+    scandint_free(fill);
+    return rc;
+}
+
 static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn emit, void *arg)
 {
     const struct scandint_rule_cfg *c = dc->cfg;
@@ -551,31 +619,10 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
         memcpy(a->ports, k->ports, k->n_ports * sizeof *k->ports);
         k->alert = (uint32_t)na;
     }
-    /* samples of destinations and sources from the members, by first seen */
-    if (na > 0) {
-        int64_t(*tw)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *tw);
-        int64_t(*sw)[SCAND_SAMPLES] = scandint_calloc(na, sizeof *sw);
-        if (tw == NULL || sw == NULL) {
-            scandint_free(tw);
-            scandint_free(sw);
-            return SCAND_ERR_NOMEM;
-        }
-        for (size_t i = 0; i <= b->mmask; i++) {
-            const struct dmem *m = &b->mem[i];
-            if (m->tag == 0 || b->keys[m->key].alert == 0)
-                continue;
-            uint32_t ai = b->keys[m->key].alert - 1;
-            struct scand_alert *a = &dc->alerts[ai];
-            int kind = dc->dim_kind[m->dim];
-            int64_t first = b->start + m->first_rel;
-            if (kind == V_DST && !a->has_dst)
-                add_addr(a->targets, &a->n_targets, tw[ai], m->val, first);
-            else if (kind == V_SRC)
-                add_addr(a->sources, &a->n_sources, sw[ai], m->val, first);
-        }
-        scandint_free(tw);
-        scandint_free(sw);
-    }
+    /* samples of destinations and sources from the members, by first seen;
+     * the times each count was reached from the first dimension's members */
+    if (na > 0 && reach_times(dc, b, na) != SCAND_OK)
+        return SCAND_ERR_NOMEM;
     if (na > 1)
         qsort(dc->alerts, na, sizeof *dc->alerts, cmp_alert);
     for (size_t i = 0; i < na; i++) {

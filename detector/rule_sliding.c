@@ -315,6 +315,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     a.window_end_ms = f->start + 1;
     a.first_seen_ms = kv->first_ms;
     a.last_seen_ms = kv->last_ms;
+    a.reached_ms = f->start;
     a.count = kv->count[0];
     a.threshold = c->threshold;
     if (c->family == SCAND_FAM_BLOCK) {

@@ -161,6 +161,7 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     a.window_end_ms = f->start + 1;
     a.first_seen_ms = s->start_ms;
     a.last_seen_ms = s->last_ms;
+    a.reached_ms = f->start;
     a.count = s->failures;  /* failed first contacts */
     a.hosts = s->contacts;  /* first contacts in the walk */
     a.flows = s->contacts;

@@ -369,6 +369,12 @@ struct scand_alert {
     uint16_t port;         /* key: destination port */
     int64_t window_start_ms, window_end_ms; /* [start, end) */
     int64_t first_seen_ms, last_seen_ms;    /* first and last counted flow start */
+    int64_t reached_ms;    /* flow start at which the count first passed the threshold
+                              (TRW: the observation that gave the verdict) */
+    const int64_t *reach_ms; /* sweeps (scand_set_sweep), tumbling rules only:
+                                reach_ms[i] is when the count first reached
+                                threshold + 1 + i; borrowed for the callback */
+    unsigned n_reach;
     uint64_t count;        /* distinct count that crossed the threshold */
     uint64_t threshold;    /* alert fires when count > threshold */
     uint64_t hosts, ports_count; /* block: distinct hosts and ports; distributed: targets */
@@ -456,6 +462,13 @@ char *scand_config_dump_json(const scand_ctx *ctx);
 void scand_free_text(char *text);
 
 void scand_set_alert_cb(scand_ctx *ctx, scand_alert_fn fn, void *arg);
+/* One-pass threshold sweeps: every tumbling counting rule's alerts carry
+ * reach_ms, the times its count first reached threshold + 1 up to
+ * min(count, max_threshold + 1). Run the rules at the lowest threshold of
+ * the sweep; the alerts at a higher threshold T are then those with count
+ * > T, each detected at reach_ms[T - threshold] (reports/sweep.c). Before
+ * scand_finalize. */
+int scand_set_sweep(scand_ctx *ctx, uint32_t max_threshold);
 /* Validate the configuration and allocate. */
 int scand_finalize(scand_ctx *ctx);
 /* Feed n tuples in (about) time order: later than the newest seen minus the
