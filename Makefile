@@ -18,7 +18,7 @@ endif
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
-ALL_CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -Idetector -Icli -Isim \
+ALL_CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -Idetector -Icli -Isim -Ireports \
                $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS   = $(OPT) $(SAN) $(WARN) $(if $(WERROR),-Werror) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
@@ -27,18 +27,21 @@ TLIBS        = $(shell pkg-config --libs $(TPKGS))
 
 LIB_SRCS  := $(sort $(wildcard detector/*.c))
 SIM_SRCS  := $(sort $(wildcard sim/*.c))
+RPT_SRCS  := $(sort $(wildcard reports/*.c))
 CLI_SRCS  := $(sort $(wildcard cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+RPT_OBJS  := $(RPT_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 
 LIBSCAND  := $(BUILD)/libscand.a
 LIBSIM    := $(BUILD)/libscansim.a
+LIBRPT    := $(BUILD)/librpt.a
 SCANLAB   := $(BUILD)/scanlab
 UNIT      := $(BUILD)/unit-tests
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/%)
@@ -61,11 +64,15 @@ $(LIBSIM): $(SIM_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(SCANLAB): $(CLI_OBJS) $(LIBSIM) $(LIBSCAND)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBSIM) $(LIBSCAND) $(LIBS)
+$(LIBRPT): $(RPT_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
 
-$(UNIT): $(UNIT_OBJS) $(LIBSIM) $(LIBSCAND)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBSIM) $(LIBSCAND) $(LIBS) $(TLIBS)
+$(SCANLAB): $(CLI_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS)
+
+$(UNIT): $(UNIT_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS) $(TLIBS)
 
 $(BUILD)/%: $(BUILD)/tests/tools/%.o $(LIBSIM) $(LIBSCAND)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSIM) $(LIBSCAND) $(LIBS)
@@ -102,14 +109,14 @@ bench: $(SCANLAB) $(TOOLS)
 	SCANLAB=$(abspath $(SCANLAB)) SCANLAB_TOOLS=$(abspath $(BUILD)) sh tests/bench/run.sh
 
 format:
-	clang-format -i detector/*.[ch] cli/*.[ch] sim/*.[ch] tests/unit/*.[ch] tests/tools/*.c
+	clang-format -i detector/*.[ch] cli/*.[ch] sim/*.[ch] reports/*.[ch] tests/unit/*.[ch] tests/tools/*.c
 
 check-headers:
-	@for h in detector/*.h cli/*.h sim/*.h; do \
+	@for h in detector/*.h cli/*.h sim/*.h reports/*.h; do \
 	    echo "#include \"$$h\"" | $(CC) $(ALL_CPPFLAGS) $(WARN) -Werror -fsyntax-only -x c - \
 	    || exit 1; done; echo "headers compile alone"
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(RPT_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)

@@ -33,6 +33,15 @@ char *xstrdup(const char *s);
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo, uint64_t hi,
                   uint64_t *out);
 
+/* Parse a duration ("90s", "10m", "1h") for option flag into [lo, hi] ms;
+ * on error print a usage message and return -1. */
+int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_t lo,
+                       uint64_t hi, int64_t *out);
+
+/* A whole file, NUL-terminated (malloc'd), at most max bytes; on error
+ * prints "PATH: why" (what names what the file should be) and returns NULL. */
+char *cli_read_file(const char *path, size_t max, const char *what, size_t *len);
+
 /* Apply "KEY=VALUE" (a --set argument) to ctx; on error print a usage
  * message for cmd and return EXIT_USAGE, else EXIT_OK. */
 int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv);
@@ -90,5 +99,6 @@ int cmd_detect(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 #endif /* SCANLAB_CLI_CLI_H */

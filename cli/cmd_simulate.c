@@ -320,41 +320,6 @@ static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
             (unsigned long long)tuples, now_s() - r->t0);
 }
 
-static char *read_scenario(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MAX_SCENARIO) {
-                cli_error("%s: larger than %u MiB; not a scenario", path, MAX_SCENARIO >> 20);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = xreallocarray(buf, cap *= 2, 1);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        cli_error("%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 /* 1 if dir exists and holds anything, 0 if absent or empty, -1 error. */
 static int non_empty(const char *dir)
 {
@@ -423,7 +388,7 @@ int cmd_simulate(int argc, char **argv)
         return cli_usage_error("simulate", "missing -o DIR");
     const char *file = argv[optind];
     size_t len;
-    char *text = read_scenario(file, &len);
+    char *text = cli_read_file(file, MAX_SCENARIO, "a scenario", &len);
     if (text == NULL)
         return EXIT_INPUT;
     char err[SIM_ERRBUF_SIZE];

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"cat", cmd_cat, "print flow-log tuples as CSV in time order"},
     {"config", cmd_config, "print the effective detector configuration"},
     {"simulate", cmd_simulate, "write a scenario's Azure flow-log blobs and truth.json"},
+    {"score", cmd_score, "score alerts against ground truth, per campaign"},
 };
 
 static void usage(FILE *f)

@@ -159,32 +159,10 @@ int cli_config_opt(scand_ctx *ctx, const char *cmd, int opt, const char *arg)
         return EXIT_OK;
     }
     /* --config FILE */
-    FILE *f = fopen(arg, "rb");
-    if (f == NULL) {
-        cli_error("%s: %s", arg, strerror(errno));
+    size_t n;
+    char *buf = cli_read_file(arg, 4u << 20, "a configuration", &n);
+    if (buf == NULL)
         return EXIT_INPUT;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = xmalloc(cap);
-    for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            if (cap >= (4u << 20)) {
-                cli_error("%s: larger than 4 MiB; not a configuration", arg);
-                free(buf);
-                fclose(f);
-                return EXIT_INPUT;
-            }
-            buf = xreallocarray(buf, cap *= 2, 1);
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        cli_error("%s: read error", arg);
-        free(buf);
-        return EXIT_INPUT;
-    }
     int rc = scand_config_load_json(ctx, arg, buf, n);
     free(buf);
     if (rc != SCAND_OK) {
@@ -192,4 +170,56 @@ int cli_config_opt(scand_ctx *ctx, const char *cmd, int opt, const char *arg)
         return EXIT_INPUT;
     }
     return EXIT_OK;
+}
+
+char *cli_read_file(const char *path, size_t max, const char *what, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max) {
+                cli_error("%s: larger than %zu MiB; not %s", path, max >> 20, what);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap *= 2;
+            buf = xreallocarray(buf, cap + 1, 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        cli_error("%s: read error", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_t lo,
+                       uint64_t hi, int64_t *out)
+{
+    uint64_t ms;
+    if (scand_duration_parse(s, &ms) != SCAND_OK || ms < lo || ms > hi) {
+        cli_usage_error(cmd, "%s: expected a duration like 90s, 10m or 1h, from %llu s to "
+                             "%llu s, not '%s'",
+                        flag, (unsigned long long)(lo / 1000), (unsigned long long)(hi / 1000),
+                        s);
+        return -1;
+    }
+    *out = (int64_t)ms;
+    return 0;
 }

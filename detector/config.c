@@ -192,6 +192,11 @@ static int parse_duration(const char *v, uint64_t *ms)
     return 0;
 }
 
+int scand_duration_parse(const char *v, uint64_t *ms)
+{
+    return parse_duration(v, ms) == 0 ? SCAND_OK : SCAND_ERR_INVAL;
+}
+
 static void format_duration(uint64_t ms, char *buf, size_t size)
 {
     if (ms != 0 && ms % DAY_MS == 0)

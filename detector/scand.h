@@ -306,6 +306,9 @@ size_t scand_blob_path(const struct scand_blob_meta *meta, int64_t hour_ms, char
  * 7 fraction digits) into epoch ms, the fraction truncated to ms. Returns
  * SCAND_OK or SCAND_ERR_INVAL. */
 int scand_time_parse(const char *s, int64_t *ms);
+/* A duration as configuration keys take it: digits and a unit ms, s, m, h
+ * or d (none: seconds). SCAND_OK or SCAND_ERR_INVAL. */
+int scand_duration_parse(const char *s, uint64_t *ms);
 
 /* The 1-based line where a cJSON node (node, within the tree root parsed
  * from text) begins, or 0 if it cannot be found. The pointers are cJSON *;

@@ -1,0 +1,184 @@
+/*
+ * rpt.h - the lab's scoring and reporting library (librpt): ground truth
+ * and alert files read back, alerts scored per campaign, Clopper-Pearson
+ * intervals, one-pass threshold sweeps, and the report folder.
+ *
+ * Scoring is per campaign, not per flow (DESIGN.md section 8): a campaign
+ * is detected when an alert's source belongs to it and the alert's window
+ * overlaps the campaign's time span; a distributed campaign also when a
+ * distributed-rule alert names its targets or port. An alert that matches
+ * no campaign is a false alert, put in the hard-negative class whose
+ * sources and targets it hits (else "other"). Campaigns the logging
+ * configuration cannot see are counted apart as unseeable, never as misses.
+ */
+#ifndef SCANLAB_REPORTS_RPT_H
+#define SCANLAB_REPORTS_RPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scand.h"
+
+#define RPT_ERRBUF_SIZE 512
+#define RPT_SAMPLES 8     /* address samples kept per alert */
+#define RPT_MAX_CLASSES 16 /* hard-negative classes (plus "other") */
+
+/* ------------------------------------------------------------ truth */
+
+struct rpt_campaign {
+    char id[48];
+    char kind[16]; /* horizontal, vertical, block, slow, distributed, udp */
+    uint8_t (*sources)[16]; /* sorted (memcmp) for lookups */
+    size_t n_sources;
+    uint8_t (*targets)[16]; /* sorted */
+    size_t n_targets;
+    uint16_t *ports; /* sorted */
+    size_t n_ports;
+    int64_t start_ms, end_ms;
+    uint64_t probes, probes_visible;
+    int visible;
+    char reason[192];
+};
+
+struct rpt_hard_negative {
+    char cls[24];
+    char what[160];
+    uint8_t (*sources)[16]; /* sorted */
+    size_t n_sources;
+    uint8_t (*targets)[16]; /* sorted */
+    size_t n_targets;
+};
+
+struct rpt_truth {
+    char scenario[128];
+    uint64_t seed;
+    int64_t start_ms, end_ms;
+    uint64_t flows, tuples;
+    struct rpt_campaign *camps;
+    size_t n_camps;
+    struct rpt_hard_negative *hn;
+    size_t n_hn;
+};
+
+/* Parse truth.json text (the simulator's, or one written by hand: only
+ * campaigns[].{id,kind,sources,start_ms,end_ms} are required). name is the
+ * file for messages: "NAME:LINE: PATH: what". Returns 0, or -1 with err. */
+int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_truth *out,
+                    char *err, size_t errsize);
+void rpt_truth_free(struct rpt_truth *t);
+
+/* ------------------------------------------------------------ alerts */
+
+/* An alert as scoring needs it: the key, the window, the count and when it
+ * passed the threshold, address samples. Sweeps add reach times. */
+struct rpt_alert {
+    char rule[32];
+    int family; /* enum scand_family */
+    uint8_t has_src, has_dst, has_port;
+    uint8_t n_targets, n_sources;
+    uint16_t port;
+    uint8_t src[16], dst[16];
+    int64_t window_start_ms, window_end_ms;
+    int64_t first_seen_ms, last_seen_ms, reached_ms;
+    uint64_t count, threshold, flows;
+    uint8_t targets[RPT_SAMPLES][16];
+    uint8_t sources[RPT_SAMPLES][16];
+    uint16_t ports[RPT_SAMPLES];
+    uint8_t n_ports;
+};
+
+/* Copy a detector alert (samples cut to RPT_SAMPLES). */
+void rpt_alert_from(struct rpt_alert *out, const struct scand_alert *a);
+
+/* Parse alert JSON lines (scanlab detect's output). Blank lines are
+ * skipped. Returns 0 with *out (free()) and *n, or -1 with err naming
+ * NAME:LINE. */
+int rpt_alerts_parse(const char *name, const char *text, size_t len, struct rpt_alert **out,
+                     size_t *n, char *err, size_t errsize);
+
+/* ------------------------------------------------------------ scoring */
+
+/* Production latency of a scheduled KQL rule over Traffic Analytics: data
+ * of flow time t is queryable at ceil(t + blob_ms, ta_ms) + ingest_ms, and
+ * the rule alerts at its first run (every freq_ms) at or after that. */
+struct rpt_latency {
+    int64_t blob_ms;   /* flow log written to the blob (Azure: about 1 minute) */
+    int64_t ta_ms;     /* Traffic Analytics processing interval: 10 or 60 min */
+    int64_t ingest_ms; /* Log Analytics ingestion delay */
+    int64_t freq_ms;   /* rule schedule: query frequency */
+    int64_t period_ms; /* rule schedule: query period (lookback) */
+};
+void rpt_latency_defaults(struct rpt_latency *l);
+/* Seconds from flow time t until the scheduled rule can alert on it. */
+double rpt_latency_s(const struct rpt_latency *l, int64_t t_ms);
+
+/* Which campaigns alert a matches: up to max indices into t->camps. */
+size_t rpt_match(const struct rpt_truth *t, const struct rpt_alert *a, size_t *idx, size_t max);
+/* The hard-negative class of a false alert: an index into t->hn, or
+ * t->n_hn for "other". */
+size_t rpt_classify(const struct rpt_truth *t, const struct rpt_alert *a);
+
+struct rpt_camp_score {
+    int detected;
+    size_t alert;       /* the first alert that detected it (by reached time) */
+    int64_t reached_ms; /* when its count passed the threshold */
+    double ttd_s;       /* reached - campaign start, seconds of campaign time */
+    double ttd_probes;  /* probes sent by then, from the campaign's pacing */
+    double latency_s;   /* plus the production latency of a scheduled rule */
+};
+
+struct rpt_kind_score {
+    char kind[16];
+    unsigned campaigns, unseeable, detected; /* detected of (campaigns - unseeable) */
+    double rate, lo, hi;                     /* rate with 95% Clopper-Pearson */
+};
+
+struct rpt_score {
+    size_t n_camps;
+    struct rpt_camp_score *camp; /* per truth campaign */
+    size_t n_all;                /* alerts given (of every rule) */
+    size_t *alert_class;         /* per alert: SIZE_MAX if true, SIZE_MAX - 1 if another
+                                    rule's, else rpt_classify() */
+    size_t n_alerts, true_alerts, false_alerts;
+    uint64_t false_by_class[RPT_MAX_CLASSES + 1]; /* indexed like t->hn, last "other" */
+    double days;                                   /* simulated time */
+    double false_per_day, precision;               /* precision NAN with no alerts */
+    struct rpt_kind_score kinds[8];
+    size_t n_kinds;
+};
+
+/* The name of hard-negative class cls ("other" for t->n_hn). */
+const char *rpt_class_name(const struct rpt_truth *t, size_t cls);
+/* Rate and 95% Clopper-Pearson interval from the counts of k. */
+void rpt_kind_finish(struct rpt_kind_score *k);
+
+/* Score the alerts of rule (NULL: every alert) against t. */
+int rpt_score(const struct rpt_truth *t, const struct rpt_alert *a, size_t n, const char *rule,
+              const struct rpt_latency *lat, struct rpt_score *out);
+void rpt_score_free(struct rpt_score *s);
+/* The score as JSON text (malloc'd). */
+char *rpt_score_json(const struct rpt_truth *t, const struct rpt_alert *a,
+                     const struct rpt_score *s);
+
+/* 95% (or 1 - alpha) Clopper-Pearson interval of x successes in n. */
+void rpt_clopper_pearson(unsigned x, unsigned n, double alpha, double *lo, double *hi);
+
+/* ------------------------------------------------------------ text */
+
+/* A growable text buffer; on out of memory it stays failed (oom set) and
+ * further appends are ignored. */
+struct rpt_buf {
+    char *s;
+    size_t len, cap;
+    int oom;
+};
+void rpt_buf_printf(struct rpt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rpt_buf_put(struct rpt_buf *b, const char *s, size_t n);
+/* Escapes: JSON string body, HTML text, CSV field (quoted when needed),
+ * gnuplot single-quoted string body. */
+void rpt_buf_json(struct rpt_buf *b, const char *s);
+void rpt_buf_html(struct rpt_buf *b, const char *s);
+void rpt_buf_csv(struct rpt_buf *b, const char *s);
+void rpt_buf_gp(struct rpt_buf *b, const char *s);
+
+#endif /* SCANLAB_REPORTS_RPT_H */
