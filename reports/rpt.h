@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "scand.h"
+#include "sim.h"
 
 #define RPT_ERRBUF_SIZE 512
 #define RPT_SAMPLES 8     /* address samples kept per alert */
@@ -180,5 +181,88 @@ void rpt_buf_json(struct rpt_buf *b, const char *s);
 void rpt_buf_html(struct rpt_buf *b, const char *s);
 void rpt_buf_csv(struct rpt_buf *b, const char *s);
 void rpt_buf_gp(struct rpt_buf *b, const char *s);
+
+
+
+/* ------------------------------------------------------------ sweeps */
+
+/*
+ * One-pass threshold sweep of one tumbling counting rule over several
+ * windows (DESIGN.md section 8): the rule runs once per window, at the
+ * sweep's lowest threshold, with scand_set_sweep(); each alert is matched
+ * against truth as it comes and kept as a 48-byte record plus the times its
+ * count was reached. Every threshold's alerts, detections, times to detect
+ * and false alerts then come from the records: at threshold T the alerts
+ * are the records with count > T, each reached at reach[T - lo]. Seeds add
+ * up: begin, feed, end per seed.
+ */
+typedef struct rpt_sweep rpt_sweep;
+
+#define RPT_MAX_WINDOWS 8
+
+/* rule: the base rule's name in base. Thresholds lo, lo+step, ... <= hi.
+ * Returns NULL with err set (unknown rule, not a tumbling counting rule,
+ * too many windows or thresholds). */
+rpt_sweep *rpt_sweep_new(const scand_ctx *base, const char *rule, uint32_t lo, uint32_t hi,
+                         uint32_t step, const int64_t *windows, size_t n_windows, char *err,
+                         size_t errsize);
+void rpt_sweep_free(rpt_sweep *sw);
+/* Add the sweep's rule instances (named RULE-wWINDOW) to ctx, which must
+ * be unfinalized; sets scand_set_sweep(). ctx may hold other rules. */
+int rpt_sweep_setup(const rpt_sweep *sw, const scand_ctx *base, scand_ctx *ctx, char *err,
+                    size_t errsize);
+/* Start a seed, scored against t (borrowed until rpt_sweep_end). */
+void rpt_sweep_begin(rpt_sweep *sw, const struct rpt_truth *t);
+/* An alert from ctx's callback: 1 if it was the sweep's (kept), 0 if
+ * another rule's, -1 out of memory. */
+int rpt_sweep_alert(rpt_sweep *sw, const struct scand_alert *a);
+/* Score the seed's records into the curves and drop them. */
+int rpt_sweep_end(rpt_sweep *sw);
+
+size_t rpt_sweep_n_windows(const rpt_sweep *sw);
+int64_t rpt_sweep_window(const rpt_sweep *sw, size_t wi);
+size_t rpt_sweep_n_thresholds(const rpt_sweep *sw);
+uint32_t rpt_sweep_threshold(const rpt_sweep *sw, size_t ti);
+const char *rpt_sweep_rule(const rpt_sweep *sw);
+/* The rule instance's name for window wi (as in ctx's alerts). */
+const char *rpt_sweep_instance(const rpt_sweep *sw, size_t wi);
+
+/* One point of a curve, summed over the seeds so far. */
+struct rpt_sweep_point {
+    uint64_t alerts, false_alerts;
+    uint64_t false_by_class[RPT_MAX_CLASSES + 1];
+    double days;
+    unsigned visible, detected; /* over every kind */
+    struct rpt_kind_score kinds[8];
+    size_t n_kinds;
+    double ttd_s_median; /* over detected campaigns; NAN when none */
+    double false_per_day, rate, precision;
+};
+void rpt_sweep_point(const rpt_sweep *sw, size_t wi, size_t ti, struct rpt_sweep_point *p);
+/* Class names as the last rpt_sweep_begin's truth named them. */
+size_t rpt_sweep_n_classes(const rpt_sweep *sw);
+const char *rpt_sweep_class(const rpt_sweep *sw, size_t i);
+
+/* The current seed's alerts at threshold T (lo <= T <= hi) for window wi,
+ * before rpt_sweep_end: fn gets each one's key hash (rpt_key_hash),
+ * window start, count and reached time. For the equality test. */
+typedef void (*rpt_sweep_alert_fn)(void *arg, uint64_t key, int64_t window_start, uint64_t count,
+                                   int64_t reached_ms);
+void rpt_sweep_alerts_at(const rpt_sweep *sw, size_t wi, uint32_t T, rpt_sweep_alert_fn fn,
+                         void *arg);
+/* A hash of an alert's key (src, dst, port, as set). */
+uint64_t rpt_key_hash(const struct scand_alert *a);
+
+/* ------------------------------------------------------------ lab */
+
+typedef void (*rpt_progress_fn)(void *arg, int64_t hour_ms, uint64_t tuples);
+
+/* Simulate sc and feed its tuples, hour by hour in time order, to each of
+ * the n_ctx finalized contexts, then flush them (their alert callbacks see
+ * every alert). *res is the run's truth (sim_result_free). Returns 0, or -1
+ * with err set. */
+int rpt_lab_run(const sim_scenario *sc, scand_strtab *st, scand_ctx **ctx, size_t n_ctx,
+                rpt_progress_fn progress, void *progress_arg, struct sim_result **res, char *err,
+                size_t errsize);
 
 #endif /* SCANLAB_REPORTS_RPT_H */

@@ -27,6 +27,7 @@ static const struct {
     {"property", test_property_register}, {"alloc", test_alloc_register},
     {"tuple_int", test_tuple_int_register}, {"sim", test_sim_register},
     {"rules", test_rules_register},         {"trw_int", test_trw_int_register},
+    {"lab", test_lab_register},
 };
 
 int main(int argc, char **argv)
