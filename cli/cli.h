@@ -57,6 +57,12 @@ FILE *cli_open_out(const char *path);
  * failed [E5]. */
 int cli_close_out(FILE *f, const char *path);
 
+/* Monotonic seconds. */
+double cli_now(void);
+/* Create every directory of path up to its last '/' (mkdir -p of the
+ * parent); path is modified and restored. 0, or -1 with errno. */
+int cli_mkdirs(char *path);
+
 /* Is stderr a terminal (progress lines allowed)? */
 int cli_tty(void);
 
@@ -100,5 +106,6 @@ int cmd_cat(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif /* SCANLAB_CLI_CLI_H */

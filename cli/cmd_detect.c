@@ -152,13 +152,6 @@ static void print_alert(FILE *f, const struct scand_alert *a)
     fputs("}\n", f);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cmd_detect(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -260,14 +253,14 @@ int cmd_detect(int argc, char **argv)
         rc = EXIT_INPUT;
         goto out;
     }
-    double t0 = now_s();
+    double t0 = cli_now();
     struct in_stats is;
     rc = in_run(argv + optind, argc - optind, &io, st, on_record, &run, &is);
     if (rc == EXIT_OK && scand_flush(run.ctx) != SCAND_OK) {
         cli_error("detector: %s", scand_geterr(run.ctx));
         rc = EXIT_INPUT;
     }
-    double t1 = now_s();
+    double t1 = cli_now();
     if (rc == EXIT_OK) {
         if (run.n > 1)
             qsort(run.alerts, run.n, sizeof *run.alerts, cmp_alert);

@@ -87,31 +87,7 @@ struct simrun {
     int done;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* mkdir -p of the directory part of path. */
-static int mkdirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0755);
-        int e = errno;
-        *p = '/';
-        if (rc != 0 && e != EEXIST) {
-            errno = e;
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Write one blob's bytes to path (writer thread). 0, or -1 after printing
  * the error. */
 /* The writer's open hour folder (".../h=HH/m=00"): blobs are opened
@@ -148,7 +124,7 @@ static int write_blob(const char *path, const char *data, size_t len)
     if (fd < 0 && errno == ENOENT) { /* first blob in this folder */
         char tmp[PATH_MAX];
         snprintf(tmp, sizeof tmp, "%s", path);
-        if (mkdirs(tmp) != 0) {
+        if (cli_mkdirs(tmp) != 0) {
             cli_error("%s: %s", path, strerror(errno));
             return -1;
         }
@@ -317,7 +293,7 @@ static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
     char when[40];
     scand_time_format(hour_ms, when, sizeof when);
     fprintf(stderr, "\rscanlab: simulate: %.13s:00, %llu tuples, %.1f s ...", when,
-            (unsigned long long)tuples, now_s() - r->t0);
+            (unsigned long long)tuples, cli_now() - r->t0);
 }
 
 /* 1 if dir exists and holds anything, 0 if absent or empty, -1 error. */
@@ -412,7 +388,7 @@ int cmd_simulate(int argc, char **argv)
     }
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s/", dir);
-    if (mkdirs(probe) != 0) {
+    if (cli_mkdirs(probe) != 0) {
         cli_error("%s: %s", dir, strerror(errno));
         sim_scenario_free(sc);
         return EXIT_INPUT;
@@ -420,7 +396,7 @@ int cmd_simulate(int argc, char **argv)
     static struct simrun r; /* 1 MiB of I/O buffer: not on the stack */
     r.dir = dir;
     r.show = !quiet && cli_tty();
-    r.t0 = now_s();
+    r.t0 = cli_now();
     char lpath[PATH_MAX];
     if (labels) {
         snprintf(lpath, sizeof lpath, "%s/labels.csv", dir);
@@ -522,7 +498,7 @@ int cmd_simulate(int argc, char **argv)
                 (long long)((res->end_ms - res->start_ms) / 3600000), res->n_vms,
                 res->n_nics_logged, (unsigned long long)res->flows,
                 (unsigned long long)res->tuples, (unsigned long long)res->blobs, res->n_camps,
-                vis, res->n_hn, now_s() - r.t0);
+                vis, res->n_hn, cli_now() - r.t0);
         if (pcap_path != NULL)
             fprintf(stderr, "scanlab: simulate: %llu packets to %s\n",
                     (unsigned long long)packets, pcap_path);

@@ -278,13 +278,6 @@ static int cmp_src(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strtab *st,
            in_record_fn fn, void *arg, struct in_stats *stats)
 {
@@ -346,7 +339,7 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
     }
 
     int show = o->progress && cli_tty();
-    double t0 = show ? now_s() : 0, last = t0;
+    double t0 = show ? cli_now() : 0, last = t0;
     size_t next = 0;
     for (;;) {
         /* Open every blob whose hour the merge has reached. */
@@ -404,7 +397,7 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
             goto out;
         }
         if (show) {
-            double now = now_s();
+            double now = cli_now();
             if (now - last >= 0.5) {
                 last = now;
                 fprintf(stderr, "\rscanlab: %zu/%zu files, record time %lld ...", s->order + 1,

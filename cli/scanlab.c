@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"config", cmd_config, "print the effective detector configuration"},
     {"simulate", cmd_simulate, "write a scenario's Azure flow-log blobs and truth.json"},
     {"score", cmd_score, "score alerts against ground truth, per campaign"},
+    {"run", cmd_run, "the lab: simulate, detect, score, sweep, write a report"},
 };
 
 static void usage(FILE *f)

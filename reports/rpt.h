@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "scand.h"
 #include "sim.h"
@@ -250,8 +251,50 @@ typedef void (*rpt_sweep_alert_fn)(void *arg, uint64_t key, int64_t window_start
                                    int64_t reached_ms);
 void rpt_sweep_alerts_at(const rpt_sweep *sw, size_t wi, uint32_t T, rpt_sweep_alert_fn fn,
                          void *arg);
+/* sweep.csv rows of sw (with the header first when header; sw NULL: the
+ * header alone), one per window and threshold. */
+void rpt_sweep_csv(struct rpt_buf *b, const rpt_sweep *sw, int header);
+/* The threshold and window that detect the most campaigns (at least one)
+ * within budget false alerts per day; ties: fewer false alerts. 0 if none. */
+int rpt_sweep_recommend(const rpt_sweep *sw, double budget, size_t *wi, size_t *ti);
+/* recommend.csv rows of sw: the recommendation, and the threshold and
+ * window configured in base beside it (sw NULL: the header alone). */
+void rpt_recommend_csv(struct rpt_buf *b, const rpt_sweep *sw, const scand_ctx *base,
+                       double budget, int header);
 /* A hash of an alert's key (src, dst, port, as set). */
 uint64_t rpt_key_hash(const struct scand_alert *a);
+
+/* ------------------------------------------------------------ tables */
+
+/* A CSV table: cells[row * n_cols + col]; row 0 is the header. */
+struct rpt_table {
+    char **cells;
+    size_t n_rows, n_cols;
+    char *mem;
+};
+/* Parse text (modified in place; kept by the table only through
+ * rpt_table_read). Ragged rows and bad quoting are errors naming NAME:LINE. */
+int rpt_table_parse(const char *name, char *text, size_t len, struct rpt_table *t, char *err,
+                    size_t errsize);
+int rpt_table_read(const char *path, struct rpt_table *t, char *err, size_t errsize);
+void rpt_table_free(struct rpt_table *t);
+/* Column index of col, or -1. */
+long rpt_table_col(const struct rpt_table *t, const char *col);
+/* Cell text ("" when the column or row is missing); as a number (NAN when
+ * empty or not a number). */
+const char *rpt_cell(const struct rpt_table *t, size_t row, const char *col);
+double rpt_cell_num(const struct rpt_table *t, size_t row, const char *col);
+
+/* ------------------------------------------------------------ report */
+
+/* Render DIR's report (report.md, index.html, plots/) from its CSV tables.
+ * *gnuplot: 1 plots drawn, 0 gnuplot not installed (tables only), -1
+ * gnuplot failed (err says how; the report is still written). Returns 0,
+ * or -1 with err set when a table is missing or malformed or a file cannot
+ * be written. */
+int rpt_render(const char *dir, int *gnuplot, char *err, size_t errsize);
+/* The short results table `scanlab run` prints, from DIR's tables. */
+void rpt_print_summary(FILE *f, const char *dir);
 
 /* ------------------------------------------------------------ lab */
 

@@ -459,3 +459,120 @@ void rpt_sweep_alerts_at(const rpt_sweep *sw, size_t wi, uint32_t T, rpt_sweep_a
             fn(arg, r->key, r->wstart, r->count, reached(sw, r, T));
     }
 }
+
+static void csv_num(struct rpt_buf *b, double v)
+{
+    if (isnan(v))
+        rpt_buf_put(b, ",", 1);
+    else
+        rpt_buf_printf(b, ",%.6g", v);
+}
+
+void rpt_sweep_csv(struct rpt_buf *b, const rpt_sweep *sw, int header)
+{
+    if (header) {
+        rpt_buf_printf(b, "rule,window_s,threshold,alerts,false_alerts,false_per_day,precision,"
+                          "visible,detected,rate,ttd_median_s");
+        for (size_t k = 0; sw != NULL && k < sw->n_kinds; k++) {
+            rpt_buf_put(b, ",", 1);
+            char col[40];
+            snprintf(col, sizeof col, "rate_%s", sw->kinds[k]);
+            rpt_buf_csv(b, col);
+        }
+        rpt_buf_put(b, "\n", 1);
+    }
+    if (sw == NULL)
+        return;
+    for (size_t wi = 0; wi < sw->n_win; wi++)
+        for (size_t ti = 0; ti < sw->n_t; ti++) {
+            struct rpt_sweep_point p;
+            rpt_sweep_point(sw, wi, ti, &p);
+            rpt_buf_csv(b, sw->rule);
+            rpt_buf_printf(b, ",%lld,%u,%llu,%llu", (long long)(sw->win[wi] / 1000),
+                           rpt_sweep_threshold(sw, ti), (unsigned long long)p.alerts,
+                           (unsigned long long)p.false_alerts);
+            csv_num(b, p.false_per_day);
+            csv_num(b, p.precision);
+            rpt_buf_printf(b, ",%u,%u", p.visible, p.detected);
+            csv_num(b, p.rate);
+            csv_num(b, p.ttd_s_median);
+            for (size_t k = 0; k < p.n_kinds; k++)
+                csv_num(b, p.kinds[k].campaigns ? p.kinds[k].rate : NAN);
+            rpt_buf_put(b, "\n", 1);
+        }
+}
+
+int rpt_sweep_recommend(const rpt_sweep *sw, double budget, size_t *bwi, size_t *bti)
+{
+    int found = 0;
+    struct rpt_sweep_point best;
+    for (size_t wi = 0; wi < sw->n_win; wi++)
+        for (size_t ti = 0; ti < sw->n_t; ti++) {
+            struct rpt_sweep_point p;
+            rpt_sweep_point(sw, wi, ti, &p);
+            if (isnan(p.false_per_day) || p.false_per_day > budget || !(p.rate > 0))
+                continue;
+            if (!found || p.rate > best.rate + 1e-12 ||
+                (fabs(p.rate - best.rate) <= 1e-12 &&
+                 p.false_per_day < best.false_per_day - 1e-12)) {
+                found = 1;
+                best = p;
+                *bwi = wi;
+                *bti = ti;
+            }
+        }
+    return found;
+}
+
+static void rec_row(struct rpt_buf *b, const rpt_sweep *sw, const char *choice, double budget,
+                    int found, size_t wi, size_t ti)
+{
+    rpt_buf_csv(b, sw->rule);
+    rpt_buf_printf(b, ",%s", choice);
+    csv_num(b, budget);
+    if (!found) {
+        rpt_buf_put(b, ",,,,,,,\n", 8);
+        return;
+    }
+    struct rpt_sweep_point p;
+    rpt_sweep_point(sw, wi, ti, &p);
+    rpt_buf_printf(b, ",%lld,%u,%u,%u", (long long)(sw->win[wi] / 1000),
+                   rpt_sweep_threshold(sw, ti), p.detected, p.visible);
+    csv_num(b, p.rate);
+    csv_num(b, p.false_per_day);
+    csv_num(b, p.ttd_s_median);
+    rpt_buf_put(b, "\n", 1);
+}
+
+void rpt_recommend_csv(struct rpt_buf *b, const rpt_sweep *sw, const scand_ctx *base,
+                       double budget, int header)
+{
+    if (header)
+        rpt_buf_printf(b, "rule,choice,budget_per_day,window_s,threshold,detected,visible,rate,"
+                          "false_per_day,ttd_median_s\n");
+    if (sw == NULL)
+        return;
+    size_t wi = 0, ti = 0;
+    int found = rpt_sweep_recommend(sw, budget, &wi, &ti);
+    rec_row(b, sw, "recommended", budget, found, wi, ti);
+    /* the configured threshold and window, when the sweep covers them */
+    char key[64], val[64];
+    uint64_t wms = 0;
+    snprintf(key, sizeof key, "%s.threshold", sw->rule);
+    if (scand_get_config(base, key, val, sizeof val) != SCAND_OK)
+        val[0] = '\0';
+    unsigned long long th = strtoull(val, NULL, 10);
+    snprintf(key, sizeof key, "%s.window", sw->rule);
+    if (scand_get_config(base, key, val, sizeof val) != SCAND_OK ||
+        scand_duration_parse(val, &wms) != SCAND_OK)
+        wms = 0;
+    found = 0;
+    for (size_t w = 0; w < sw->n_win; w++)
+        if ((uint64_t)sw->win[w] == wms && th >= sw->lo && th <= sw->hi &&
+            (th - sw->lo) % sw->step == 0) {
+            found = 1;
+            wi = w;
+            ti = (size_t)((th - sw->lo) / sw->step);
+        }
+    rec_row(b, sw, "configured", budget, found, wi, ti);
+}
