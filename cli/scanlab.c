@@ -25,6 +25,8 @@ static const struct command commands[] = {
     {"simulate", cmd_simulate, "write a scenario's Azure flow-log blobs and truth.json"},
     {"score", cmd_score, "score alerts against ground truth, per campaign"},
     {"run", cmd_run, "the lab: simulate, detect, score, sweep, write a report"},
+    {"sweep", cmd_sweep, "threshold curves of a rule in one pass per window"},
+    {"report", cmd_report, "re-render a report folder from its tables"},
 };
 
 static void usage(FILE *f)

@@ -146,25 +146,67 @@ static void plot_script(struct rpt_buf *b, const struct rep *r, const char *rule
     rpt_buf_printf(b, "\nunset output\n");
 }
 
-/* Run a script through a gnuplot pipe; 0, or -1 with err. */
+/* Run a script through a pipe into gnuplot; 0, or -1 with err. gnuplot's
+ * stderr goes to an anonymous temporary file (gone when closed): its
+ * warnings stay out of our output, and its last line explains a failure. */
 static int gnuplot_run(const char *script, size_t len, char *err, size_t errsize)
 {
-    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-    FILE *p = popen("gnuplot", "w");
-    if (p == NULL) {
-        signal(SIGPIPE, old);
+    FILE *log = tmpfile();
+    int fds[2];
+    if (log == NULL || pipe(fds) != 0) {
         snprintf(err, errsize, "cannot run gnuplot: %s", strerror(errno));
+        if (log != NULL)
+            fclose(log);
         return -1;
     }
-    size_t put = fwrite(script, 1, len, p);
-    int st = pclose(p);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errsize, "cannot run gnuplot: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        fclose(log);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        dup2(fileno(log), 1);
+        dup2(fileno(log), 2);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("gnuplot", "gnuplot", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    size_t put = 0;
+    while (put < len) {
+        ssize_t w = write(fds[1], script + put, len - put);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        put += (size_t)w;
+    }
+    close(fds[1]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
     signal(SIGPIPE, old);
-    if (put != len || st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        snprintf(err, errsize, "gnuplot exited with status %d",
-                 st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-        return -1;
+    int ok = put == len && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (!ok) {
+        /* the last line gnuplot wrote says why */
+        char line[256] = "", last[256] = "";
+        rewind(log);
+        while (fgets(line, sizeof line, log) != NULL)
+            if (strspn(line, " \t\r\n^") != strlen(line))
+                snprintf(last, sizeof last, "%s", line);
+        last[strcspn(last, "\r\n")] = '\0';
+        snprintf(err, errsize, "gnuplot exited with status %d%s%s",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1, last[0] ? ": " : "", last);
     }
-    return 0;
+    fclose(log);
+    return ok ? 0 : -1;
 }
 
 static const struct {
@@ -696,7 +738,7 @@ int rpt_render(const char *dir, int *gnuplot, char *err, size_t errsize)
     md_cell(&d.md, name);
     rpt_buf_printf(&d.md, "\n\nWhat each rule catches, misses and costs in false alerts on "
                           "this scenario, and the thresholds to deploy.\n");
-    rpt_buf_printf(&d.html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    rpt_buf_printf(&d.html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                             "<title>ScanLab report: ");
     rpt_buf_html(&d.html, name);
     rpt_buf_printf(&d.html, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>ScanLab report: ",

@@ -423,6 +423,29 @@ static int get_name(struct vctx *v, const cJSON *obj, const char *path, const ch
     return 0;
 }
 
+/* Free text for people (the scenario's name): any printable characters,
+ * no control characters. Reports escape it wherever it lands. */
+static int get_text(struct vctx *v, const cJSON *obj, const char *path, const char *key,
+                    int required, char *out, size_t size)
+{
+    const char *s;
+    if (get_str(v, obj, path, key, required, size - 1, &s) != 0)
+        return -1;
+    if (s == NULL) {
+        out[0] = '\0';
+        return 0;
+    }
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++)
+        if (*q < 0x20 || *q == 0x7f) {
+            char p[256];
+            subpath(p, sizeof p, path, key);
+            return verr(v, cJSON_GetObjectItemCaseSensitive(obj, key), p,
+                        "control characters are not allowed");
+        }
+    snprintf(out, size, "%s", s);
+    return 0;
+}
+
 static int get_bool(struct vctx *v, const cJSON *obj, const char *path, const char *key, int def,
                     int *out)
 {
@@ -1809,7 +1832,7 @@ static int parse_top(struct vctx *v, const cJSON *root)
         return -1;
     const char *start, *desc, *sub, *region;
     double seed, hours;
-    if (get_name(v, root, "", "name", 1, sc->name, sizeof sc->name) != 0 ||
+    if (get_text(v, root, "", "name", 1, sc->name, sizeof sc->name) != 0 ||
         get_str(v, root, "", "description", 0, 4000, &desc) != 0 ||
         get_num(v, root, "", "seed", 0, 9007199254740991.0, 1, 1, 0, &seed) != 0 ||
         get_str(v, root, "", "start", 0, 40, &start) != 0 ||
