@@ -555,6 +555,28 @@ void rpt_recommend_csv(struct rpt_buf *b, const rpt_sweep *sw, const scand_ctx *
     size_t wi = 0, ti = 0;
     int found = rpt_sweep_recommend(sw, budget, &wi, &ti);
     rec_row(b, sw, "recommended", budget, found, wi, ti);
+    if (!found) {
+        /* nothing fits: the cheapest point that still detects, so the
+         * reader sees what detection costs here */
+        double best_fpd = INFINITY, best_rate = 0;
+        for (size_t w = 0; w < sw->n_win; w++)
+            for (size_t t = 0; t < sw->n_t; t++) {
+                struct rpt_sweep_point p;
+                rpt_sweep_point(sw, w, t, &p);
+                if (!(p.rate > 0) || isnan(p.false_per_day))
+                    continue;
+                if (p.false_per_day < best_fpd - 1e-12 ||
+                    (fabs(p.false_per_day - best_fpd) <= 1e-12 && p.rate > best_rate)) {
+                    best_fpd = p.false_per_day;
+                    best_rate = p.rate;
+                    wi = w;
+                    ti = t;
+                    found = 1;
+                }
+            }
+        if (found)
+            rec_row(b, sw, "cheapest", budget, 1, wi, ti);
+    }
     /* the configured threshold and window, when the sweep covers them */
     char key[64], val[64];
     uint64_t wms = 0;
