@@ -69,6 +69,8 @@ static int on_blob(void *arg, const struct scand_blob_meta *meta, int64_t hour_m
 {
     (void)meta;
     struct feed *f = arg;
+    if (n == 0)
+        return 0;
     if (hour_ms != f->hour) {
         if (flush_hour(f) != 0)
             return 1;

@@ -261,7 +261,8 @@ int rpt_sweep_alert(rpt_sweep *sw, const struct scand_alert *a)
     r->win = (uint8_t)w;
     r->reach = sw->n_reach;
     r->n_reach = a->n_reach;
-    memcpy(sw->reach + sw->n_reach, a->reach_ms, a->n_reach * sizeof *a->reach_ms);
+    if (a->n_reach > 0)
+        memcpy(sw->reach + sw->n_reach, a->reach_ms, a->n_reach * sizeof *a->reach_ms);
     sw->n_reach += a->n_reach;
     struct rpt_alert ra;
     rpt_alert_from(&ra, a);
