@@ -274,3 +274,39 @@ BEGIN {
     printf "target: simulate >= 2 M tuples/s written: %.2f M/s (%s); default.json < 5 s: %.2f s (%s)\n",
         lt / lw / 1e6, (lt / lw >= 2e6 ? "met" : "NOT met"), dw, (dw < 5 ? "met" : "NOT met")
 }'
+
+# ---------------------------------------------------------------- the lab
+# scanlab run end to end on default.json; a sweep of 200 thresholds over 4
+# windows against one plain detect pass over the same blobs (default.json's,
+# written above).
+echo
+echo "bench: the lab on scenarios/default.json ($d_tuples tuples)"
+i=1
+while [ $i -le "$SCANLAB_BENCH_RUNS" ]; do
+    echo "bench: round $i of $SCANLAB_BENCH_RUNS: run, detect, sweep"
+    rm -rf "$tmp/run"
+    "$peak" "$SCANLAB" run -q -o "$tmp/run" scenarios/default.json >/dev/null 2>"$tmp/run.err.$i" ||
+        { cat "$tmp/run.err.$i" >&2; exit 1; }
+    peak_wall "$tmp/run.err.$i" >>"$tmp/run.walls"
+    "$peak" "$SCANLAB" detect -q "$simdir/default" >/dev/null 2>"$tmp/ldet.err.$i" ||
+        { cat "$tmp/ldet.err.$i" >&2; exit 1; }
+    peak_wall "$tmp/ldet.err.$i" >>"$tmp/ldet.walls"
+    "$peak" "$SCANLAB" sweep --rule horizontal --param threshold=1:200 --window 1m,5m,10m,1h \
+        -o /dev/null "$simdir/default" 2>"$tmp/lsw.err.$i" || { cat "$tmp/lsw.err.$i" >&2; exit 1; }
+    peak_wall "$tmp/lsw.err.$i" >>"$tmp/lsw.walls"
+    peak_kib "$tmp/lsw.err.$i" >>"$tmp/lsw.kibs"
+    i=$((i + 1))
+done
+r_wall=$(median <"$tmp/run.walls")
+ld_wall=$(median <"$tmp/ldet.walls")
+ls_wall=$(median <"$tmp/lsw.walls")
+ls_kib=$(maxof <"$tmp/lsw.kibs")
+awk -v rw="$r_wall" -v dw="$ld_wall" -v sw="$ls_wall" -v sk="$ls_kib" -v dt="$d_tuples" '
+BEGIN {
+    printf "%-34s %8s %10s\n", "what", "wall s", "vs detect"
+    printf "%-34s %8.3f %9.2fx\n", "detect (seed preset) on the blobs", dw, 1
+    printf "%-34s %8.3f %9.2fx  (peak %.1f MiB)\n", "sweep 200 thresholds x 4 windows", sw, sw / dw, sk / 1024
+    printf "%-34s %8.3f\n", "run default.json end to end", rw
+    printf "target: default run < 10 s: %.2f s (%s); sweep <= 2x one detect pass: %.2fx (%s)\n",
+        rw, (rw < 10 ? "met" : "NOT met"), sw / dw, (sw <= 2 * dw ? "met" : "NOT met")
+}'
