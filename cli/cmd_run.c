@@ -758,6 +758,17 @@ int cmd_run(int argc, char **argv)
             rc = write_buf(dir, "truth_campaigns.csv", &b);
         b.len = 0;
 
+        /* the hard negatives of the first seed */
+        rpt_buf_printf(&b, "class,what,sources,targets\n");
+        for (size_t i = 0; i < t->n_hn; i++) {
+            rpt_buf_csv(&b, t->hn[i].cls);
+            csv_str(&b, t->hn[i].what, 0);
+            rpt_buf_printf(&b, ",%zu,%zu\n", t->hn[i].n_sources, t->hn[i].n_targets);
+        }
+        if (rc == EXIT_OK)
+            rc = write_buf(dir, "hard_negatives.csv", &b);
+        b.len = 0;
+
         /* presets.csv and detection.csv */
         struct rpt_buf d = {0};
         rpt_buf_printf(&b, "preset,rule,family,alerts,true_alerts,false_alerts,false_per_day,"

@@ -19,10 +19,10 @@
 
 #include "rpt.h"
 
-enum { T_SCEN, T_PRESETS, T_DET, T_CAMP, T_FALSE, T_SWEEP, T_REC, T_TRUTH, N_TABLES };
+enum { T_SCEN, T_PRESETS, T_DET, T_CAMP, T_FALSE, T_SWEEP, T_REC, T_TRUTH, T_HN, N_TABLES };
 static const char *const table_files[N_TABLES] = {
-    "scenario.csv", "presets.csv", "detection.csv", "campaigns.csv",
-    "false_alerts.csv", "sweep.csv", "recommend.csv", "truth_campaigns.csv"};
+    "scenario.csv",  "presets.csv", "detection.csv",       "campaigns.csv",     "false_alerts.csv",
+    "sweep.csv",     "recommend.csv", "truth_campaigns.csv", "hard_negatives.csv"};
 
 struct rep {
     const char *dir;
@@ -222,6 +222,73 @@ static const struct {
 };
 #define N_PLOTS (sizeof plots / sizeof plots[0])
 
+/* The window a rule's per-kind curve is drawn at: the recommended one,
+ * else the cheapest, else the configured, else the first swept. */
+static double kind_window(const struct rep *r, const char *rule)
+{
+    static const char *const order[] = {"recommended", "cheapest", "configured"};
+    const struct rpt_table *t = &r->t[T_REC];
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 1; i < t->n_rows; i++)
+            if (strcmp(rpt_cell(t, i, "rule"), rule) == 0 &&
+                strcmp(rpt_cell(t, i, "choice"), order[k]) == 0 &&
+                !isnan(rpt_cell_num(t, i, "window_s")))
+                return rpt_cell_num(t, i, "window_s");
+    const struct rpt_table *s = &r->t[T_SWEEP];
+    for (size_t i = 1; i < s->n_rows; i++)
+        if (strcmp(rpt_cell(s, i, "rule"), rule) == 0)
+            return rpt_cell_num(s, i, "window_s");
+    return NAN;
+}
+
+/* Detection rate per campaign kind against the threshold, at one window. */
+static void plot_kinds(struct rpt_buf *b, const struct rep *r, const char *rule, double win,
+                       const char *title, const char *term, const char *out)
+{
+    const struct rpt_table *t = &r->t[T_SWEEP];
+    rpt_buf_printf(b, "set terminal %s noenhanced size 720,420\nset output '", term);
+    rpt_buf_gp(b, out);
+    rpt_buf_printf(b, "'\nset title '");
+    rpt_buf_gp(b, title);
+    rpt_buf_printf(b, "'\nset xlabel 'threshold (alert when count > threshold)'\n"
+                      "set ylabel 'campaigns of the kind detected'\nset grid\n"
+                      "set key outside right\nset datafile missing '?'\nunset logscale x\n"
+                      "unset logscale y\nset yrange [0:1.05]\n");
+    size_t nk = 0;
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const char *col = t->cells[c];
+        if (strncmp(col, "rate_", 5) != 0)
+            continue;
+        rpt_buf_printf(b, "$k%zu << EOD\n", nk++);
+        for (size_t i = 1; i < t->n_rows; i++) {
+            if (strcmp(rpt_cell(t, i, "rule"), rule) != 0 ||
+                rpt_cell_num(t, i, "window_s") != win)
+                continue;
+            double x = rpt_cell_num(t, i, "threshold"), y = rpt_cell_num(t, i, col);
+            if (isnan(x) || isnan(y))
+                rpt_buf_printf(b, "? ?\n");
+            else
+                rpt_buf_printf(b, "%.6g %.6g\n", x, y);
+        }
+        rpt_buf_printf(b, "EOD\n");
+    }
+    if (nk == 0) {
+        rpt_buf_printf(b, "unset output\n");
+        return;
+    }
+    rpt_buf_printf(b, "plot ");
+    for (size_t c = 0, k = 0; c < t->n_cols; c++) {
+        const char *col = t->cells[c];
+        if (strncmp(col, "rate_", 5) != 0)
+            continue;
+        rpt_buf_printf(b, "%s$k%zu using 1:2 with lines title '", k ? ", " : "", k);
+        rpt_buf_gp(b, col + 5);
+        rpt_buf_printf(b, "'");
+        k++;
+    }
+    rpt_buf_printf(b, "\nunset output\n");
+}
+
 static int draw_plots(struct rep *r, char *err, size_t errsize)
 {
     char pdir[PATH_MAX];
@@ -248,6 +315,19 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
                             plots[k].ylabel, title, plots[k].logx, plots[k].logy,
                             png ? "pngcairo" : "svg", out);
             }
+    for (size_t i = 0; i < r->n_rules; i++) {
+        double win = kind_window(r, r->rules[i]);
+        if (isnan(win))
+            continue;
+        for (int png = 0; png < 2; png++) {
+            char out[PATH_MAX + 160], title[256], wl[32];
+            fmt_window(wl, sizeof wl, win);
+            snprintf(out, sizeof out, "%s/%s-kinds.%s", pdir, r->rules[i], png ? "png" : "svg");
+            snprintf(title, sizeof title, "%s: detection by campaign kind, window %s, scenario %s",
+                     r->rules[i], wl, name);
+            plot_kinds(&b, r, r->rules[i], win, title, png ? "pngcairo" : "svg", out);
+        }
+    }
     if (b.oom) {
         free(b.s);
         snprintf(err, errsize, "out of memory");
@@ -418,6 +498,18 @@ static void sec_scenario(struct doc *d, const struct rep *r)
         }
         table_end(d);
     }
+    const struct rpt_table *h = &r->t[T_HN];
+    if (h->n_rows > 1) {
+        para(d, "Hard negatives (benign traffic that looks like scanning):");
+        static const char *const hh[] = {"class", "what", "sources", "targets"};
+        table_begin(d, hh, 4);
+        for (size_t i = 1; i < h->n_rows; i++) {
+            const char *cells[4] = {rpt_cell(h, i, "class"), rpt_cell(h, i, "what"),
+                                    rpt_cell(h, i, "sources"), rpt_cell(h, i, "targets")};
+            table_row(d, cells, 4);
+        }
+        table_end(d);
+    }
     snprintf(line, sizeof line,
              "Production latency assumes Traffic Analytics every %s s, %s s ingestion delay and "
              "a scheduled rule every %s s over %s s.",
@@ -552,13 +644,19 @@ static void sec_curves(struct doc *d, const struct rep *r)
     else
         para(d, "From one detector pass per window (sweep.csv): detection rate and false alerts "
                 "per day against the threshold, and detection against false alerts.");
-    for (size_t i = 0; i < r->n_rules; i++)
+    for (size_t i = 0; i < r->n_rules; i++) {
         for (size_t k = 0; k < N_PLOTS; k++) {
             char base[96], cap[160];
             snprintf(base, sizeof base, "%s-%s", r->rules[i], plots[k].suffix);
             snprintf(cap, sizeof cap, "%s: %s", r->rules[i], plots[k].what);
             figure(d, r, base, cap);
         }
+        char base[96], cap[160], wl[32];
+        fmt_window(wl, sizeof wl, kind_window(r, r->rules[i]));
+        snprintf(base, sizeof base, "%s-kinds", r->rules[i]);
+        snprintf(cap, sizeof cap, "%s: detection by campaign kind (window %s)", r->rules[i], wl);
+        figure(d, r, base, cap);
+    }
 }
 
 static void sec_ttd(struct doc *d, const struct rep *r)
@@ -687,6 +785,7 @@ static int load(struct rep *r, char *err, size_t errsize)
         {"detection.csv", "kind", "ci_hi"}, {"campaigns.csv", "campaign", "result"},
         {"false_alerts.csv", "class", "ports"}, {"sweep.csv", "rule", "rate"},
         {"recommend.csv", "choice", "threshold"}, {"truth_campaigns.csv", "campaign", "visible"},
+        {"hard_negatives.csv", "class", "targets"},
     };
     for (int i = 0; i < N_TABLES; i++)
         for (int k = 1; k < 3; k++)
