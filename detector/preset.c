@@ -69,15 +69,26 @@ static const char *const zeek[] = {
  * shapes, and TRW for scans slower than any window. Provisional: the
  * reports issue tunes it on the shipped scenarios and records the numbers
  * that justify it. */
+/* ScanLab's default, tuned with `scanlab run` (5 seeds of every shipped
+ * scenario, README "Status"): against the seed rules it detects 40 of 40
+ * visible campaigns on default.json (seed: 23) at 197 false alerts a day,
+ * 189 of them the authorised vulnerability scanner that a SOC allowlists by
+ * address (seed: 2,539 a day). A sweep counts failed contacts to more than
+ * 5 hosts on one port (a 10-host SSH sweep against open servers fails on
+ * fewer than 9); the slow rule catches T0-paced port scans that no
+ * 10-minute window holds; TRW walks private sources only (internet sources
+ * hitting public addresses are background noise, 22 alerts a day). */
 static const char *const scanlab[] = {
-    "sweep.family=horizontal",  "sweep.key=src_port",        "sweep.threshold=9",
+    "sweep.family=horizontal",  "sweep.key=src_port",        "sweep.threshold=5",
     "sweep.window=10m",         "sweep.count=failures",      "portscan.family=vertical",
     "portscan.key=src_dst",     "portscan.threshold=9",      "portscan.window=10m",
-    "portscan.count=failures",  "block.family=block",        "block.threshold=20",
-    "block.min_hosts=3",        "block.min_ports=3",         "block.window=10m",
-    "block.count=failures",     "distributed.family=distributed", "distributed.key=port",
-    "distributed.threshold=10", "distributed.min_hosts=10",  "distributed.window=10m",
-    "distributed.count=failures", "walk.family=trw", NULL,
+    "portscan.count=failures",  "slowscan.family=vertical",  "slowscan.key=src_dst",
+    "slowscan.threshold=10",    "slowscan.window=1h",        "block.family=block",
+    "block.threshold=20",       "block.min_hosts=3",         "block.min_ports=3",
+    "block.window=10m",         "block.count=failures",      "distributed.family=distributed",
+    "distributed.key=port",     "distributed.threshold=10",  "distributed.min_hosts=10",
+    "distributed.window=10m",   "distributed.count=failures", "walk.family=trw",
+    "walk.src=private",         NULL,
 };
 
 static const struct preset presets[] = {
@@ -91,8 +102,9 @@ static const struct preset presets[] = {
     {"zeek", "Zeek scan.zeek: >= 25 hosts on a port or >= 15 ports on a host, failed TCP, "
              "5 minutes",
      zeek},
-    {"scanlab", "ScanLab's default: failures in 10-minute windows (sweeps, port scans, block "
-                "and distributed scans) and a Threshold Random Walk per source",
+    {"scanlab", "ScanLab's default, tuned in the lab: failures in 10-minute windows (sweeps, "
+                "port scans, block and distributed scans), slow port scans over an hour, and a "
+                "Threshold Random Walk per private source",
      scanlab},
 };
 
