@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rpt.h"
 #include "scand.h"
+#include "sim.h"
 
 /* Exit codes (README "Exit codes"). */
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -41,6 +43,26 @@ int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_
 /* A whole file, NUL-terminated (malloc'd), at most max bytes; on error
  * prints "PATH: why" (what names what the file should be) and returns NULL. */
 char *cli_read_file(const char *path, size_t max, const char *what, size_t *len);
+
+/* Read and validate a scenario file; NULL after printing the error. */
+sim_scenario *cli_load_scenario(const char *path);
+/* Read a truth file into t; -1 after printing the error. */
+int cli_load_truth(const char *path, struct rpt_truth *t);
+
+/* The production-latency options (--ta, --ingest, --freq, --period) of
+ * score and run: their getopt codes, long options, and parsing into lat
+ * (-1 after a usage message). */
+enum { CLI_OPT_TA = 0x100, CLI_OPT_INGEST, CLI_OPT_FREQ, CLI_OPT_PERIOD };
+#define CLI_LATENCY_LONGOPTS                                                                     \
+    {"ta", required_argument, NULL, CLI_OPT_TA},                                                 \
+        {"ingest", required_argument, NULL, CLI_OPT_INGEST},                                     \
+        {"freq", required_argument, NULL, CLI_OPT_FREQ},                                         \
+        {"period", required_argument, NULL, CLI_OPT_PERIOD}
+int cli_latency_opt(const char *cmd, int opt, const char *arg, struct rpt_latency *lat);
+/* --budget N: false alerts per day >= 0; -1 after a usage message. */
+int cli_parse_budget(const char *cmd, const char *arg, double *out);
+/* Tell the user when the report has no plots (rpt_render's *gnuplot). */
+void cli_gnuplot_note(int gp, const char *err);
 
 /* Apply "KEY=VALUE" (a --set argument) to ctx; on error print a usage
  * message for cmd and return EXIT_USAGE, else EXIT_OK. */

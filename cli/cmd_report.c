@@ -45,11 +45,7 @@ int cmd_report(int argc, char **argv)
         cli_error("%s", err);
         return EXIT_INPUT;
     }
-    if (gp == 0)
-        cli_warn("gnuplot not found: the report has tables but no plots "
-                 "(scripts/install-deps.sh installs gnuplot-nox)");
-    else if (gp < 0)
-        cli_warn("%s: no plots", err);
+    cli_gnuplot_note(gp, err);
     printf("%s\n", argv[optind]);
     return EXIT_OK;
 }

@@ -58,7 +58,6 @@ static const char usage[] =
     "Exit status: 0 ok, 1 bad scenario or configuration file, or the report\n"
     "could not be written, 2 usage error.\n";
 
-#define MAX_SCENARIO (16u << 20)
 #define MAX_EVALS 6
 #define MAX_SWEEPS 8
 #define RULES_PER_SWEEP_CTX 4
@@ -359,10 +358,7 @@ int cmd_run(int argc, char **argv)
         {"budget", required_argument, NULL, 'b'},
         {"max-threshold", required_argument, NULL, 'M'},
         {"window", required_argument, NULL, 'W'},
-        {"ta", required_argument, NULL, 'T'},
-        {"ingest", required_argument, NULL, 'I'},
-        {"freq", required_argument, NULL, 'F'},
-        {"period", required_argument, NULL, 'P'},
+        CLI_LATENCY_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -410,17 +406,10 @@ int cmd_run(int argc, char **argv)
             o.sets = xreallocarray(o.sets, o.n_sets + 1, sizeof *o.sets);
             o.sets[o.n_sets++] = optarg;
             break;
-        case 'b': {
-            char *end;
-            errno = 0;
-            budget = strtod(optarg, &end);
-            if (errno != 0 || *end != '\0' || end == optarg || !(budget >= 0) || budget > 1e9) {
-                cli_usage_error("run", "--budget: expected false alerts per day >= 0, not '%s'",
-                                optarg);
+        case 'b':
+            if (cli_parse_budget("run", optarg, &budget) != 0)
                 goto usage;
-            }
             break;
-        }
         case 'M':
             if (cli_parse_u64("run", "--max-threshold", optarg, 1, 4000, &max_t) != 0)
                 goto usage;
@@ -429,22 +418,11 @@ int cmd_run(int argc, char **argv)
             if (parse_windows(optarg, windows, &n_windows) != 0)
                 goto usage;
             break;
-        case 'T':
-            if (cli_parse_duration("run", "--ta", optarg, 60000, 86400000, &lat.ta_ms) != 0)
-                goto usage;
-            break;
-        case 'I':
-            if (cli_parse_duration("run", "--ingest", optarg, 0, 86400000, &lat.ingest_ms) != 0)
-                goto usage;
-            break;
-        case 'F':
-            if (cli_parse_duration("run", "--freq", optarg, 60000, 14 * 86400000ULL,
-                                   &lat.freq_ms) != 0)
-                goto usage;
-            break;
-        case 'P':
-            if (cli_parse_duration("run", "--period", optarg, 60000, 14 * 86400000ULL,
-                                   &lat.period_ms) != 0)
+        case CLI_OPT_TA:
+        case CLI_OPT_INGEST:
+        case CLI_OPT_FREQ:
+        case CLI_OPT_PERIOD:
+            if (cli_latency_opt("run", c, optarg, &lat) != 0)
                 goto usage;
             break;
         case 'q':
@@ -471,22 +449,12 @@ int cmd_run(int argc, char **argv)
         o.preset = "seed"; /* --set changes the seed rules */
 
     /* the scenario */
-    const char *file = argv[optind];
-    size_t len;
-    char *text = cli_read_file(file, MAX_SCENARIO, "a scenario", &len);
-    if (text == NULL) {
+    sim_scenario *sc = cli_load_scenario(argv[optind]);
+    if (sc == NULL) {
         free(o.sets);
         return EXIT_INPUT;
     }
-    char err[SIM_ERRBUF_SIZE];
-    sim_scenario *sc;
-    int rc = sim_scenario_parse(file, text, len, &sc, err, sizeof err);
-    free(text);
-    if (rc != 0) {
-        cli_error("%s", err);
-        free(o.sets);
-        return EXIT_INPUT;
-    }
+    int rc;
     if (!have_seed)
         first_seed = sim_scenario_seed(sc);
     char dir[PATH_MAX];
@@ -845,11 +813,7 @@ int cmd_run(int argc, char **argv)
             rc = EXIT_INPUT;
             goto tables_out;
         }
-        if (gp == 0)
-            cli_warn("gnuplot not found: the report has tables but no plots "
-                     "(scripts/install-deps.sh installs gnuplot-nox)");
-        else if (gp < 0)
-            cli_warn("gnuplot failed: %s", rerr);
+        cli_gnuplot_note(gp, rerr);
         printf("%s\n", dir);
         if (!quiet)
             rpt_print_summary(stdout, dir);

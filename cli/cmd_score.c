@@ -48,10 +48,11 @@ static const char usage[] =
 int cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rule", required_argument, NULL, 'r'},   {"ta", required_argument, NULL, 'T'},
-        {"ingest", required_argument, NULL, 'I'}, {"freq", required_argument, NULL, 'F'},
-        {"period", required_argument, NULL, 'P'}, {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"rule", required_argument, NULL, 'r'},
+        {"output", required_argument, NULL, 'o'},
+        CLI_LATENCY_LONGOPTS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *rule = NULL, *out_path = NULL;
     struct rpt_latency lat;
@@ -66,22 +67,11 @@ int cmd_score(int argc, char **argv)
         case 'o':
             out_path = optarg;
             break;
-        case 'T':
-            if (cli_parse_duration("score", "--ta", optarg, 60000, 86400000, &lat.ta_ms) != 0)
-                return EXIT_USAGE;
-            break;
-        case 'I':
-            if (cli_parse_duration("score", "--ingest", optarg, 0, 86400000, &lat.ingest_ms) != 0)
-                return EXIT_USAGE;
-            break;
-        case 'F':
-            if (cli_parse_duration("score", "--freq", optarg, 60000, 14 * 86400000ULL,
-                                   &lat.freq_ms) != 0)
-                return EXIT_USAGE;
-            break;
-        case 'P':
-            if (cli_parse_duration("score", "--period", optarg, 60000, 14 * 86400000ULL,
-                                   &lat.period_ms) != 0)
+        case CLI_OPT_TA:
+        case CLI_OPT_INGEST:
+        case CLI_OPT_FREQ:
+        case CLI_OPT_PERIOD:
+            if (cli_latency_opt("score", c, optarg, &lat) != 0)
                 return EXIT_USAGE;
             break;
         case 'h':
@@ -94,33 +84,25 @@ int cmd_score(int argc, char **argv)
     if (argc - optind != 2)
         return cli_usage_error("score", "expected ALERTS and TRUTH");
     const char *apath = argv[optind], *tpath = argv[optind + 1];
-    size_t alen, tlen;
+    size_t alen;
     char err[RPT_ERRBUF_SIZE];
     char *atext = cli_read_file(strcmp(apath, "-") == 0 ? "/dev/stdin" : apath, MAX_FILE,
                                 "an alert file", &alen);
     if (atext == NULL)
         return EXIT_INPUT;
-    char *ttext = cli_read_file(tpath, MAX_FILE, "a truth file", &tlen);
-    if (ttext == NULL) {
-        free(atext);
-        return EXIT_INPUT;
-    }
     struct rpt_alert *alerts = NULL;
     size_t n = 0;
     struct rpt_truth truth;
     struct rpt_score score;
     int rc = EXIT_INPUT;
-    if (rpt_alerts_parse(apath, atext, alen, &alerts, &n, err, sizeof err) != 0) {
+    int bad = rpt_alerts_parse(apath, atext, alen, &alerts, &n, err, sizeof err);
+    free(atext);
+    if (bad != 0) {
         cli_error("%s", err);
-        free(atext);
-        free(ttext);
         return EXIT_INPUT;
     }
-    if (rpt_truth_parse(tpath, ttext, tlen, &truth, err, sizeof err) != 0) {
-        cli_error("%s", err);
+    if (cli_load_truth(tpath, &truth) != 0) {
         free(alerts);
-        free(atext);
-        free(ttext);
         return EXIT_INPUT;
     }
     if (rpt_score(&truth, alerts, n, rule, &lat, &score) != 0) {
@@ -143,7 +125,5 @@ int cmd_score(int argc, char **argv)
 out:
     rpt_truth_free(&truth);
     free(alerts);
-    free(atext);
-    free(ttext);
     return rc;
 }

@@ -22,7 +22,6 @@
 #include "sim.h"
 #include "sim_pcap.h"
 
-#define MAX_SCENARIO (16u << 20)
 
 static const char usage[] =
     "Usage: scanlab simulate [OPTIONS] SCENARIO.json -o DIR\n"
@@ -362,19 +361,11 @@ int cmd_simulate(int argc, char **argv)
                                                           : "one SCENARIO.json at a time");
     if (dir == NULL)
         return cli_usage_error("simulate", "missing -o DIR");
-    const char *file = argv[optind];
-    size_t len;
-    char *text = cli_read_file(file, MAX_SCENARIO, "a scenario", &len);
-    if (text == NULL)
+    sim_scenario *sc = cli_load_scenario(argv[optind]);
+    if (sc == NULL)
         return EXIT_INPUT;
     char err[SIM_ERRBUF_SIZE];
-    sim_scenario *sc;
-    int rc = sim_scenario_parse(file, text, len, &sc, err, sizeof err);
-    free(text);
-    if (rc != 0) {
-        cli_error("%s", err);
-        return EXIT_INPUT;
-    }
+    int rc;
     if (have_seed)
         sim_scenario_set_seed(sc, seed);
     int ne = non_empty(dir);

@@ -199,15 +199,10 @@ int cmd_sweep(int argc, char **argv)
             if (cli_parse_u64("sweep", "--seeds", optarg, 1, 1000, &n_seeds) != 0)
                 rc = EXIT_USAGE;
             break;
-        case 'b': {
-            char *end;
-            errno = 0;
-            budget = strtod(optarg, &end);
-            if (errno != 0 || *end != '\0' || end == optarg || !(budget >= 0))
-                rc = cli_usage_error("sweep", "--budget: expected a number >= 0, not '%s'",
-                                     optarg);
+        case 'b':
+            if (cli_parse_budget("sweep", optarg, &budget) != 0)
+                rc = EXIT_USAGE;
             break;
-        }
         case 'o':
             out_path = optarg;
             break;
@@ -242,18 +237,9 @@ int cmd_sweep(int argc, char **argv)
     }
     int scenario = argc - optind == 1 && is_scenario(argv[optind]);
     sim_scenario *sc = NULL;
-    if (scenario) {
-        size_t len;
-        char *text = cli_read_file(argv[optind], 16u << 20, "a scenario", &len);
-        char serr[SIM_ERRBUF_SIZE];
-        if (text == NULL || sim_scenario_parse(argv[optind], text, len, &sc, serr, sizeof serr)) {
-            if (text != NULL)
-                cli_error("%s", serr);
-            free(text);
-            rc = EXIT_INPUT;
-            goto out_sw;
-        }
-        free(text);
+    if (scenario && (sc = cli_load_scenario(argv[optind])) == NULL) {
+        rc = EXIT_INPUT;
+        goto out_sw;
     }
     struct rpt_truth truth;
     memset(&truth, 0, sizeof truth);
@@ -265,17 +251,9 @@ int cmd_sweep(int argc, char **argv)
             if (access(tp, R_OK) == 0)
                 truth_path = tp;
         }
-        if (truth_path != NULL) {
-            size_t tl;
-            char *tt = cli_read_file(truth_path, 512u << 20, "a truth file", &tl);
-            if (tt == NULL || rpt_truth_parse(truth_path, tt, tl, &truth, err, sizeof err) != 0) {
-                if (tt != NULL)
-                    cli_error("%s", err);
-                free(tt);
-                rc = EXIT_INPUT;
-                goto out_sw;
-            }
-            free(tt);
+        if (truth_path != NULL && cli_load_truth(truth_path, &truth) != 0) {
+            rc = EXIT_INPUT;
+            goto out_sw;
         }
     }
     uint64_t first = scenario ? sim_scenario_seed(sc) : 0;

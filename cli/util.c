@@ -176,39 +176,80 @@ int cli_config_opt(scand_ctx *ctx, const char *cmd, int opt, const char *arg)
 
 char *cli_read_file(const char *path, size_t max, const char *what, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = xmalloc(cap + 1);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= max) {
-                cli_error("%s: larger than %zu MiB; not %s", path, max >> 20, what);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap *= 2;
-            buf = xreallocarray(buf, cap + 1, 1);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        cli_error("%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
+    char err[RPT_ERRBUF_SIZE];
+    char *buf = rpt_read_file(path, max, len, err, sizeof err);
+    if (buf == NULL)
+        cli_error("%s%s%s", err, strstr(err, "larger than") ? "; not " : "",
+                  strstr(err, "larger than") ? what : "");
     return buf;
+}
+
+sim_scenario *cli_load_scenario(const char *path)
+{
+    size_t len;
+    char *text = cli_read_file(path, 16u << 20, "a scenario", &len);
+    if (text == NULL)
+        return NULL;
+    char err[SIM_ERRBUF_SIZE];
+    sim_scenario *sc;
+    int rc = sim_scenario_parse(path, text, len, &sc, err, sizeof err);
+    free(text);
+    if (rc != 0) {
+        cli_error("%s", err);
+        return NULL;
+    }
+    return sc;
+}
+
+int cli_load_truth(const char *path, struct rpt_truth *t)
+{
+    size_t len;
+    char err[RPT_ERRBUF_SIZE];
+    char *text = cli_read_file(path, 512u << 20, "a truth file", &len);
+    if (text == NULL)
+        return -1;
+    int rc = rpt_truth_parse(path, text, len, t, err, sizeof err);
+    free(text);
+    if (rc != 0)
+        cli_error("%s", err);
+    return rc;
+}
+
+int cli_latency_opt(const char *cmd, int opt, const char *arg, struct rpt_latency *lat)
+{
+    switch (opt) {
+    case CLI_OPT_TA:
+        return cli_parse_duration(cmd, "--ta", arg, 60000, 86400000, &lat->ta_ms);
+    case CLI_OPT_INGEST:
+        return cli_parse_duration(cmd, "--ingest", arg, 0, 86400000, &lat->ingest_ms);
+    case CLI_OPT_FREQ:
+        return cli_parse_duration(cmd, "--freq", arg, 60000, 14 * 86400000ULL, &lat->freq_ms);
+    default:
+        return cli_parse_duration(cmd, "--period", arg, 60000, 14 * 86400000ULL,
+                                  &lat->period_ms);
+    }
+}
+
+int cli_parse_budget(const char *cmd, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno != 0 || *end != '\0' || end == arg || !(v >= 0) || v > 1e9) {
+        cli_usage_error(cmd, "--budget: expected false alerts per day >= 0, not '%s'", arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void cli_gnuplot_note(int gp, const char *err)
+{
+    if (gp == 0)
+        cli_warn("gnuplot not found: the report has tables but no plots "
+                 "(scripts/install-deps.sh installs gnuplot-nox)");
+    else if (gp < 0)
+        cli_warn("%s: the report has tables but no plots", err);
 }
 
 int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_t lo,

@@ -4,6 +4,7 @@
  * gnuplot strings. A scenario named `system("touch x")` or <script> shows
  * up literally and runs nothing.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,4 +135,50 @@ void rpt_buf_gp(struct rpt_buf *b, const char *s)
         else
             rpt_buf_put(b, (const char *)p, 1);
     }
+}
+
+char *rpt_read_file(const char *path, size_t max, size_t *len, char *err, size_t errsize)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errsize, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (buf == NULL) {
+            snprintf(err, errsize, "%s: out of memory", path);
+            fclose(f);
+            return NULL;
+        }
+        if (n == cap) {
+            if (cap >= max) {
+                snprintf(err, errsize, "%s: larger than %zu MiB", path, max >> 20);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap *= 2;
+            char *b = realloc(buf, cap + 1);
+            if (b == NULL)
+                free(buf);
+            buf = b;
+            continue;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errsize, "%s: read error", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }

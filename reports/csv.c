@@ -114,45 +114,10 @@ int rpt_table_parse(const char *name, char *text, size_t len, struct rpt_table *
 int rpt_table_read(const char *path, struct rpt_table *t, char *err, size_t errsize)
 {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errsize, "%s: %s", path, strerror(errno));
+    size_t n;
+    char *buf = rpt_read_file(path, MAX_TABLE, &n, err, errsize);
+    if (buf == NULL)
         return -1;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (buf == NULL)
-            break;
-        if (n == cap) {
-            if (cap >= MAX_TABLE) {
-                snprintf(err, errsize, "%s: larger than %u MiB", path, MAX_TABLE >> 20);
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            char *b = realloc(buf, cap * 2 + 1);
-            if (b == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (buf == NULL || bad) {
-        snprintf(err, errsize, "%s: %s", path, buf == NULL ? "out of memory" : "read error");
-        free(buf);
-        return -1;
-    }
-    buf[n] = '\0';
     if (rpt_table_parse(path, buf, n, t, err, errsize) != 0) {
         free(buf);
         return -1;

@@ -387,15 +387,19 @@ static void para(struct doc *d, const char *text)
 static void table_begin(struct doc *d, const char *const *head, size_t n)
 {
     rpt_buf_put(&d->md, "|", 1);
-    for (size_t i = 0; i < n; i++)
-        rpt_buf_printf(&d->md, " %s |", head[i]);
+    rpt_buf_printf(&d->html, "<table>\n<tr>");
+    for (size_t i = 0; i < n; i++) {
+        rpt_buf_put(&d->md, " ", 1);
+        md_cell(&d->md, head[i]);
+        rpt_buf_put(&d->md, " |", 2);
+        rpt_buf_printf(&d->html, "<th>");
+        rpt_buf_html(&d->html, head[i]);
+        rpt_buf_printf(&d->html, "</th>");
+    }
     rpt_buf_put(&d->md, "\n|", 2);
     for (size_t i = 0; i < n; i++)
         rpt_buf_put(&d->md, "---|", 4);
     rpt_buf_put(&d->md, "\n", 1);
-    rpt_buf_printf(&d->html, "<table>\n<tr>");
-    for (size_t i = 0; i < n; i++)
-        rpt_buf_printf(&d->html, "<th>%s</th>", head[i]);
     rpt_buf_printf(&d->html, "</tr>\n");
 }
 
@@ -567,24 +571,7 @@ static void sec_presets(struct doc *d, const struct rep *r)
     head2[nh++] = "preset";
     for (size_t c = first; c < p->n_cols && nh < RPT_MAX_CLASSES + 2; c++)
         head2[nh++] = p->cells[c];
-    /* class names come from the table: escape them as headers too */
-    struct rpt_buf hb = {0};
-    rpt_buf_put(&d->md, "|", 1);
-    rpt_buf_printf(&d->html, "<table>\n<tr>");
-    for (size_t i = 0; i < nh; i++) {
-        rpt_buf_put(&d->md, " ", 1);
-        md_cell(&d->md, head2[i]);
-        rpt_buf_put(&d->md, " |", 2);
-        rpt_buf_printf(&d->html, "<th>");
-        rpt_buf_html(&d->html, head2[i]);
-        rpt_buf_printf(&d->html, "</th>");
-    }
-    rpt_buf_put(&d->md, "\n|", 2);
-    for (size_t i = 0; i < nh; i++)
-        rpt_buf_put(&d->md, "---|", 4);
-    rpt_buf_put(&d->md, "\n", 1);
-    rpt_buf_printf(&d->html, "</tr>\n");
-    free(hb.s);
+    table_begin(d, head2, nh);
     for (size_t i = 1; i < p->n_rows; i++) {
         if (strcmp(rpt_cell(p, i, "rule"), "*") != 0)
             continue;

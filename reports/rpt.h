@@ -176,6 +176,9 @@ struct rpt_buf {
 };
 void rpt_buf_printf(struct rpt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rpt_buf_put(struct rpt_buf *b, const char *s, size_t n);
+/* A whole file, NUL-terminated (malloc'd), at most max bytes; NULL with
+ * err ("PATH: why") on error. */
+char *rpt_read_file(const char *path, size_t max, size_t *len, char *err, size_t errsize);
 /* Escapes: JSON string body, HTML text, CSV field (quoted when needed),
  * gnuplot single-quoted string body. */
 void rpt_buf_json(struct rpt_buf *b, const char *s);

@@ -2,7 +2,10 @@
 # Memory stays flat when the input grows but the active sources do not:
 # `scanlab detect` with every rule family on (tests/bench/all-rules.json)
 # over a generated blob of N tuples and one of 2N at the same flow rate;
-# the larger run's peak RSS must be within 10% of the smaller's.
+# the larger run's peak RSS must be within 10% of the smaller's. The inputs
+# span 50 and 100 minutes (about 4,000 tuples a minute), so the scanlab
+# preset's 1-hour slowscan rule is off here: a window must fit the smaller
+# input at least once for "the same active sources" to hold.
 # Skipped (with a line saying so) when SCANLAB_MEM_SKIP=1: a sanitizer's
 # quarantine grows with allocations, which is not ours to measure.
 set -u
@@ -17,7 +20,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/scanlab-mem.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 kib() {
     "$SCANLAB_TOOLS/genflows" bench "$tmp/in.json" "$1" 3 2>/dev/null || return 1
-    "$SCANLAB_TOOLS/peakrss" "$SCANLAB" detect -q --config tests/bench/all-rules.json \
+    "$SCANLAB_TOOLS/peakrss" "$SCANLAB" detect -q --config tests/bench/all-rules.json --set slowscan.enabled=false \
         "$tmp/in.json" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
     sed -n 's/^peakrss: \([0-9]*\) KiB maxrss.*/\1/p' "$tmp/err"
 }
