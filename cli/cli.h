@@ -85,6 +85,10 @@ double cli_now(void);
  * parent); path is modified and restored. 0, or -1 with errno. */
 int cli_mkdirs(char *path);
 
+/* 1 if dir exists and holds anything, 0 if absent or empty, -1 error
+ * (errno set). */
+int cli_dir_state(const char *dir);
+
 /* Is stderr a terminal (progress lines allowed)? */
 int cli_tty(void);
 
@@ -131,5 +135,6 @@ int cmd_score(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_pcap2flow(int argc, char **argv);
 
 #endif /* SCANLAB_CLI_CLI_H */

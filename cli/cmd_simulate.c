@@ -295,21 +295,6 @@ static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
             (unsigned long long)tuples, cli_now() - r->t0);
 }
 
-/* 1 if dir exists and holds anything, 0 if absent or empty, -1 error. */
-static int non_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -1;
-    struct dirent *e;
-    int any = 0;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            any = 1;
-    closedir(d);
-    return any;
-}
-
 int cmd_simulate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -368,7 +353,7 @@ int cmd_simulate(int argc, char **argv)
     int rc;
     if (have_seed)
         sim_scenario_set_seed(sc, seed);
-    int ne = non_empty(dir);
+    int ne = cli_dir_state(dir);
     if (ne < 0 || (ne > 0 && !force)) {
         if (ne < 0)
             cli_error("%s: %s", dir, strerror(errno));

@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "the lab: simulate, detect, score, sweep, write a report"},
     {"sweep", cmd_sweep, "threshold curves of a rule in one pass per window"},
     {"report", cmd_report, "re-render a report folder from its tables"},
+    {"pcap2flow", cmd_pcap2flow, "packet captures to Azure flow-log blobs"},
 };
 
 static void usage(FILE *f)
@@ -35,7 +36,7 @@ static void usage(FILE *f)
                "ScanLab replays Azure VNet/NSG flow logs through network-scan detection\n"
                "rules and reports what they catch.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'scanlab COMMAND --help' for a command's options.\n"
                "Exit status: 0 ok, 1 input or runtime error, 2 usage error.\n");
 }

@@ -3,6 +3,7 @@
  * helpers for the scanlab program. Messages follow one shape [E4]:
  * "scanlab: error: FILE:LINE:COL: what" on stderr; stdout carries data only.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -289,4 +290,18 @@ int cli_mkdirs(char *path)
         }
     }
     return 0;
+}
+
+int cli_dir_state(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    int any = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            any = 1;
+    closedir(d);
+    return any;
 }

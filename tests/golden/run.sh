@@ -16,6 +16,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/scanlab-golden.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 vg=""
 [ "${SCANLAB_VALGRIND:-}" = 1 ] && vg="valgrind -q --error-exitcode=99 --leak-check=full"
+# pcap2flow tests: the captures are written once per run by
+# tests/tools/mkpcap.c; p2f NAME ARGS... converts, then prints the tuples.
+caps() { [ -d "$tmp/caps" ] || { mkdir -p "$tmp/caps" && "$SCANLAB_TOOLS/mkpcap" "$tmp/caps"; }; }
+p2f() { # (its variables must not clash with the loop's: name, rc, out)
+    p2f_dir=$tmp/p2f-$1
+    shift
+    caps || return 1
+    (cd "$tmp/caps" && "$SCANLAB" pcap2flow -o "$p2f_dir" "$@")
+    p2f_rc=$?
+    [ -d "$p2f_dir" ] && "$SCANLAB" cat -q "$p2f_dir"
+    return $p2f_rc
+}
 pass=0 fail=0
 while IFS= read -r line; do
     case $line in '' | '#'*) continue ;; esac

@@ -28,6 +28,7 @@ static const struct {
     {"tuple_int", test_tuple_int_register}, {"sim", test_sim_register},
     {"rules", test_rules_register},         {"trw_int", test_trw_int_register},
     {"lab", test_lab_register},
+    {"p2f", test_p2f_register},
 };
 
 int main(int argc, char **argv)

@@ -33,6 +33,7 @@ int test_sim_register(void);
 int test_rules_register(void);
 int test_trw_int_register(void); /* white-box */
 int test_lab_register(void);
+int test_p2f_register(void);
 
 /* ------------------------------------------------------------ helpers */
 

@@ -1,0 +1,849 @@
+/*
+ * p2f.c - packets to Azure flow tuples (p2f.h): the frame decoder and the
+ * flow engine.
+ *
+ * Decoding trusts nothing: every header is checked against the captured
+ * length before it is read, and every length field against what it claims
+ * to contain [TD print-*.c's ND_TCHECK habit].
+ *
+ * Flows live in a slab (stable indices) under an open-addressing index of
+ * 32-bit slots, deleted by backward shift, so there is no allocation per
+ * packet and no tombstone. Each flow sits on one of three lists in order of
+ * its last packet (TCP, UDP, closed): the heads are the flows that expire
+ * first, so idle timeouts cost O(1) per flow, not a scan of the table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2f.h"
+#include "sim.h"
+
+/* ------------------------------------------------------------ decoding */
+
+int p2f_linktype_ok(int dlt)
+{
+    switch (dlt) {
+    case P2F_DLT_NULL:
+    case P2F_DLT_EN10MB:
+    case P2F_DLT_RAW:
+    case P2F_DLT_RAW_ALT:
+    case P2F_DLT_LOOP:
+    case P2F_DLT_LINUX_SLL:
+    case P2F_DLT_IPV4:
+    case P2F_DLT_IPV6:
+    case P2F_DLT_LINUX_SLL2:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *p2f_verdict_name(int v)
+{
+    static const char *const names[P2F_N_VERDICTS] = {
+        "TCP/UDP", "ICMP (not logged by Azure)", "not IP", "truncated", "bad header",
+        "IP fragment after the first", "other IP protocol"};
+    return v >= 0 && v < P2F_N_VERDICTS ? names[v] : "?";
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void v4mapped(uint8_t out[16], const uint8_t *a4)
+{
+    memset(out, 0, 10);
+    out[10] = out[11] = 0xff;
+    memcpy(out + 12, a4, 4);
+}
+
+/* The ports (and TCP flags) at l4[0..n). */
+static int ports(uint8_t proto, const uint8_t *l4, uint32_t n, struct p2f_pkt *o)
+{
+    if (proto == 6) {
+        if (n < 14)
+            return P2F_TRUNCATED;
+        o->tcp_flags = l4[13];
+    } else if (n < 4) {
+        return P2F_TRUNCATED;
+    }
+    o->sport = be16(l4);
+    o->dport = be16(l4 + 2);
+    o->proto = proto;
+    return P2F_FLOW;
+}
+
+static int ipv4(const uint8_t *p, uint32_t n, struct p2f_pkt *o)
+{
+    if (n < 20)
+        return P2F_TRUNCATED;
+    if (p[0] >> 4 != 4)
+        return P2F_BAD_HEADER;
+    uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4;
+    uint32_t tot = be16(p + 2);
+    if (ihl < 20 || tot < ihl)
+        return P2F_BAD_HEADER;
+    if (n < ihl)
+        return P2F_TRUNCATED;
+    v4mapped(o->src, p + 12);
+    v4mapped(o->dst, p + 16);
+    o->bytes = tot + 14;
+    if ((be16(p + 6) & 0x1fff) != 0)
+        return P2F_FRAGMENT;
+    uint8_t proto = p[9];
+    if (proto == 1) {
+        o->proto = 1;
+        return P2F_ICMP;
+    }
+    if (proto != 6 && proto != 17)
+        return P2F_OTHER_PROTO;
+    /* the L4 header: within the captured bytes and within the IP length
+     * (short because the IP length says so: a bad header; because the
+     * capture stopped: truncated) */
+    uint32_t avail = n - ihl, inlen = tot - ihl;
+    int v = ports(proto, p + ihl, avail < inlen ? avail : inlen, o);
+    return v == P2F_TRUNCATED && avail >= inlen ? P2F_BAD_HEADER : v;
+}
+
+static int ipv6(const uint8_t *p, uint32_t n, struct p2f_pkt *o)
+{
+    if (n < 40)
+        return P2F_TRUNCATED;
+    if (p[0] >> 4 != 6)
+        return P2F_BAD_HEADER;
+    uint32_t plen = be16(p + 4);
+    memcpy(o->src, p + 8, 16);
+    memcpy(o->dst, p + 24, 16);
+    o->bytes = 40 + plen + 14;
+    uint8_t nh = p[6];
+    uint32_t off = 40, end = 40 + plen;
+    /* walk the extension headers (at most 8: a chain longer than that is
+     * an attack, not a packet) */
+    for (int hops = 0; hops < 8; hops++) {
+        switch (nh) {
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+        case 135: /* mobility */
+        case 51: { /* AH */
+            if (off + 2 > n)
+                return P2F_TRUNCATED;
+            uint32_t len = nh == 51 ? ((uint32_t)p[off + 1] + 2) * 4 : ((uint32_t)p[off + 1] + 1) * 8;
+            if (off + len > end)
+                return P2F_BAD_HEADER;
+            nh = p[off];
+            off += len;
+            continue;
+        }
+        case 44: /* fragment */
+            if (off + 8 > n)
+                return P2F_TRUNCATED;
+            if (off + 8 > end)
+                return P2F_BAD_HEADER;
+            if ((be16(p + off + 2) & 0xfff8) != 0)
+                return P2F_FRAGMENT;
+            nh = p[off];
+            off += 8;
+            continue;
+        case 58:
+            o->proto = 58;
+            return P2F_ICMP;
+        case 6:
+        case 17: {
+            if (off > end)
+                return P2F_BAD_HEADER;
+            uint32_t avail = n > off ? n - off : 0, inlen = end - off;
+            int v = ports(nh, p + off, avail < inlen ? avail : inlen, o);
+            return v == P2F_TRUNCATED && avail >= inlen ? P2F_BAD_HEADER : v;
+        }
+        default:
+            return P2F_OTHER_PROTO;
+        }
+    }
+    return P2F_BAD_HEADER;
+}
+
+static int ip_any(const uint8_t *p, uint32_t n, struct p2f_pkt *o)
+{
+    if (n < 1)
+        return P2F_TRUNCATED;
+    return p[0] >> 4 == 4 ? ipv4(p, n, o) : p[0] >> 4 == 6 ? ipv6(p, n, o) : P2F_BAD_HEADER;
+}
+
+static int by_ethertype(uint16_t type, const uint8_t *p, uint32_t n, struct p2f_pkt *o)
+{
+    if (type == 0x0800)
+        return ipv4(p, n, o);
+    if (type == 0x86dd)
+        return ipv6(p, n, o);
+    return P2F_NOT_IP;
+}
+
+int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t ts_us,
+               struct p2f_pkt *o)
+{
+    (void)len;
+    memset(o, 0, sizeof *o);
+    o->ts_us = ts_us;
+    switch (dlt) {
+    case P2F_DLT_EN10MB: {
+        if (caplen < 14)
+            return P2F_TRUNCATED;
+        memcpy(o->src_mac, d + 6, 6);
+        o->has_mac = 1;
+        uint32_t off = 12;
+        uint16_t type = be16(d + off);
+        /* 802.1Q, 802.1ad (QinQ) and the old 0x9100: up to 4 tags */
+        for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4;
+             tags++) {
+            if (off + 6 > caplen)
+                return P2F_TRUNCATED;
+            off += 4;
+            type = be16(d + off);
+        }
+        if (type == 0x8100 || type == 0x88a8 || type == 0x9100)
+            return P2F_BAD_HEADER;
+        off += 2;
+        return by_ethertype(type, d + off, caplen - off, o);
+    }
+    case P2F_DLT_LINUX_SLL: {
+        if (caplen < 16)
+            return P2F_TRUNCATED;
+        if (be16(d + 2) == 1 && be16(d + 4) == 6 && be16(d) == 4) { /* sent by us, Ethernet */
+            memcpy(o->src_mac, d + 6, 6);
+            o->has_mac = 1;
+        } else if (be16(d + 2) == 1 && be16(d + 4) == 6) {
+            memcpy(o->src_mac, d + 6, 6); /* the sender's address, either way */
+            o->has_mac = 1;
+        }
+        return by_ethertype(be16(d + 14), d + 16, caplen - 16, o);
+    }
+    case P2F_DLT_LINUX_SLL2: {
+        if (caplen < 20)
+            return P2F_TRUNCATED;
+        if (be16(d + 8) == 1 && d[11] == 6) {
+            memcpy(o->src_mac, d + 12, 6);
+            o->has_mac = 1;
+        }
+        return by_ethertype(be16(d), d + 20, caplen - 20, o);
+    }
+    case P2F_DLT_NULL:
+    case P2F_DLT_LOOP: {
+        if (caplen < 4)
+            return P2F_TRUNCATED;
+        /* the address family, in the byte order of the machine that
+         * captured (NULL) or network order (LOOP): try both */
+        uint32_t le = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+                      (uint32_t)d[3] << 24;
+        uint32_t be = (uint32_t)d[3] | (uint32_t)d[2] << 8 | (uint32_t)d[1] << 16 |
+                      (uint32_t)d[0] << 24;
+        uint32_t fam = dlt == P2F_DLT_LOOP ? be : (le < 256 ? le : be);
+        if (fam == 2)
+            return ipv4(d + 4, caplen - 4, o);
+        if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
+            return ipv6(d + 4, caplen - 4, o);
+        return P2F_NOT_IP;
+    }
+    case P2F_DLT_RAW:
+    case P2F_DLT_RAW_ALT:
+        return ip_any(d, caplen, o);
+    case P2F_DLT_IPV4:
+        return ipv4(d, caplen, o);
+    case P2F_DLT_IPV6:
+        return ipv6(d, caplen, o);
+    default:
+        return P2F_NOT_IP;
+    }
+}
+
+/* ------------------------------------------------------------ cidrs, macs */
+
+int p2f_parse_cidrs(const char *s, struct p2f_cidr *out, size_t max, size_t *n)
+{
+    char buf[1024];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", s);
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (*n == max)
+            return -1;
+        char *slash = strchr(tok, '/');
+        int v6;
+        struct p2f_cidr *c = &out[*n];
+        size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
+        if (scand_addr_parse(tok, alen, c->addr, &v6) != SCAND_OK)
+            return -1;
+        unsigned max_bits = v6 ? 128 : 32, bits = max_bits;
+        if (slash != NULL) {
+            char *end;
+            unsigned long b = strtoul(slash + 1, &end, 10);
+            if (*end != '\0' || end == slash + 1 || b > max_bits)
+                return -1;
+            bits = (unsigned)b;
+        }
+        c->bits = v6 ? bits : bits + 96;
+        /* clear host bits */
+        for (unsigned i = c->bits; i < 128; i++)
+            c->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+        (*n)++;
+    }
+    return *n > 0 ? 0 : -1;
+}
+
+static int in_cidr(const struct p2f_cidr *c, const uint8_t a[16])
+{
+    unsigned full = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(a, c->addr, full) != 0)
+        return 0;
+    if (rest == 0)
+        return 1;
+    uint8_t mask = (uint8_t)(0xff00u >> rest);
+    return (a[full] & mask) == c->addr[full];
+}
+
+static uint64_t fnv(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+void p2f_derived_mac(const uint8_t addr[16], char out[13])
+{
+    uint64_t h = fnv(addr, 16);
+    snprintf(out, 13, "000D3A%02X%02X%02X", (unsigned)(h >> 16) & 0xff,
+             (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
+}
+
+/* ------------------------------------------------------------ flows */
+
+#define NIL UINT32_MAX
+#define KEY_SIZE 37 /* proto, address a, address b, port a, port b */
+enum { L_TCP, L_UDP, L_CLOSED, N_LISTS };
+
+struct flow {
+    uint8_t key[KEY_SIZE];
+    uint8_t init;    /* 0: endpoint a initiated, 1: b */
+    uint8_t fin;     /* bit 0: a sent FIN, bit 1: b sent FIN */
+    uint8_t list;    /* L_* */
+    uint8_t has_mac; /* bit 0: a's MAC known, bit 1: b's */
+    uint8_t b_pending; /* the B tuple waits for the next tuple, so that an end
+                          that answers later is logged at its own NIC */
+    uint8_t mac[2][6];
+    uint32_t hash;
+    uint32_t prev, next; /* on its list */
+    int64_t t_first, t_last, next_c; /* ms */
+    uint64_t pk[2], by[2];           /* since the last tuple, sent by a and by b */
+};
+
+struct list {
+    uint32_t head, tail;
+};
+
+/* Address -> the source MAC of its first frame: the NIC that logs it. */
+struct macent {
+    uint8_t addr[16];
+    uint8_t mac[6];
+    uint8_t used;
+};
+
+struct p2f {
+    struct p2f_opts o;
+    scand_strtab *st;
+    p2f_tuple_fn fn;
+    void *arg;
+    uint32_t group;
+    struct flow *slab;
+    size_t n_slab, cap_slab;
+    uint32_t free_head;
+    uint32_t *index; /* slab index + 1, 0 = empty */
+    size_t mask, n_live;
+    struct list lists[N_LISTS];
+    struct macent *macs;
+    size_t mac_mask, n_macs;
+    int64_t newest_us;
+    int failed;
+    struct p2f_stats stats;
+};
+
+void p2f_opts_default(struct p2f_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->tcp_idle_ms = SIM_TCP_IDLE_MS;
+    o->udp_idle_ms = SIM_UDP_IDLE_MS;
+    o->c_every_ms = 300000;
+    o->linger_ms = 2000;
+}
+
+p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *arg)
+{
+    p2f *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->o = *o;
+    p->st = st;
+    p->fn = fn;
+    p->arg = arg;
+    p->free_head = NIL;
+    p->mask = 4095;
+    p->index = calloc(p->mask + 1, sizeof *p->index);
+    p->mac_mask = 1023;
+    p->macs = calloc(p->mac_mask + 1, sizeof *p->macs);
+    for (int i = 0; i < N_LISTS; i++)
+        p->lists[i].head = p->lists[i].tail = NIL;
+    static const char acl[] = "00000000-0000-0000-0000-00000000p2f0";
+    if (p->index == NULL || p->macs == NULL ||
+        scand_group_intern(st, acl, sizeof acl - 1, "pcap2flow", 9, &p->group) != SCAND_OK) {
+        p2f_free(p);
+        return NULL;
+    }
+    p->newest_us = INT64_MIN;
+    return p;
+}
+
+void p2f_free(p2f *p)
+{
+    if (p == NULL)
+        return;
+    free(p->slab);
+    free(p->index);
+    free(p->macs);
+    free(p);
+}
+
+void p2f_get_stats(const p2f *p, struct p2f_stats *s)
+{
+    *s = p->stats;
+}
+
+static struct macent *mac_slot(struct macent *t, size_t mask, const uint8_t addr[16])
+{
+    size_t j = fnv(addr, 16) & mask;
+    while (t[j].used && memcmp(t[j].addr, addr, 16) != 0)
+        j = (j + 1) & mask;
+    return &t[j];
+}
+
+/* Learn addr's MAC (first frame wins). -1 when out of memory. */
+static int mac_learn(p2f *p, const uint8_t addr[16], const uint8_t mac[6])
+{
+    struct macent *e = mac_slot(p->macs, p->mac_mask, addr);
+    if (e->used)
+        return 0;
+    if ((p->n_macs + 1) * 2 > p->mac_mask + 1) {
+        size_t cap = (p->mac_mask + 1) * 2;
+        struct macent *nt = calloc(cap, sizeof *nt);
+        if (nt == NULL)
+            return -1;
+        for (size_t j = 0; j <= p->mac_mask; j++)
+            if (p->macs[j].used)
+                *mac_slot(nt, cap - 1, p->macs[j].addr) = p->macs[j];
+        free(p->macs);
+        p->macs = nt;
+        p->mac_mask = cap - 1;
+        e = mac_slot(p->macs, p->mac_mask, addr);
+    }
+    memcpy(e->addr, addr, 16);
+    memcpy(e->mac, mac, 6);
+    e->used = 1;
+    p->n_macs++;
+    return 0;
+}
+
+static const struct macent *mac_slot_c(const p2f *p, const uint8_t addr[16])
+{
+    return mac_slot(p->macs, p->mac_mask, addr);
+}
+
+static void unlink_flow(p2f *p, uint32_t i)
+{
+    struct flow *f = &p->slab[i];
+    struct list *l = &p->lists[f->list];
+    if (f->prev != NIL)
+        p->slab[f->prev].next = f->next;
+    else
+        l->head = f->next;
+    if (f->next != NIL)
+        p->slab[f->next].prev = f->prev;
+    else
+        l->tail = f->prev;
+    f->prev = f->next = NIL;
+}
+
+static void append(p2f *p, uint32_t i, int list)
+{
+    struct flow *f = &p->slab[i];
+    struct list *l = &p->lists[list];
+    f->list = (uint8_t)list;
+    f->next = NIL;
+    f->prev = l->tail;
+    if (l->tail != NIL)
+        p->slab[l->tail].next = i;
+    else
+        l->head = i;
+    l->tail = i;
+}
+
+static int in_side(const p2f *p, const uint8_t a[16])
+{
+    for (size_t i = 0; i < p->o.n_inside; i++)
+        if (in_cidr(&p->o.inside[i], a))
+            return 1;
+    return 0;
+}
+
+static const struct macent *mac_slot_c(const p2f *p, const uint8_t addr[16]);
+static int emit_now(p2f *p, struct flow *f, int state, int64_t ts_ms);
+
+/* Emit one tuple of flow f at each inside end's NIC. The B tuple is held
+ * back until the flow's next tuple: by then an inside end that answered
+ * has shown its MAC. */
+static int emit(p2f *p, struct flow *f, int state, int64_t ts_ms)
+{
+    if (state == SCAND_ST_B) {
+        f->b_pending = 1;
+        return 0;
+    }
+    for (int e = 0; e < 2; e++) {
+        if (f->has_mac & (1 << e))
+            continue;
+        const struct macent *m = mac_slot_c(p, f->key + 1 + 16 * e);
+        if (m->used) {
+            memcpy(f->mac[e], m->mac, 6);
+            f->has_mac |= (uint8_t)(1 << e);
+        }
+    }
+    if (f->b_pending) {
+        f->b_pending = 0;
+        uint64_t pk[2] = {f->pk[0], f->pk[1]}, by[2] = {f->by[0], f->by[1]};
+        int rc = emit_now(p, f, SCAND_ST_B, f->t_first);
+        f->pk[0] = pk[0], f->pk[1] = pk[1], f->by[0] = by[0], f->by[1] = by[1];
+        if (rc != 0)
+            return rc;
+    }
+    return emit_now(p, f, state, ts_ms);
+}
+
+static int emit_now(p2f *p, struct flow *f, int state, int64_t ts_ms)
+{
+    int s = f->init, d = !f->init; /* endpoint indices of source and destination */
+    struct scand_tuple t;
+    memset(&t, 0, sizeof t);
+    t.ts_ms = ts_ms;
+    t.proto = f->key[0];
+    memcpy(t.src, f->key + 1 + 16 * s, 16);
+    memcpy(t.dst, f->key + 1 + 16 * d, 16);
+    t.sport = be16(f->key + 33 + 2 * s);
+    t.dport = be16(f->key + 33 + 2 * d);
+    t.state = (uint8_t)state;
+    t.enc = SCAND_ENC_NX;
+    t.group = p->group;
+    if (state != SCAND_ST_B) {
+        t.pkts_s2d = f->pk[s];
+        t.bytes_s2d = f->by[s];
+        t.pkts_d2s = f->pk[d];
+        t.bytes_d2s = f->by[d];
+        f->pk[0] = f->pk[1] = f->by[0] = f->by[1] = 0;
+    }
+    if (scand_addr_is_v4(t.src) == 0 || scand_addr_is_v4(t.dst) == 0)
+        t.flags |= SCAND_TF_V6;
+    for (int end = 0; end < 2; end++) {
+        int who = end == 0 ? s : d;
+        const uint8_t *addr = f->key + 1 + 16 * who;
+        if (!in_side(p, addr))
+            continue;
+        char mac[13];
+        if (f->has_mac & (1 << who))
+            snprintf(mac, sizeof mac, "%02X%02X%02X%02X%02X%02X", f->mac[who][0],
+                     f->mac[who][1], f->mac[who][2], f->mac[who][3], f->mac[who][4],
+                     f->mac[who][5]);
+        else
+            p2f_derived_mac(addr, mac);
+        if (scand_strtab_intern(p->st, mac, 12, &t.mac) != SCAND_OK)
+            return -1;
+        t.dir = end == 0 ? SCAND_DIR_OUT : SCAND_DIR_IN;
+        p->stats.tuples++;
+        if (p->fn(p->arg, &t) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* C tuples for every boundary before t (ms). */
+static int c_until(p2f *p, struct flow *f, int64_t t)
+{
+    while (f->next_c < t) {
+        if (emit(p, f, SCAND_ST_C, f->next_c) != 0)
+            return -1;
+        f->next_c += p->o.c_every_ms;
+    }
+    return 0;
+}
+
+/* The index slot holding flow i, or of key (hash h) when i is NIL. */
+static size_t find_slot(const p2f *p, const uint8_t *key, uint32_t h, int *found)
+{
+    size_t j = h & p->mask;
+    for (;; j = (j + 1) & p->mask) {
+        uint32_t v = p->index[j];
+        if (v == 0) {
+            *found = 0;
+            return j;
+        }
+        const struct flow *f = &p->slab[v - 1];
+        if (f->hash == h && memcmp(f->key, key, KEY_SIZE) == 0) {
+            *found = 1;
+            return j;
+        }
+    }
+}
+
+/* Remove flow i from the index (backward-shift deletion) and free it. */
+static void drop(p2f *p, uint32_t i)
+{
+    struct flow *f = &p->slab[i];
+    int found;
+    size_t j = find_slot(p, f->key, f->hash, &found);
+    if (found) {
+        p->index[j] = 0;
+        size_t k = (j + 1) & p->mask;
+        while (p->index[k] != 0) {
+            size_t home = p->slab[p->index[k] - 1].hash & p->mask;
+            /* move k back to j if its home is not in (j, k] */
+            if ((j <= k) ? (home <= j || home > k) : (home <= j && home > k)) {
+                p->index[j] = p->index[k];
+                p->index[k] = 0;
+                j = k;
+            }
+            k = (k + 1) & p->mask;
+        }
+    }
+    unlink_flow(p, i);
+    f->next = p->free_head;
+    p->free_head = i;
+    p->n_live--;
+}
+
+/* End flow i as its idle timeout does, and drop it. */
+static int expire(p2f *p, uint32_t i)
+{
+    struct flow *f = &p->slab[i];
+    if (f->list != L_CLOSED) {
+        int64_t idle = f->key[0] == 6 ? p->o.tcp_idle_ms : p->o.udp_idle_ms;
+        int64_t te = f->t_last + idle;
+        if (c_until(p, f, te) != 0 || emit(p, f, SCAND_ST_E, te) != 0)
+            return -1;
+    }
+    drop(p, i);
+    return 0;
+}
+
+/* Expire what the clock (ms) has passed. */
+static int expire_until(p2f *p, int64_t now)
+{
+    for (int l = 0; l < N_LISTS; l++) {
+        int64_t idle = l == L_TCP ? p->o.tcp_idle_ms : l == L_UDP ? p->o.udp_idle_ms
+                                                                  : p->o.linger_ms;
+        while (p->lists[l].head != NIL) {
+            uint32_t i = p->lists[l].head;
+            if (p->slab[i].t_last + idle > now)
+                break;
+            if (expire(p, i) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int grow_index(p2f *p)
+{
+    size_t cap = (p->mask + 1) * 2;
+    uint32_t *ni = calloc(cap, sizeof *ni);
+    if (ni == NULL)
+        return -1;
+    size_t mask = cap - 1;
+    for (size_t j = 0; j <= p->mask; j++) {
+        uint32_t v = p->index[j];
+        if (v == 0)
+            continue;
+        size_t k = p->slab[v - 1].hash & mask;
+        while (ni[k] != 0)
+            k = (k + 1) & mask;
+        ni[k] = v;
+    }
+    free(p->index);
+    p->index = ni;
+    p->mask = mask;
+    return 0;
+}
+
+static uint32_t new_flow(p2f *p)
+{
+    if (p->free_head != NIL) {
+        uint32_t i = p->free_head;
+        p->free_head = p->slab[i].next;
+        return i;
+    }
+    if (p->n_slab == p->cap_slab) {
+        size_t cap = p->cap_slab ? p->cap_slab * 2 : 4096;
+        if (cap >= NIL)
+            return NIL;
+        struct flow *s = realloc(p->slab, cap * sizeof *s);
+        if (s == NULL)
+            return NIL;
+        p->slab = s;
+        p->cap_slab = cap;
+    }
+    return (uint32_t)p->n_slab++;
+}
+
+int p2f_packet(p2f *p, const struct p2f_pkt *k)
+{
+    if (p->failed)
+        return -1;
+    p->stats.packets++;
+    if (k->ts_us > p->newest_us)
+        p->newest_us = k->ts_us;
+    else if (p->newest_us - k->ts_us > 1000000)
+        p->stats.late++;
+    int64_t t = k->ts_us / 1000, now = p->newest_us / 1000;
+    if (expire_until(p, now) != 0)
+        goto fail;
+    /* the canonical key: the smaller (address, port) end first */
+    uint8_t key[KEY_SIZE];
+    int swap = memcmp(k->src, k->dst, 16);
+    if (swap == 0)
+        swap = (int)k->sport - (int)k->dport;
+    swap = swap > 0;
+    key[0] = k->proto;
+    memcpy(key + 1, swap ? k->dst : k->src, 16);
+    memcpy(key + 17, swap ? k->src : k->dst, 16);
+    uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
+    key[33] = (uint8_t)(pa >> 8), key[34] = (uint8_t)pa;
+    key[35] = (uint8_t)(pb >> 8), key[36] = (uint8_t)pb;
+    int sender = swap; /* endpoint index of the packet's sender */
+    uint32_t h = (uint32_t)fnv(key, KEY_SIZE);
+    int found;
+    size_t j = find_slot(p, key, h, &found);
+    int tcp = k->proto == 6;
+    uint8_t fl = k->tcp_flags;
+    int syn_only = tcp && (fl & 0x12) == 0x02;
+    if (found) {
+        uint32_t i = p->index[j] - 1;
+        struct flow *f = &p->slab[i];
+        if (f->list == L_CLOSED) {
+            if (!syn_only) {
+                p->stats.after_close++;
+                return 0;
+            }
+            drop(p, i); /* a new connection on the same 5-tuple */
+            j = find_slot(p, key, h, &found);
+        } else {
+            if (c_until(p, f, t + 1) != 0) /* boundaries at or before this packet */
+                goto fail;
+            f->pk[sender]++;
+            f->by[sender] += k->bytes;
+            if (t > f->t_last)
+                f->t_last = t;
+            if (k->has_mac && mac_learn(p, k->src, k->src_mac) != 0)
+                goto fail;
+            int closed = 0;
+            if (tcp) {
+                if (fl & 0x04)
+                    closed = 1;
+                else if (fl & 0x01) {
+                    f->fin |= (uint8_t)(1 << sender);
+                    closed = f->fin == 3;
+                }
+            }
+            unlink_flow(p, i);
+            if (closed) {
+                if (emit(p, f, SCAND_ST_E, t) != 0)
+                    goto fail;
+                append(p, i, L_CLOSED);
+            } else {
+                append(p, i, tcp ? L_TCP : L_UDP);
+            }
+            return 0;
+        }
+    }
+    /* a new flow */
+    if (!in_side(p, k->src) && !in_side(p, k->dst)) {
+        p->stats.outside++;
+        return 0;
+    }
+    if ((p->n_live + 1) * 4 > (p->mask + 1) * 3) {
+        if (grow_index(p) != 0)
+            goto fail;
+        j = find_slot(p, key, h, &found);
+    }
+    uint32_t i = new_flow(p);
+    if (i == NIL)
+        goto fail;
+    struct flow *f = &p->slab[i];
+    memset(f, 0, sizeof *f);
+    memcpy(f->key, key, KEY_SIZE);
+    f->hash = h;
+    f->prev = f->next = NIL;
+    p->index[j] = i + 1;
+    p->n_live++;
+    if (p->n_live > p->stats.peak_flows)
+        p->stats.peak_flows = p->n_live;
+    p->stats.flows++;
+    /* the initiator */
+    int init = sender;
+    if (tcp && (fl & 0x12) == 0x12) {
+        init = !sender; /* a SYN/ACK: its receiver opened the flow */
+    } else if (tcp && !(fl & 0x02)) {
+        p->stats.midstream++;
+        uint16_t ps = sender == 0 ? pa : pb, pr = sender == 0 ? pb : pa;
+        init = ps >= pr ? sender : !sender; /* the ephemeral (higher) port's side */
+    }
+    f->init = (uint8_t)init;
+    f->t_first = f->t_last = t;
+    f->next_c = t + p->o.c_every_ms;
+    f->list = tcp ? L_TCP : L_UDP;
+    append(p, i, f->list);
+    /* each end's NIC, fixed for the flow's life: the MAC its address sent
+     * from (learned from any flow), else derived from the address */
+    if (k->has_mac && mac_learn(p, k->src, k->src_mac) != 0)
+        goto fail;
+    for (int e = 0; e < 2; e++) {
+        const struct macent *m = mac_slot(p->macs, p->mac_mask, key + 1 + 16 * e);
+        if (m->used) {
+            memcpy(f->mac[e], m->mac, 6);
+            f->has_mac |= (uint8_t)(1 << e);
+        }
+    }
+    if (emit(p, f, SCAND_ST_B, t) != 0)
+        goto fail;
+    f->pk[sender] = 1;
+    f->by[sender] = k->bytes;
+    if (tcp && (fl & 0x04)) { /* a lone RST */
+        unlink_flow(p, i);
+        if (emit(p, f, SCAND_ST_E, t) != 0)
+            goto fail;
+        append(p, i, L_CLOSED);
+    }
+    return 0;
+fail:
+    p->failed = 1;
+    return -1;
+}
+
+int p2f_finish(p2f *p)
+{
+    if (p->failed)
+        return -1;
+    if (expire_until(p, INT64_MAX / 2) != 0) {
+        p->failed = 1;
+        return -1;
+    }
+    return 0;
+}
