@@ -30,12 +30,13 @@ int cmd_report(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
             return EXIT_OK;
         }
         return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+        /* (report takes no option arguments: ':' cannot happen) */
     }
     if (optind != argc - 1)
         return cli_usage_error("report", "expected one report folder");

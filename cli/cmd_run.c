@@ -59,8 +59,7 @@ static const char usage[] =
     "could not be written, 2 usage error.\n";
 
 #define MAX_EVALS 6
-#define MAX_SWEEPS 8
-#define RULES_PER_SWEEP_CTX 4
+#define MAX_SWEEPS 16
 
 /* Scores added up over seeds, for one rule (or all rules) of a config. */
 struct agg {
@@ -234,7 +233,7 @@ static int write_buf(const char *dir, const char *name, struct rpt_buf *b)
         cli_error("%s: out of memory", path);
         return EXIT_INPUT;
     }
-    FILE *f = fopen(path, "w");
+    FILE *f = rpt_fopen_out(path);
     if (f == NULL) {
         cli_error("%s: %s", path, strerror(errno));
         return EXIT_INPUT;
@@ -445,6 +444,11 @@ int cmd_run(int argc, char **argv)
                                               : "one SCENARIO.json at a time");
         goto usage;
     }
+    if (lat.period_ms < lat.freq_ms) {
+        cli_usage_error("run", "--period must be at least --freq (a scheduled rule that looks "
+                               "back less than it waits misses data)");
+        goto usage;
+    }
     if (o.n_sets > 0 && o.preset == NULL && o.config == NULL)
         o.preset = "seed"; /* --set changes the seed rules */
 
@@ -556,30 +560,24 @@ int cmd_run(int argc, char **argv)
             e->n = 0;
             ctxs[nctx++] = e->ctx;
         }
-        /* sweep contexts: up to RULES_PER_SWEEP_CTX swept rules each */
+        /* sweep contexts: the primary's global keys and as many swept rules
+         * as fit (one instance per window) */
         lab.n_swctx = 0;
-        for (size_t i = 0; i < lab.n_sw && rc == EXIT_OK; i += RULES_PER_SWEEP_CTX) {
-            scand_ctx *sctx;
-            rc = make_ctx(lab.ev[0].preset, &o, 1, &sctx);
-            if (rc != EXIT_OK)
+        size_t per = lab.n_sw > 0 ? rpt_sweep_per_ctx(lab.sw[0]) : 1;
+        for (size_t i = 0; i < lab.n_sw && rc == EXIT_OK; i += per) {
+            char serr[RPT_ERRBUF_SIZE];
+            scand_ctx *sctx = rpt_sweep_ctx(primary, serr, sizeof serr);
+            if (sctx == NULL) {
+                cli_error("%s", serr);
+                rc = EXIT_INPUT;
                 break;
+            }
             lab.swctx[lab.n_swctx++] = sctx;
-            for (size_t j = i; j < lab.n_sw && j < i + RULES_PER_SWEEP_CTX; j++) {
-                char serr[RPT_ERRBUF_SIZE];
+            for (size_t j = i; j < lab.n_sw && j < i + per && rc == EXIT_OK; j++)
                 if (rpt_sweep_setup(lab.sw[j], primary, sctx, serr, sizeof serr) != 0) {
                     cli_error("%s", serr);
                     rc = EXIT_INPUT;
-                    break;
                 }
-            }
-            /* only the sweep instances alert here: disable the copies */
-            char names[16][32], fams[16][16];
-            size_t nr = rule_names(primary, names, fams, 16);
-            for (size_t r = 0; r < nr; r++) {
-                char key[64];
-                snprintf(key, sizeof key, "%s.enabled", names[r]);
-                scand_set_config(sctx, key, "false");
-            }
             scand_set_alert_cb(sctx, on_sweep_alert, &lab);
             if (rc == EXIT_OK && scand_finalize(sctx) != SCAND_OK) {
                 cli_error("sweep: %s", scand_geterr(sctx));

@@ -59,7 +59,7 @@ int cmd_score(int argc, char **argv)
     rpt_latency_defaults(&lat);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             rule = optarg;
@@ -77,12 +77,17 @@ int cmd_score(int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             return EXIT_OK;
+        case ':':
+            return cli_usage_error("score", "%s: missing argument", argv[optind - 1]);
         default:
-            return cli_usage_error("score", "unknown option");
+            return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)
         return cli_usage_error("score", "expected ALERTS and TRUTH");
+    if (lat.period_ms < lat.freq_ms)
+        return cli_usage_error("score", "--period must be at least --freq (a scheduled rule "
+                                        "that looks back less than it waits misses data)");
     const char *apath = argv[optind], *tpath = argv[optind + 1];
     size_t alen;
     char err[RPT_ERRBUF_SIZE];

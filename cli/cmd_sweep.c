@@ -144,9 +144,6 @@ int cmd_sweep(int argc, char **argv)
         return EXIT_INPUT;
     }
     scand_set_preset(base, "seed");
-    char **sets = NULL;
-    size_t n_sets = 0;
-    const char *preset = "seed", *config = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":r:p:c:s:t:n:b:o:h", longopts, NULL)) != -1) {
@@ -178,18 +175,13 @@ int cmd_sweep(int argc, char **argv)
             break;
         }
         case 'p':
-            preset = optarg;
-            config = NULL;
             if (scand_set_preset(base, optarg) != SCAND_OK)
                 rc = cli_usage_error("sweep", "--preset: %s", scand_geterr(base));
             break;
         case 'c':
-            config = optarg;
             rc = cli_config_opt(base, "sweep", 'c', optarg);
             break;
         case 's':
-            sets = xreallocarray(sets, n_sets + 1, sizeof *sets);
-            sets[n_sets++] = optarg;
             rc = cli_set_kv(base, "sweep", optarg);
             break;
         case 't':
@@ -258,30 +250,12 @@ int cmd_sweep(int argc, char **argv)
     }
     uint64_t first = scenario ? sim_scenario_seed(sc) : 0;
     for (uint64_t si = 0; si < (scenario ? n_seeds : 1) && rc == EXIT_OK; si++) {
-        r.ctx = scand_new(errbuf);
+        /* the sweep's own context: base's global keys, the instances only */
+        r.ctx = rpt_sweep_ctx(base, err, sizeof err);
         if (r.ctx == NULL) {
-            cli_error("%s", errbuf);
+            cli_error("%s", err);
             rc = EXIT_INPUT;
             break;
-        }
-        /* the same configuration, the other rules off: only the sweep alerts */
-        if (config != NULL)
-            rc = cli_config_opt(r.ctx, "sweep", 'c', config);
-        else
-            scand_set_preset(r.ctx, preset);
-        for (size_t i = 0; rc == EXIT_OK && i < n_sets; i++)
-            rc = cli_set_kv(r.ctx, "sweep", sets[i]);
-        const struct scand_config_info *info;
-        char key[96];
-        for (size_t i = 0; rc == EXIT_OK && scand_config_key(base, i, key, sizeof key, &info) ==
-                                                SCAND_OK;
-             i++) {
-            size_t kl = strlen(key);
-            if (kl > 7 && strcmp(key + kl - 7, ".family") == 0) {
-                key[kl - 7] = '\0';
-                strcat(key, ".enabled");
-                scand_set_config(r.ctx, key, "false");
-            }
         }
         if (rc == EXIT_OK && rpt_sweep_setup(r.sw, base, r.ctx, err, sizeof err) != 0) {
             cli_error("%s", err);
@@ -379,6 +353,5 @@ out_sw:
     rpt_sweep_free(r.sw);
 out:
     scand_free(base);
-    free(sets);
     return rc;
 }

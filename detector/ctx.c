@@ -69,7 +69,7 @@ struct scand_ctx {
     size_t n_rules;
     int64_t newest;
     int64_t last_wm;
-    uint32_t sweep_max; /* scand_set_sweep() */
+    uint32_t sweep_max; /* scand_set_sweep(): its max_threshold + 1, 0 = off */
     struct scand_stats stats;
 };
 
@@ -175,13 +175,23 @@ void scand_set_alert_cb(scand_ctx *ctx, scand_alert_fn fn, void *arg)
     ctx->alert_arg = arg;
 }
 
+int scand_clear_rules(scand_ctx *ctx)
+{
+    if (ctx->finalized)
+        return closed(ctx, "rules");
+    ctx->cfg.n_rules = 0;
+    ctx->cfg.preset[0] = '\0';
+    return SCAND_OK;
+}
+
 int scand_set_sweep(scand_ctx *ctx, uint32_t max_threshold)
 {
     if (ctx->finalized) {
         scandint_seterr(ctx->errbuf, "scand_set_sweep() after scand_finalize()");
         return SCAND_ERR_STATE;
     }
-    ctx->sweep_max = max_threshold;
+    /* stored + 1, so that a sweep up to threshold 0 is still a sweep */
+    ctx->sweep_max = max_threshold == UINT32_MAX ? UINT32_MAX : max_threshold + 1;
     return SCAND_OK;
 }
 

@@ -547,9 +547,9 @@ static int reach_times(struct scandint_dcount *dc, struct bin *b, size_t na)
         qsort(t, n, sizeof *t, cmp_i64);
         uint64_t th = a->threshold;
         a->reached_ms = th < n ? t[th] : a->last_seen_ms;
-        uint64_t top = dc->cfg->reach_max;
-        if (top > 0 && top >= th && th < n) {
-            size_t upto = n < top + 1 ? n : (size_t)top + 1; /* counts th+1 .. upto */
+        uint64_t rm = dc->cfg->reach_max; /* the sweep's highest threshold + 1 */
+        if (rm > th && th < n) {
+            size_t upto = n < rm ? n : (size_t)rm; /* counts th+1 .. upto */
             a->reach_ms = t + th;
             a->n_reach = (unsigned)(upto - th);
         }

@@ -472,6 +472,9 @@ void scand_set_alert_cb(scand_ctx *ctx, scand_alert_fn fn, void *arg);
  * > T, each detected at reach_ms[T - threshold] (reports/sweep.c). Before
  * scand_finalize. */
 int scand_set_sweep(scand_ctx *ctx, uint32_t max_threshold);
+/* Drop every rule (the global keys stay), e.g. to build a context of
+ * sweep instances only. Before scand_finalize. */
+int scand_clear_rules(scand_ctx *ctx);
 /* Validate the configuration and allocate. */
 int scand_finalize(scand_ctx *ctx);
 /* Feed n tuples in (about) time order: later than the newest seen minus the

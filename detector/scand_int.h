@@ -207,7 +207,7 @@ struct scandint_rule_cfg {
     double theta0, theta1, alpha, beta; /* TRW */
     int64_t idle_ms;                    /* TRW state expiry */
     int severity;                       /* 1 low, 2 medium, 3 high */
-    uint32_t reach_max; /* scand_set_sweep(); not a configuration key */
+    uint32_t reach_max; /* scand_set_sweep()'s max_threshold + 1, 0 = no sweep; not a key */
 };
 
 struct scandint_cfg {

@@ -197,8 +197,14 @@ int rpt_alerts_parse(const char *name, const char *text, size_t len, struct rpt_
                 v = w;
                 cap = nc;
             }
-            cJSON *o = cJSON_ParseWithLength(q, (size_t)(le - q));
+            const char *pe = NULL;
+            cJSON *o = cJSON_ParseWithLengthOpts(q, (size_t)(le - q), &pe, 0);
             const char *what = o == NULL ? "not valid JSON" : parse_one(o, &v[nv]);
+            while (what == NULL && pe != NULL && pe < le && (*pe == ' ' || *pe == '\t' ||
+                                                             *pe == '\r'))
+                pe++;
+            if (what == NULL && pe != NULL && pe < le)
+                what = "text after the alert's JSON object";
             cJSON_Delete(o);
             if (what != NULL) {
                 snprintf(err, errsize, "%s:%ld: %s", name, line, what);

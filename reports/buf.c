@@ -5,10 +5,12 @@
  * up literally and runs nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rpt.h"
 
@@ -181,4 +183,16 @@ char *rpt_read_file(const char *path, size_t max, size_t *len, char *err, size_t
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+FILE *rpt_fopen_out(const char *path)
+{
+    /* a report folder may be someone else's: never write through a link */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL)
+        close(fd);
+    return f;
 }

@@ -30,7 +30,23 @@ struct rep {
     char rules[RPT_MAX_WINDOWS * 4][32]; /* swept rules */
     size_t n_rules;
     int gp; /* 1 plots drawn, 0 no gnuplot, -1 failed */
+    char drawn[RPT_MAX_WINDOWS * 4 * 4][96]; /* plots drawn by this render */
+    size_t n_drawn;
 };
+
+static void mark_drawn(struct rep *r, const char *base)
+{
+    if (r->n_drawn < sizeof r->drawn / sizeof r->drawn[0])
+        snprintf(r->drawn[r->n_drawn++], sizeof r->drawn[0], "%s", base);
+}
+
+static int was_drawn(const struct rep *r, const char *base)
+{
+    for (size_t i = 0; i < r->n_drawn; i++)
+        if (strcmp(r->drawn[i], base) == 0)
+            return 1;
+    return 0;
+}
 
 static const char *scen(const struct rep *r, const char *key)
 {
@@ -293,8 +309,13 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
 {
     char pdir[PATH_MAX];
     snprintf(pdir, sizeof pdir, "%s/plots", r->dir);
+    struct stat sb;
     if (mkdir(pdir, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errsize, "%.400s: %s", pdir, strerror(errno));
+        return -1;
+    }
+    if (lstat(pdir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, errsize, "%.400s: not a directory (a link is not followed)", pdir);
         return -1;
     }
     if (!have_gnuplot()) {
@@ -309,6 +330,12 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
                 char out[PATH_MAX + 160], title[256];
                 snprintf(out, sizeof out, "%s/%s-%s.%s", pdir, r->rules[i], plots[k].suffix,
                          png ? "png" : "svg");
+                unlink(out); /* gnuplot opens by name: never through a planted link */
+                if (!png) {
+                    char base[96];
+                    snprintf(base, sizeof base, "%s-%s", r->rules[i], plots[k].suffix);
+                    mark_drawn(r, base);
+                }
                 snprintf(title, sizeof title, "%s: %s, scenario %s", r->rules[i], plots[k].what,
                          name);
                 plot_script(&b, r, r->rules[i], plots[k].xcol, plots[k].ycol, plots[k].xlabel,
@@ -323,6 +350,12 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
             char out[PATH_MAX + 160], title[256], wl[32];
             fmt_window(wl, sizeof wl, win);
             snprintf(out, sizeof out, "%s/%s-kinds.%s", pdir, r->rules[i], png ? "png" : "svg");
+            unlink(out);
+            if (!png) {
+                char base[96];
+                snprintf(base, sizeof base, "%s-kinds", r->rules[i]);
+                mark_drawn(r, base);
+            }
             snprintf(title, sizeof title, "%s: detection by campaign kind, window %s, scenario %s",
                      r->rules[i], wl, name);
             plot_kinds(&b, r, r->rules[i], win, title, png ? "pngcairo" : "svg", out);
@@ -377,7 +410,8 @@ static void h2(struct doc *d, const char *title)
 
 static void para(struct doc *d, const char *text)
 {
-    rpt_buf_printf(&d->md, "%s\n\n", text);
+    md_cell(&d->md, text); /* text may carry table cells: escaped, as cells are */
+    rpt_buf_printf(&d->md, "\n\n");
     rpt_buf_printf(&d->html, "<p>");
     rpt_buf_html(&d->html, text);
     rpt_buf_printf(&d->html, "</p>\n");
@@ -434,7 +468,8 @@ static void figure(struct doc *d, const struct rep *r, const char *base, const c
     rpt_buf_printf(&d->md, "![");
     md_cell(&d->md, caption);
     rpt_buf_printf(&d->md, "](plots/%s.png)\n\n", base);
-    FILE *f = r->gp == 1 ? fopen(path, "rb") : NULL;
+    /* only what this render drew: never a stale or planted file */
+    FILE *f = r->gp == 1 && was_drawn(r, base) ? fopen(path, "rb") : NULL;
     if (f == NULL)
         return;
     struct rpt_buf svg = {0};
@@ -541,8 +576,8 @@ static void sec_presets(struct doc *d, const struct rep *r)
                 continue;
             double c = rpt_cell_num(dt, j, "campaigns"), u = rpt_cell_num(dt, j, "unseeable"),
                    k = rpt_cell_num(dt, j, "detected");
-            if (isnan(c) || isnan(u) || isnan(k) || c - u <= 0)
-                continue;
+            if (!(c >= 0 && c <= 1e9 && u >= 0 && u <= c && k >= 0 && k <= c - u) || c - u <= 0)
+                continue; /* not what scanlab run writes: left out */
             det += (unsigned)k;
             vis += (unsigned)(c - u);
             char lo[16], hi[16];
@@ -602,8 +637,10 @@ static void sec_recommend(struct doc *d, const struct rep *r)
         char win[32], when[64], det[32], fpd[32], ttd[32];
         double th = rpt_cell_num(t, i, "threshold");
         fmt_window(win, sizeof win, rpt_cell_num(t, i, "window_s"));
+        int configured = strcmp(rpt_cell(t, i, "choice"), "configured") == 0;
         if (isnan(th))
-            snprintf(when, sizeof when, "no threshold fits the budget");
+            snprintf(when, sizeof when, "%s",
+                     configured ? "not in the swept range" : "no threshold fits the budget");
         else
             snprintf(when, sizeof when, "count > %.0f", th);
         snprintf(det, sizeof det, "%s/%s", rpt_cell(t, i, "detected"), rpt_cell(t, i, "visible"));
@@ -745,7 +782,7 @@ static int write_file(const char *dir, const char *name, const struct rpt_buf *b
         snprintf(err, errsize, "%s: out of memory", path);
         return -1;
     }
-    FILE *f = fopen(path, "w");
+    FILE *f = rpt_fopen_out(path);
     if (f == NULL) {
         snprintf(err, errsize, "%s: %s", path, strerror(errno));
         return -1;
@@ -764,6 +801,17 @@ static int load(struct rep *r, char *err, size_t errsize)
     for (int i = 0; i < N_TABLES; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", r->dir, table_files[i]);
+        if (i == T_HN && access(path, F_OK) != 0) { /* folders from before it existed */
+            static const char empty[] = "class,what,sources,targets\n";
+            char *copy = strdup(empty);
+            if (copy == NULL || rpt_table_parse(path, copy, strlen(copy), &r->t[i], err,
+                                                errsize) != 0) {
+                free(copy);
+                return -1;
+            }
+            r->t[i].mem = copy;
+            continue;
+        }
         if (rpt_table_read(path, &r->t[i], err, errsize) != 0)
             return -1;
     }
@@ -777,7 +825,7 @@ static int load(struct rep *r, char *err, size_t errsize)
     for (int i = 0; i < N_TABLES; i++)
         for (int k = 1; k < 3; k++)
             if (rpt_table_col(&r->t[i], need[i][k]) < 0) {
-                snprintf(err, errsize, "%s/%s: no column '%s'", r->dir, need[i][0], need[i][k]);
+                snprintf(err, errsize, "%s/%s:1: no column '%s'", r->dir, need[i][0], need[i][k]);
                 return -1;
             }
     const struct rpt_table *s = &r->t[T_SWEEP];

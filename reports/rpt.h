@@ -179,6 +179,9 @@ void rpt_buf_put(struct rpt_buf *b, const char *s, size_t n);
 /* A whole file, NUL-terminated (malloc'd), at most max bytes; NULL with
  * err ("PATH: why") on error. */
 char *rpt_read_file(const char *path, size_t max, size_t *len, char *err, size_t errsize);
+/* Create or truncate path for writing, refusing to follow a symbolic link
+ * (errno ELOOP); NULL with errno on error. */
+FILE *rpt_fopen_out(const char *path);
 /* Escapes: JSON string body, HTML text, CSV field (quoted when needed),
  * gnuplot single-quoted string body. */
 void rpt_buf_json(struct rpt_buf *b, const char *s);
@@ -211,8 +214,14 @@ rpt_sweep *rpt_sweep_new(const scand_ctx *base, const char *rule, uint32_t lo, u
                          uint32_t step, const int64_t *windows, size_t n_windows, char *err,
                          size_t errsize);
 void rpt_sweep_free(rpt_sweep *sw);
+/* A new context for sweep instances: base's global keys (hold_down off:
+ * it would be decided at the lowest threshold; rpt.h's sweep equality holds
+ * without it), no rules. NULL with err set. */
+scand_ctx *rpt_sweep_ctx(const scand_ctx *base, char *err, size_t errsize);
+/* How many sweeps fit in one context (16 rules, one per window). */
+size_t rpt_sweep_per_ctx(const rpt_sweep *sw);
 /* Add the sweep's rule instances (named RULE-wWINDOW) to ctx, which must
- * be unfinalized; sets scand_set_sweep(). ctx may hold other rules. */
+ * be unfinalized (best made by rpt_sweep_ctx); sets scand_set_sweep(). */
 int rpt_sweep_setup(const rpt_sweep *sw, const scand_ctx *base, scand_ctx *ctx, char *err,
                     size_t errsize);
 /* Start a seed, scored against t (borrowed until rpt_sweep_end). */

@@ -151,11 +151,48 @@ void rpt_sweep_free(rpt_sweep *sw)
     free(sw);
 }
 
+scand_ctx *rpt_sweep_ctx(const scand_ctx *base, char *err, size_t errsize)
+{
+    char ebuf[SCAND_ERRBUF_SIZE], key[96], val[1024];
+    scand_ctx *ctx = scand_new(ebuf);
+    if (ctx == NULL) {
+        snprintf(err, errsize, "%s", ebuf);
+        return NULL;
+    }
+    scand_clear_rules(ctx);
+    const struct scand_config_info *info;
+    for (size_t i = 0; scand_config_key(base, i, key, sizeof key, &info) == SCAND_OK; i++) {
+        if (strchr(key, '.') != NULL || scand_get_config(base, key, val, sizeof val) != SCAND_OK)
+            continue; /* rule keys: the instances bring their own */
+        /* hold-down would be decided at the sweep's lowest threshold: off */
+        if (scand_set_config(ctx, key, strcmp(key, "hold_down") == 0 ? "0s" : val) != SCAND_OK) {
+            snprintf(err, errsize, "sweep: %s", scand_geterr(ctx));
+            scand_free(ctx);
+            return NULL;
+        }
+    }
+    return ctx;
+}
+
+size_t rpt_sweep_per_ctx(const rpt_sweep *sw)
+{
+    size_t k = 16 / sw->n_win;
+    return k > 0 ? k : 1;
+}
+
 int rpt_sweep_setup(const rpt_sweep *sw, const scand_ctx *base, scand_ctx *ctx, char *err,
                     size_t errsize)
 {
     char key[96], val[1024], nkey[96];
     size_t plen = strlen(sw->rule);
+    for (size_t w = 0; w < sw->n_win; w++) {
+        snprintf(nkey, sizeof nkey, "%s.family", sw->inst[w]);
+        if (scand_get_config(ctx, nkey, val, sizeof val) == SCAND_OK) {
+            snprintf(err, errsize, "sweep of %s: the context already has a rule %s", sw->rule,
+                     sw->inst[w]);
+            return -1;
+        }
+    }
     for (size_t w = 0; w < sw->n_win; w++) {
         const char *inst = sw->inst[w];
         snprintf(key, sizeof key, "%s.family", sw->rule);

@@ -215,6 +215,15 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
     }
     p.root = root;
     int rc = -1;
+    for (const char *q = endp; q != NULL && q < text + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
+            long line = 1;
+            for (const char *c = text; c < q; c++)
+                line += *c == '\n';
+            snprintf(err, errsize, "%s:%ld: text after the JSON document", name, line);
+            cJSON_Delete(root);
+            return -1;
+        }
     double d = 0;
     if (!cJSON_IsObject(root)) {
         fail(&p, root, "$", "expected an object");

@@ -125,8 +125,10 @@ int main(int argc, char **argv)
             return fail(p, "'<' that does not start a tag");
         static const char *const banned[] = {"script", "link", "iframe", "object", "embed",
                                              "img", "audio", "video", "source", NULL};
+        const char *local = strrchr(tag, ':'); /* svg:script is a script too */
+        local = local != NULL ? local + 1 : tag;
         for (int i = 0; banned[i] != NULL; i++)
-            if (strcmp(tag, banned[i]) == 0)
+            if (strcmp(local, banned[i]) == 0)
                 return fail(p, "external or active content element");
         if (closing) {
             while (q < end && isspace((unsigned char)*q))
@@ -201,7 +203,10 @@ int main(int argc, char **argv)
                 const char *e = strstr(q, "</style>");
                 if (e == NULL)
                     return fail(q, "unterminated style");
-                if (bad_url(q, (size_t)(e - q)) || strstr(q, "@import") != NULL)
+                int import = 0;
+                for (const char *x = q; x + 7 <= e && !import; x++)
+                    import = strncmp(x, "@import", 7) == 0;
+                if (bad_url(q, (size_t)(e - q)) || import)
                     return fail(q, "style fetches a resource");
                 q = e; /* CSS text: no entity rules */
             }

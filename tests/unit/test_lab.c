@@ -285,8 +285,15 @@ static void test_lab_sweep_equals_full_runs(void)
     /* the sweep: one context, seed preset plus each rule at 2 windows */
     scand_ctx *base = scand_new(NULL);
     CU_ASSERT_EQUAL_FATAL(scand_set_preset(base, "seed"), SCAND_OK);
-    scand_ctx *sctx = scand_new(NULL);
-    CU_ASSERT_EQUAL_FATAL(scand_set_preset(sctx, "seed"), SCAND_OK);
+    /* the sweep's own context takes base's global keys, with hold-down off
+     * (it would be decided at the lowest threshold) */
+    CU_ASSERT_EQUAL_FATAL(scand_set_config(base, "hold_down", "10m"), SCAND_OK);
+    scand_ctx *sctx = rpt_sweep_ctx(base, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sctx);
+    char hd[32];
+    CU_ASSERT_EQUAL(scand_get_config(sctx, "hold_down", hd, sizeof hd), SCAND_OK);
+    CU_ASSERT_STRING_EQUAL(hd, "0s");
+    CU_ASSERT_EQUAL(scand_set_config(base, "hold_down", "0s"), SCAND_OK);
     struct sweep_cb cb = {{NULL, NULL}, 0};
     for (int r = 0; r < 2; r++) {
         cb.sw[r] = rpt_sweep_new(base, rules[r], 1, 60, 1, windows, N_W, err, sizeof err);
