@@ -4,7 +4,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 : "${SCANLAB:=build/release/scanlab}"
 fail=0
-for args in "detect --help" "cat --help" "config --help" "config --help-keys" "simulate --help" "run --help" "score --help" "sweep --help" "report --help"; do
+for args in "detect --help" "cat --help" "config --help" "config --help-keys" "simulate --help" "run --help" "score --help" "sweep --help" "report --help" "pcap2flow --help"; do
     # shellcheck disable=SC2086
     $SCANLAB $args >"${TMPDIR:-/tmp}/readme.$$" 2>&1
     while IFS= read -r l; do
