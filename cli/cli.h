@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "p2f.h"
 #include "rpt.h"
 #include "scand.h"
 #include "sim.h"
@@ -125,6 +126,28 @@ int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strta
 
 /* Format the input part of the run summary into buf. */
 void in_summary(const struct in_stats *s, int dedup, char *buf, size_t size);
+
+/* ------------------------------------------------------------ captures */
+
+struct cap_stats {
+    size_t files;
+    uint64_t packets;
+    uint64_t verdicts[P2F_N_VERDICTS];
+    uint64_t cut_files, warnings_suppressed;
+    struct p2f_stats flows;
+};
+
+/* Is path a pcap or pcapng file (by its magic number)? */
+int cap_is_capture(const char *path);
+/* Called once a second of capture time with the packet clock (ms); non-zero
+ * stops the run. */
+typedef int (*cap_clock_fn)(void *arg, int64_t now_ms);
+/* Read captures (merged by time), decode, and hand every tuple to fn.
+ * EXIT_OK, or EXIT_INPUT after printing the error. */
+int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_warnings,
+            scand_strtab *st, p2f_tuple_fn fn, cap_clock_fn clock, void *arg,
+            struct cap_stats *s);
+void cap_summary(const struct cap_stats *s, char *buf, size_t size);
 
 /* Subcommands. */
 int cmd_detect(int argc, char **argv);

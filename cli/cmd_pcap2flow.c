@@ -13,10 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h>
-
 #include "cli.h"
-#include "p2f.h"
 
 static const char usage[] =
     "Usage: scanlab pcap2flow [OPTIONS] --inside CIDR[,CIDR...] -o DIR CAPTURE...\n"
@@ -53,28 +50,30 @@ static const char usage[] =
 
 #define MAX_INSIDE 64
 
-struct cap {
-    const char *path;
-    pcap_t *pc;
-    int dlt;
-    uint64_t index; /* packets read */
-    struct pcap_pkthdr *hdr;
-    const u_char *data;
-    int done;
-    uint64_t warnings;
-};
+/* Tuples wait here until their hour can no longer grow: a tuple is decided
+ * at most FLUSH_LAG after its time (a held-back B until the next tuple, 5
+ * minutes; an E at the idle timeout), so hour H is written once the packet
+ * clock passes H + 1 h + FLUSH_LAG. Memory holds about an hour of tuples. */
+#define FLUSH_LAG_MS (15 * 60000LL)
 
 struct conv {
+    const char *dir;
+    scand_strtab *st;
     struct scand_tuple *t;
     size_t n, cap;
-    uint64_t verdicts[P2F_N_VERDICTS];
-    uint64_t cut_files, warnings_suppressed;
-    uint64_t max_warnings;
+    long blobs;
+    int failed;
+    int64_t written_before; /* hours before this are written */
+    uint64_t too_late;      /* tuples for an hour already written (lost, counted) */
 };
 
 static int on_tuple(void *arg, const struct scand_tuple *t)
 {
     struct conv *c = arg;
+    if (scand_blob_hour(t->ts_ms) < c->written_before) {
+        c->too_late++;
+        return 0;
+    }
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 4096;
         c->t = xreallocarray(c->t, c->cap, sizeof *c->t);
@@ -83,33 +82,40 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     return 0;
 }
 
-static void warn(struct conv *c, struct cap *k, const char *what)
+static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const scand_strtab *st);
+
+/* Write the hours before `before` and keep the rest. */
+static int flush(struct conv *c, int64_t before)
 {
-    if (c->max_warnings != 0 && k->warnings >= c->max_warnings) {
-        c->warnings_suppressed++;
-        return;
+    size_t k = 0, m = 0;
+    /* partition: the tuples to write first */
+    for (size_t i = 0; i < c->n; i++)
+        if (scand_blob_hour(c->t[i].ts_ms) < before) {
+            struct scand_tuple x = c->t[i];
+            c->t[i] = c->t[k];
+            c->t[k++] = x;
+        }
+    if (k == 0)
+        return 0;
+    long b = write_blobs(c->dir, c->t, k, c->st);
+    if (b < 0) {
+        c->failed = 1;
+        return -1;
     }
-    k->warnings++;
-    cli_warn("%s: packet %llu: %s", k->path, (unsigned long long)k->index, what);
+    c->blobs += b;
+    if (before > c->written_before)
+        c->written_before = before;
+    for (size_t i = k; i < c->n; i++)
+        c->t[m++] = c->t[i];
+    c->n = m;
+    return 0;
 }
 
-/* Advance capture k to its next packet; 0, or marks it done. */
-static void next(struct conv *c, struct cap *k)
+static int on_clock(void *arg, int64_t now)
 {
-    int rc = pcap_next_ex(k->pc, &k->hdr, &k->data);
-    if (rc == 1) {
-        k->index++;
-        return;
-    }
-    if (rc == -1) { /* a cut or damaged record: the rest of the file is lost */
-        char what[PCAP_ERRBUF_SIZE + 64];
-        snprintf(what, sizeof what, "capture cut or damaged here: %s; the rest is skipped",
-                 pcap_geterr(k->pc));
-        k->index++;
-        warn(c, k, what);
-        c->cut_files++;
-    }
-    k->done = 1;
+    struct conv *c = arg;
+    int64_t safe = scand_blob_hour(now - FLUSH_LAG_MS); /* hours before this are complete */
+    return flush(c, safe);
 }
 
 static int cmp_tuple(const void *a, const void *b)
@@ -122,7 +128,7 @@ static int cmp_tuple(const void *a, const void *b)
         return hx < hy ? -1 : 1;
     if (x->ts_ms != y->ts_ms)
         return x->ts_ms < y->ts_ms ? -1 : 1;
-    return 0;
+    return x->campaign < y->campaign ? -1 : x->campaign > y->campaign;
 }
 
 static int fwrite_fn(void *arg, const void *buf, size_t len)
@@ -130,23 +136,24 @@ static int fwrite_fn(void *arg, const void *buf, size_t len)
     return fwrite(buf, 1, len, arg) == len ? 0 : -1;
 }
 
-/* Write every NIC-hour blob; the number written, or -1 after an error. */
-static long write_blobs(const char *dir, struct conv *c, const scand_strtab *st)
+/* Write every NIC-hour blob of t[0..n); the number written, or -1 after
+ * an error. A blob is written once: its hour is complete. */
+static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const scand_strtab *st)
 {
     /* qsort is not stable: order equal keys by their position first */
-    for (size_t i = 0; i < c->n; i++)
-        c->t[i].campaign = (uint32_t)i; /* (no truth here) a tie-break index */
-    qsort(c->t, c->n, sizeof *c->t, cmp_tuple);
+    for (size_t i = 0; i < n; i++)
+        t[i].campaign = (uint32_t)i; /* (no truth here) a tie-break index */
+    qsort(t, n, sizeof *t, cmp_tuple);
     long blobs = 0;
-    for (size_t i = 0; i < c->n;) {
+    for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        int64_t hour = scand_blob_hour(c->t[i].ts_ms);
-        while (j < c->n && c->t[j].mac == c->t[i].mac && scand_blob_hour(c->t[j].ts_ms) == hour)
+        int64_t hour = scand_blob_hour(t[i].ts_ms);
+        while (j < n && t[j].mac == t[i].mac && scand_blob_hour(t[j].ts_ms) == hour)
             j++;
         for (size_t k = i; k < j; k++)
-            c->t[k].campaign = 0;
+            t[k].campaign = 0;
         size_t ml;
-        const char *mac = scand_strtab_get(st, c->t[i].mac, &ml);
+        const char *mac = scand_strtab_get(st, t[i].mac, &ml);
         char target[160];
         snprintf(target, sizeof target,
                  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pcap2flow/"
@@ -170,7 +177,7 @@ static long write_blobs(const char *dir, struct conv *c, const scand_strtab *st)
             cli_error("%s: %s", path, strerror(errno));
             return -1;
         }
-        int rc = scand_blob_write(&meta, c->t + i, j - i, st, fwrite_fn, f);
+        int rc = scand_blob_write(&meta, t + i, j - i, st, fwrite_fn, f);
         if (rc != SCAND_OK) {
             fclose(f);
             cli_error("%s: write error", path);
@@ -199,9 +206,7 @@ int cmd_pcap2flow(int argc, char **argv)
     size_t n_inside = 0;
     const char *dir = NULL;
     int force = 0, quiet = 0;
-    static struct conv c;
-    memset(&c, 0, sizeof c);
-    c.max_warnings = 20;
+    uint64_t max_warnings = 20;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":i:o:qh", longopts, NULL)) != -1) {
@@ -228,7 +233,7 @@ int cmd_pcap2flow(int argc, char **argv)
             break;
         case 'w':
             if (cli_parse_u64("pcap2flow", "--max-warnings", optarg, 0, UINT64_MAX,
-                              &c.max_warnings) != 0)
+                              &max_warnings) != 0)
                 return EXIT_USAGE;
             break;
         case 'f':
@@ -263,111 +268,41 @@ int cmd_pcap2flow(int argc, char **argv)
     po.inside = inside;
     po.n_inside = n_inside;
 
-    size_t nk = (size_t)(argc - optind);
-    struct cap *caps = xcalloc(nk, sizeof *caps);
-    int rc = EXIT_OK;
-    for (size_t i = 0; i < nk; i++) {
-        char errbuf[PCAP_ERRBUF_SIZE];
-        caps[i].path = argv[optind + (int)i];
-        caps[i].pc = pcap_open_offline_with_tstamp_precision(
-            caps[i].path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-        if (caps[i].pc == NULL) {
-            cli_error("%s: not a pcap or pcapng capture (libpcap: %s)", caps[i].path, errbuf);
-            rc = EXIT_INPUT;
-            break;
-        }
-        caps[i].dlt = pcap_datalink(caps[i].pc);
-        if (!p2f_linktype_ok(caps[i].dlt)) {
-            const char *name = pcap_datalink_val_to_name(caps[i].dlt);
-            cli_error("%s: link type %d (%s) is not supported (Ethernet, Linux SLL/SLL2, raw "
-                      "IP, loopback)",
-                      caps[i].path, caps[i].dlt, name ? name : "unknown");
-            rc = EXIT_INPUT;
-            break;
-        }
-    }
-    scand_strtab *st = rc == EXIT_OK ? scand_strtab_new() : NULL;
-    p2f *p = st != NULL ? p2f_new(&po, st, on_tuple, &c) : NULL;
-    if (rc == EXIT_OK && p == NULL) {
+    static struct conv c;
+    memset(&c, 0, sizeof c);
+    c.dir = dir;
+    c.written_before = INT64_MIN;
+    c.st = scand_strtab_new();
+    if (c.st == NULL) {
         cli_error("out of memory");
+        return EXIT_INPUT;
+    }
+    struct cap_stats cs;
+    int rc = cap_run(argv + optind, argc - optind, &po, max_warnings, c.st, on_tuple, on_clock,
+                     &c, &cs);
+    if (rc == EXIT_OK && flush(&c, INT64_MAX) != 0)
         rc = EXIT_INPUT;
-    }
-    uint64_t packets = 0;
-    if (rc == EXIT_OK) {
-        for (size_t i = 0; i < nk; i++)
-            next(&c, &caps[i]);
-        for (;;) {
-            /* the capture whose next packet is earliest (ties: argument order) */
-            struct cap *k = NULL;
-            for (size_t i = 0; i < nk; i++) {
-                if (caps[i].done)
-                    continue;
-                if (k == NULL || caps[i].hdr->ts.tv_sec < k->hdr->ts.tv_sec ||
-                    (caps[i].hdr->ts.tv_sec == k->hdr->ts.tv_sec &&
-                     caps[i].hdr->ts.tv_usec < k->hdr->ts.tv_usec))
-                    k = &caps[i];
-            }
-            if (k == NULL)
-                break;
-            packets++;
-            struct p2f_pkt pk;
-            int64_t ts = (int64_t)k->hdr->ts.tv_sec * 1000000 + k->hdr->ts.tv_usec;
-            int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, &pk);
-            c.verdicts[v]++;
-            if (v == P2F_TRUNCATED || v == P2F_BAD_HEADER)
-                warn(&c, k, v == P2F_TRUNCATED ? "headers cut by the capture length; skipped"
-                                               : "impossible header lengths; skipped");
-            if (v == P2F_FLOW && p2f_packet(p, &pk) != 0) {
-                cli_error("out of memory");
-                rc = EXIT_INPUT;
-                break;
-            }
-            next(&c, k);
-        }
-    }
-    if (rc == EXIT_OK && p2f_finish(p) != 0) {
-        cli_error("out of memory");
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/", dir);
+    if (rc == EXIT_OK && cli_mkdirs(probe) != 0) { /* DIR exists, even with no flows */
+        cli_error("%s: %s", dir, strerror(errno));
         rc = EXIT_INPUT;
-    }
-    long blobs = 0;
-    if (rc == EXIT_OK) {
-        char probe[PATH_MAX];
-        snprintf(probe, sizeof probe, "%s/", dir);
-        if (cli_mkdirs(probe) != 0) {
-            cli_error("%s: %s", dir, strerror(errno));
-            rc = EXIT_INPUT;
-        } else if ((blobs = write_blobs(dir, &c, st)) < 0) {
-            rc = EXIT_INPUT;
-        }
     }
     if (rc == EXIT_OK && !quiet) {
-        struct p2f_stats s;
-        p2f_get_stats(p, &s);
-        fprintf(stderr,
-                "scanlab: pcap2flow: %zu capture%s, %llu packets (%llu TCP/UDP, %llu ICMP, "
-                "%llu not IP, %llu other IP, %llu later fragments, %llu truncated, %llu bad "
-                "headers), %llu cut captures; %llu flows (%llu mid-stream, %llu outside "
-                "skipped, %llu packets after close), %llu tuples in %ld blobs\n",
-                nk, nk == 1 ? "" : "s", (unsigned long long)packets,
-                (unsigned long long)c.verdicts[P2F_FLOW], (unsigned long long)c.verdicts[P2F_ICMP],
-                (unsigned long long)c.verdicts[P2F_NOT_IP],
-                (unsigned long long)c.verdicts[P2F_OTHER_PROTO],
-                (unsigned long long)c.verdicts[P2F_FRAGMENT],
-                (unsigned long long)c.verdicts[P2F_TRUNCATED],
-                (unsigned long long)c.verdicts[P2F_BAD_HEADER],
-                (unsigned long long)c.cut_files, (unsigned long long)s.flows,
-                (unsigned long long)s.midstream, (unsigned long long)s.outside,
-                (unsigned long long)s.after_close, (unsigned long long)c.n, blobs);
-        if (c.warnings_suppressed > 0)
+        char sum[1024];
+        cap_summary(&cs, sum, sizeof sum);
+        fprintf(stderr, "scanlab: pcap2flow: %s, %llu tuples in %ld blobs\n", sum,
+                (unsigned long long)cs.flows.tuples, c.blobs);
+        if (c.too_late > 0)
+            fprintf(stderr, "scanlab: pcap2flow: %llu tuples came after their hour's blob was "
+                            "written (packets out of order by more than 15 minutes); not "
+                            "written\n",
+                    (unsigned long long)c.too_late);
+        if (cs.warnings_suppressed > 0)
             fprintf(stderr, "scanlab: pcap2flow: %llu more warnings not shown (--max-warnings)\n",
-                    (unsigned long long)c.warnings_suppressed);
+                    (unsigned long long)cs.warnings_suppressed);
     }
-    for (size_t i = 0; i < nk; i++)
-        if (caps[i].pc != NULL)
-            pcap_close(caps[i].pc);
-    free(caps);
-    p2f_free(p);
-    scand_strtab_free(st);
+    scand_strtab_free(c.st);
     free(c.t);
     return rc;
 }
