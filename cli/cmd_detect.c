@@ -19,7 +19,9 @@ static const char usage[] =
     "Run the scan rules over Azure flow logs and print alerts as JSON lines.\n"
     "INPUT is a PT1H.json blob (VNet flow log v4, or NSG flow log v1/v2), a\n"
     "directory tree of blobs (walked for PT1H.json, merged in record-time order),\n"
-    "or - for standard input.\n"
+    "or - for standard input; or packet captures (pcap or pcapng, recognised by\n"
+    "their magic number, or all inputs with --pcap), turned into flow tuples as\n"
+    "scanlab pcap2flow does, for the NICs of the --inside networks.\n"
     "\n"
     "The default rules (preset seed) are the two seed KQL rules, with exact bin()\n"
     "semantics:\n"
@@ -40,6 +42,8 @@ static const char usage[] =
     "                          lists every key (repeatable; in order with --preset)\n"
     "      --window DURATION   window width of every rule (--set RULE.window=)\n"
     "      --dedup             drop exact duplicate tuples (always counted)\n"
+    "      --pcap              the inputs are packet captures\n"
+    "      --inside CIDRS      captures: the monitored VNets, e.g. 10.0.0.0/16\n"
     "      --max-warnings N    print at most N warnings per file (default 20,\n"
     "                          0 = all); every one is counted in the summary\n"
     "      --stats             print throughput and table sizes to stderr\n"
@@ -49,6 +53,7 @@ static const char usage[] =
     "Example:\n"
     "  scanlab detect examples/hubspoke-1h\n"
     "  scanlab detect --preset zeek --set zeek_port_scan.threshold=9 blobs/\n"
+    "  scanlab detect --inside 10.0.0.0/16 scan.pcapng\n"
     "\n"
     "Exit status: 0 ok (alerts or not), 1 input or runtime error, 2 usage error.\n";
 
@@ -56,6 +61,11 @@ struct run {
     scand_ctx *ctx;
     struct scand_alert *alerts;
     size_t n, cap;
+    /* captures: tuples wait until no earlier one can come (the flow engine
+     * decides a tuple up to a few minutes after its time) */
+    struct scand_tuple *pend;
+    size_t n_pend, cap_pend;
+    int64_t last_minute;
 };
 
 static int on_alert(void *arg, const struct scand_alert *a)
@@ -79,6 +89,58 @@ static int on_record(void *arg, const struct scand_record *rec, const struct sca
         return -1;
     }
     return 0;
+}
+
+static int cap_tuple(void *arg, const struct scand_tuple *t)
+{
+    struct run *r = arg;
+    if (r->n_pend == r->cap_pend) {
+        r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 4096;
+        r->pend = xreallocarray(r->pend, r->cap_pend, sizeof *r->pend);
+    }
+    r->pend[r->n_pend] = *t;
+    r->pend[r->n_pend].campaign = (uint32_t)r->n_pend; /* tie-break: arrival order */
+    r->n_pend++;
+    return 0;
+}
+
+static int cmp_ts(const void *a, const void *b)
+{
+    const struct scand_tuple *x = a, *y = b;
+    if (x->ts_ms != y->ts_ms)
+        return x->ts_ms < y->ts_ms ? -1 : 1;
+    return x->campaign < y->campaign ? -1 : x->campaign > y->campaign;
+}
+
+/* Feed the pending tuples older than before, in time order. */
+static int cap_release(struct run *r, int64_t before)
+{
+    if (r->n_pend == 0)
+        return 0;
+    qsort(r->pend, r->n_pend, sizeof *r->pend, cmp_ts);
+    size_t k = 0;
+    while (k < r->n_pend && r->pend[k].ts_ms < before)
+        k++;
+    for (size_t i = 0; i < k; i++)
+        r->pend[i].campaign = 0;
+    if (k > 0 && scand_feed(r->ctx, r->pend, k) != SCAND_OK) {
+        cli_error("detector: %s", scand_geterr(r->ctx));
+        return -1;
+    }
+    memmove(r->pend, r->pend + k, (r->n_pend - k) * sizeof *r->pend);
+    r->n_pend -= k;
+    for (size_t i = 0; i < r->n_pend; i++)
+        r->pend[i].campaign = (uint32_t)i;
+    return 0;
+}
+
+static int cap_clock(void *arg, int64_t now)
+{
+    struct run *r = arg;
+    if (now / 60000 == r->last_minute)
+        return 0;
+    r->last_minute = now / 60000;
+    return cap_release(r, now - 15 * 60000LL);
 }
 
 static int cmp_alert(const void *a, const void *b)
@@ -160,11 +222,14 @@ int cmd_detect(int argc, char **argv)
         {"preset", required_argument, NULL, 'p'}, {"config", required_argument, NULL, 'c'},
         {"max-warnings", required_argument, NULL, 'w'},
         {"stats", no_argument, NULL, 'S'},        {"quiet", no_argument, NULL, 'q'},
+        {"pcap", no_argument, NULL, 'P'},         {"inside", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *out_path = NULL;
     struct in_opts io = {0, 20, 1};
-    int quiet = 0, stats = 0, rc = EXIT_OK;
+    int quiet = 0, stats = 0, rc = EXIT_OK, pcap = 0;
+    struct p2f_cidr inside[64];
+    size_t n_inside = 0;
     struct run run = {0};
     scand_strtab *st = NULL;
     FILE *out = NULL;
@@ -212,6 +277,17 @@ int cmd_detect(int argc, char **argv)
         case 'd':
             io.dedup = 1;
             break;
+        case 'P':
+            pcap = 1;
+            break;
+        case 'i':
+            if (p2f_parse_cidrs(optarg, inside, 64, &n_inside) != 0) {
+                rc = cli_usage_error("detect", "--inside: expected CIDRs like 10.0.0.0/16, not "
+                                               "'%s'",
+                                     optarg);
+                goto out;
+            }
+            break;
         case 'w':
             if (cli_parse_u64("detect", "--max-warnings", optarg, 0, UINT64_MAX,
                               &io.max_warnings) != 0) {
@@ -237,6 +313,18 @@ int cmd_detect(int argc, char **argv)
         rc = cli_usage_error("detect", "no INPUT given");
         goto out;
     }
+    int caps = 0;
+    for (int i = optind; i < argc; i++)
+        caps += pcap || cap_is_capture(argv[i]);
+    if (caps > 0 && caps < argc - optind) {
+        rc = cli_usage_error("detect", "captures and flow logs in one run: give one kind");
+        goto out;
+    }
+    if (caps > 0 && n_inside == 0) {
+        rc = cli_usage_error("detect", "packet captures need --inside CIDRS (the monitored "
+                                       "VNets)");
+        goto out;
+    }
     if (scand_finalize(run.ctx) != SCAND_OK) {
         rc = cli_usage_error("detect", "%s", scand_geterr(run.ctx));
         goto out;
@@ -255,7 +343,21 @@ int cmd_detect(int argc, char **argv)
     }
     double t0 = cli_now();
     struct in_stats is;
-    rc = in_run(argv + optind, argc - optind, &io, st, on_record, &run, &is);
+    struct cap_stats cs;
+    memset(&is, 0, sizeof is);
+    if (caps > 0) {
+        struct p2f_opts po;
+        p2f_opts_default(&po);
+        po.inside = inside;
+        po.n_inside = n_inside;
+        rc = cap_run(argv + optind, argc - optind, &po, io.max_warnings, st, cap_tuple, cap_clock,
+                     &run, &cs);
+        if (rc == EXIT_OK && cap_release(&run, INT64_MAX) != 0)
+            rc = EXIT_INPUT;
+        is.tuples = cs.flows.tuples;
+    } else {
+        rc = in_run(argv + optind, argc - optind, &io, st, on_record, &run, &is);
+    }
     if (rc == EXIT_OK && scand_flush(run.ctx) != SCAND_OK) {
         cli_error("detector: %s", scand_geterr(run.ctx));
         rc = EXIT_INPUT;
@@ -274,8 +376,11 @@ int cmd_detect(int argc, char **argv)
     struct scand_stats ds;
     scand_stats(run.ctx, &ds);
     if (!quiet) {
-        char sum[512];
-        in_summary(&is, io.dedup, sum, sizeof sum);
+        char sum[1024];
+        if (caps > 0)
+            cap_summary(&cs, sum, sizeof sum);
+        else
+            in_summary(&is, io.dedup, sum, sizeof sum);
         fprintf(stderr, "scanlab: detect: %s, %llu used, %llu late, %llu alerts\n", sum,
                 (unsigned long long)ds.used, (unsigned long long)ds.late,
                 (unsigned long long)run.n);
@@ -293,6 +398,7 @@ out:
     if (out != NULL)
         cli_close_out(out, out_path);
     free(run.alerts);
+    free(run.pend);
     scand_strtab_free(st);
     scand_free(run.ctx);
     return rc;
