@@ -86,6 +86,13 @@ double cli_now(void);
  * parent); path is modified and restored. 0, or -1 with errno. */
 int cli_mkdirs(char *path);
 
+/* Create (or truncate) a blob file for writing, making its folders as
+ * needed; opened relative to its hour folder, kept open between calls. An
+ * fd, or -1 after printing the error. */
+int cli_blob_open(const char *path);
+/* Close the hour folder cli_blob_open() keeps open. */
+void cli_blob_close(void);
+
 /* 1 if dir exists and holds anything, 0 if absent or empty, -1 error
  * (errno set). */
 int cli_dir_state(const char *dir);

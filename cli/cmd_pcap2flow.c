@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -88,6 +89,8 @@ static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const 
 static int flush(struct conv *c, int64_t before)
 {
     size_t k = 0, m = 0;
+    if (before > c->written_before && before != INT64_MAX)
+        c->written_before = before; /* hours before this are complete, buffered or not */
     /* partition: the tuples to write first */
     for (size_t i = 0; i < c->n; i++)
         if (scand_blob_hour(c->t[i].ts_ms) < before) {
@@ -103,8 +106,6 @@ static int flush(struct conv *c, int64_t before)
         return -1;
     }
     c->blobs += b;
-    if (before > c->written_before)
-        c->written_before = before;
     for (size_t i = k; i < c->n; i++)
         c->t[m++] = c->t[i];
     c->n = m;
@@ -115,17 +116,17 @@ static int on_clock(void *arg, int64_t now)
 {
     struct conv *c = arg;
     int64_t safe = scand_blob_hour(now - FLUSH_LAG_MS); /* hours before this are complete */
-    return flush(c, safe);
+    return safe > c->written_before ? flush(c, safe) : 0; /* once an hour */
 }
 
 static int cmp_tuple(const void *a, const void *b)
 {
     const struct scand_tuple *x = a, *y = b;
-    if (x->mac != y->mac)
-        return x->mac < y->mac ? -1 : 1;
     int64_t hx = scand_blob_hour(x->ts_ms), hy = scand_blob_hour(y->ts_ms);
     if (hx != hy)
-        return hx < hy ? -1 : 1;
+        return hx < hy ? -1 : 1; /* one hour folder at a time */
+    if (x->mac != y->mac)
+        return x->mac < y->mac ? -1 : 1;
     if (x->ts_ms != y->ts_ms)
         return x->ts_ms < y->ts_ms ? -1 : 1;
     return x->campaign < y->campaign ? -1 : x->campaign > y->campaign;
@@ -168,13 +169,13 @@ static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const 
         char rel[2048], path[PATH_MAX + 2048];
         scand_blob_path(&meta, hour, rel, sizeof rel);
         snprintf(path, sizeof path, "%s/%s", dir, rel);
-        if (cli_mkdirs(path) != 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            return -1;
-        }
-        FILE *f = fopen(path, "wb");
+        int fd = cli_blob_open(path);
+        FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
         if (f == NULL) {
-            cli_error("%s: %s", path, strerror(errno));
+            if (fd >= 0) {
+                cli_error("%s: %s", path, strerror(errno));
+                close(fd);
+            }
             return -1;
         }
         int rc = scand_blob_write(&meta, t + i, j - i, st, fwrite_fn, f);
@@ -302,6 +303,7 @@ int cmd_pcap2flow(int argc, char **argv)
             fprintf(stderr, "scanlab: pcap2flow: %llu more warnings not shown (--max-warnings)\n",
                     (unsigned long long)cs.warnings_suppressed);
     }
+    cli_blob_close();
     scand_strtab_free(c.st);
     free(c.t);
     return rc;

@@ -89,50 +89,11 @@ struct simrun {
 /* mkdir -p of the directory part of path. */
 /* Write one blob's bytes to path (writer thread). 0, or -1 after printing
  * the error. */
-/* The writer's open hour folder (".../h=HH/m=00"): blobs are opened
- * relative to it, so the kernel walks two path components, not twelve. */
-static char hour_dir[PATH_MAX];
-static int hour_fd = -1;
-
-static int open_blob(const char *path)
-{
-    const char *last = strrchr(path, '/');
-    const char *mid = last;
-    while (mid != NULL && mid > path && *--mid != '/')
-        ;
-    if (last == NULL || mid == NULL || mid == path || *mid != '/')
-        return open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    size_t dl = (size_t)(mid - path);
-    if (hour_fd < 0 || strlen(hour_dir) != dl || strncmp(hour_dir, path, dl) != 0) {
-        if (hour_fd >= 0)
-            close(hour_fd);
-        memcpy(hour_dir, path, dl);
-        hour_dir[dl] = '\0';
-        hour_fd = open(hour_dir, O_RDONLY | O_DIRECTORY);
-        if (hour_fd < 0) {
-            hour_dir[0] = '\0';
-            return open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        }
-    }
-    return openat(hour_fd, mid + 1, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-}
-
 static int write_blob(const char *path, const char *data, size_t len)
 {
-    int fd = open_blob(path);
-    if (fd < 0 && errno == ENOENT) { /* first blob in this folder */
-        char tmp[PATH_MAX];
-        snprintf(tmp, sizeof tmp, "%s", path);
-        if (cli_mkdirs(tmp) != 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            return -1;
-        }
-        fd = open_blob(path);
-    }
-    if (fd < 0) {
-        cli_error("%s: %s", path, strerror(errno));
+    int fd = cli_blob_open(path);
+    if (fd < 0)
         return -1;
-    }
     for (size_t off = 0; off < len;) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
@@ -417,10 +378,7 @@ int cmd_simulate(int argc, char **argv)
     pthread_cond_signal(&r.more);
     pthread_mutex_unlock(&r.mu);
     pthread_join(r.writer, NULL);
-    if (hour_fd >= 0) {
-        close(hour_fd);
-        hour_fd = -1;
-    }
+    cli_blob_close();
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.more);
     pthread_cond_destroy(&r.room);

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,4 +305,67 @@ int cli_dir_state(const char *dir)
             any = 1;
     closedir(d);
     return any;
+}
+
+/* The open hour folder (".../h=HH/m=00"): blobs are opened relative to it,
+ * so the kernel walks two path components, not twelve. One per process:
+ * blob writing is single-threaded. */
+static char hour_dir[PATH_MAX];
+static int hour_fd = -1;
+
+static int open_rel(const char *path)
+{
+    const char *last = strrchr(path, '/');
+    const char *mid = last;
+    while (mid != NULL && mid > path && *--mid != '/')
+        ;
+    if (last == NULL || mid == NULL || mid == path || *mid != '/')
+        return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    size_t dl = (size_t)(mid - path);
+    if (hour_fd < 0 || strlen(hour_dir) != dl || strncmp(hour_dir, path, dl) != 0) {
+        if (hour_fd >= 0)
+            close(hour_fd);
+        memcpy(hour_dir, path, dl);
+        hour_dir[dl] = '\0';
+        hour_fd = open(hour_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (hour_fd < 0) {
+            hour_dir[0] = '\0';
+            return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        }
+    }
+    int fd = openat(hour_fd, mid + 1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) { /* a new NIC folder in this hour */
+        char leaf[PATH_MAX];
+        snprintf(leaf, sizeof leaf, "%.*s", (int)(last - mid - 1), mid + 1);
+        if (mkdirat(hour_fd, leaf, 0755) == 0 || errno == EEXIST)
+            fd = openat(hour_fd, mid + 1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        else
+            errno = ENOENT;
+    }
+    return fd;
+}
+
+int cli_blob_open(const char *path)
+{
+    int fd = open_rel(path);
+    if (fd < 0 && errno == ENOENT) { /* the first blob under this hour */
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s", path);
+        if (cli_mkdirs(tmp) != 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            return -1;
+        }
+        fd = open_rel(path);
+    }
+    if (fd < 0)
+        cli_error("%s: %s", path, strerror(errno));
+    return fd;
+}
+
+void cli_blob_close(void)
+{
+    if (hour_fd >= 0)
+        close(hour_fd);
+    hour_fd = -1;
+    hour_dir[0] = '\0';
 }

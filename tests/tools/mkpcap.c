@@ -3,6 +3,11 @@
  * with libpcap (pcap_open_dead + pcap_dump), plus a hand-made pcapng (libpcap
  * reads pcapng but does not write it) and broken files. Nothing downloaded:
  * every packet is built here, byte by byte. Same bytes on every run.
+ *
+ * `mkpcap --bench FILE N` writes a benchmark capture of at least N packets
+ * instead: many short TCP sessions (handshake, two exchanges, FIN both
+ * ways) and UDP exchanges between 65,536 clients and 2,000 servers,
+ * hundreds of thousands of flows interleaved in time.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -141,6 +146,7 @@ static void dump(double t, const unsigned char *frame, size_t len, size_t caplen
 
 enum { VLAN_NONE, VLAN_ONE, VLAN_QINQ };
 static int vlan_mode;
+static size_t snap = 65535; /* the benchmark captures headers only, as tcpdump -s 96 does */
 
 /* One packet at t seconds after T0, framed for the open capture's link
  * type. */
@@ -195,7 +201,7 @@ static void pkt(double t, const struct ep *s, const struct ep *d, int proto, uns
         break;
     }
     memcpy(fr + off, ip, n);
-    dump(t, fr, off + n, off + n);
+    dump(t, fr, off + n, snap);
 }
 
 enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10 };
@@ -288,10 +294,85 @@ static void pcapng(const char *name)
     write_file(name, buf, n);
 }
 
+/* A flow of the benchmark capture, in progress. */
+struct bflow {
+    struct ep c, s;
+    char cip[16], sip[16];
+    int step, udp;
+};
+
+static void bench(const char *file, unsigned long long want)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s", file);
+    char *slash = strrchr(d, '/');
+    const char *name = file;
+    if (slash != NULL) {
+        *slash = '\0';
+        dir = d;
+        name = slash + 1;
+    } else {
+        dir = ".";
+    }
+    open_cap(name, DLT_EN10MB);
+    snap = 96;
+    enum { LIVE = 4096 };
+    static struct bflow live[LIVE];
+    uint64_t x = 0x9e3779b97f4a7c15ULL, n = 0, flows = 0;
+    double t = 0;
+    for (int i = 0; i < LIVE; i++)
+        live[i].step = -1;
+    while (n < want) {
+        /* xorshift64*: which live flow moves next */
+        x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+        uint64_t r = x * 0x2545f4914f6cdd1dULL;
+        struct bflow *f = &live[r % LIVE];
+        if (f->step < 0) { /* a new flow in this slot */
+            unsigned cl = (unsigned)(r >> 16) & 0xffff, sv = (unsigned)(r >> 32) % 2000;
+            snprintf(f->cip, sizeof f->cip, "10.1.%u.%u", cl >> 8, cl & 0xff);
+            snprintf(f->sip, sizeof f->sip, "10.2.%u.%u", sv >> 8, sv & 0xff);
+            f->c.ip = f->cip;
+            f->s.ip = f->sip;
+            f->c.port = 32768 + (unsigned)(flows % 28000);
+            f->udp = (r >> 48) % 8 == 0;
+            f->s.port = f->udp ? 53 : (unsigned[]){443, 80, 22, 1433, 8080}[(r >> 40) % 5];
+            unsigned char cm[6] = {0, 0x22, 0x48, 1, (unsigned char)(cl >> 8), (unsigned char)cl};
+            unsigned char sm[6] = {0, 0x22, 0x48, 2, (unsigned char)(sv >> 8), (unsigned char)sv};
+            memcpy(f->c.mac, cm, 6);
+            memcpy(f->s.mac, sm, 6);
+            f->step = 0;
+            flows++;
+        }
+        t += 0.00002; /* 50,000 packets a second */
+        if (f->udp) {
+            pkt(t, f->step == 0 ? &f->c : &f->s, f->step == 0 ? &f->s : &f->c, 17, 0,
+                f->step == 0 ? 40 : 120);
+            f->step = f->step == 0 ? 1 : -1;
+        } else {
+            static const unsigned flags[] = {SYN, SYN | ACK, ACK, PSH | ACK, PSH | ACK,
+                                             PSH | ACK, PSH | ACK, FIN | ACK, FIN | ACK, ACK};
+            static const int from_server[] = {0, 1, 0, 0, 1, 0, 1, 0, 1, 0};
+            static const unsigned bytes[] = {0, 0, 0, 200, 1400, 100, 900, 0, 0, 0};
+            int k = f->step;
+            pkt(t, from_server[k] ? &f->s : &f->c, from_server[k] ? &f->c : &f->s, 6, flags[k],
+                bytes[k]);
+            f->step = k + 1 == 10 ? -1 : k + 1;
+        }
+        n++;
+    }
+    close_cap();
+    fprintf(stderr, "mkpcap: %llu packets, %llu flows\n", (unsigned long long)n,
+            (unsigned long long)flows);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--bench") == 0) {
+        bench(argv[2], strtoull(argv[3], NULL, 10));
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: mkpcap DIR\n");
+        fprintf(stderr, "usage: mkpcap DIR\n       mkpcap --bench FILE NPACKETS\n");
         return 2;
     }
     dir = argv[1];
