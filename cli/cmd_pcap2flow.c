@@ -119,17 +119,24 @@ static int on_clock(void *arg, int64_t now)
     return safe > c->written_before ? flush(c, safe) : 0; /* once an hour */
 }
 
-static int cmp_tuple(const void *a, const void *b)
+/* A sort key per tuple (24 bytes, not the 96-byte tuple): hour, NIC, time,
+ * position (qsort is not stable). */
+struct skey {
+    int64_t hour;
+    int64_t ts;
+    uint32_t mac, pos;
+};
+
+static int cmp_key(const void *a, const void *b)
 {
-    const struct scand_tuple *x = a, *y = b;
-    int64_t hx = scand_blob_hour(x->ts_ms), hy = scand_blob_hour(y->ts_ms);
-    if (hx != hy)
-        return hx < hy ? -1 : 1; /* one hour folder at a time */
+    const struct skey *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1; /* one hour folder at a time */
     if (x->mac != y->mac)
         return x->mac < y->mac ? -1 : 1;
-    if (x->ts_ms != y->ts_ms)
-        return x->ts_ms < y->ts_ms ? -1 : 1;
-    return x->campaign < y->campaign ? -1 : x->campaign > y->campaign;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static int fwrite_fn(void *arg, const void *buf, size_t len)
@@ -141,18 +148,33 @@ static int fwrite_fn(void *arg, const void *buf, size_t len)
  * an error. A blob is written once: its hour is complete. */
 static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const scand_strtab *st)
 {
-    /* qsort is not stable: order equal keys by their position first */
+    struct skey *k = xmalloc((n ? n : 1) * sizeof *k);
     for (size_t i = 0; i < n; i++)
-        t[i].campaign = (uint32_t)i; /* (no truth here) a tie-break index */
-    qsort(t, n, sizeof *t, cmp_tuple);
+        k[i] = (struct skey){scand_blob_hour(t[i].ts_ms), t[i].ts_ms, t[i].mac, (uint32_t)i};
+    qsort(k, n, sizeof *k, cmp_key);
+    /* apply the order in place, cycle by cycle (no second copy of the
+     * tuples): slot i takes tuple k[i].pos */
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].pos == UINT32_MAX || k[i].pos == i)
+            continue;
+        struct scand_tuple first = t[i];
+        size_t j = i;
+        while (k[j].pos != i) {
+            size_t from = k[j].pos;
+            t[j] = t[from];
+            k[j].pos = UINT32_MAX;
+            j = from;
+        }
+        t[j] = first;
+        k[j].pos = UINT32_MAX;
+    }
+    free(k);
     long blobs = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         int64_t hour = scand_blob_hour(t[i].ts_ms);
         while (j < n && t[j].mac == t[i].mac && scand_blob_hour(t[j].ts_ms) == hour)
             j++;
-        for (size_t k = i; k < j; k++)
-            t[k].campaign = 0;
         size_t ml;
         const char *mac = scand_strtab_get(st, t[i].mac, &ml);
         char target[160];
