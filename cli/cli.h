@@ -155,6 +155,8 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
             scand_strtab *st, p2f_tuple_fn fn, cap_clock_fn clock, void *arg,
             struct cap_stats *s);
 void cap_summary(const struct cap_stats *s, char *buf, size_t size);
+/* Read an NSG policy file (policy.c); -1 after printing the error. */
+int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n);
 
 /* Subcommands. */
 int cmd_detect(int argc, char **argv);

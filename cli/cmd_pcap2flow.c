@@ -36,6 +36,8 @@ static const char usage[] =
     "                          --force)\n"
     "      --tcp-idle DURATION a TCP flow with no packets this long ends (4m)\n"
     "      --udp-idle DURATION a UDP flow with no packets this long ends (30s)\n"
+    "      --policy FILE       NSG rules that deny flows, as JSON (README): the\n"
+    "                          denying NIC logs D tuples, one per attempt\n"
     "      --max-warnings N    print at most N warnings per capture (default 20,\n"
     "                          0 = all); every one is counted in the summary\n"
     "      --force             write into a DIR that is not empty\n"
@@ -220,6 +222,7 @@ int cmd_pcap2flow(int argc, char **argv)
         {"inside", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
         {"tcp-idle", required_argument, NULL, 'T'}, {"udp-idle", required_argument, NULL, 'U'},
         {"max-warnings", required_argument, NULL, 'w'}, {"force", no_argument, NULL, 'f'},
+        {"policy", required_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -229,6 +232,7 @@ int cmd_pcap2flow(int argc, char **argv)
     size_t n_inside = 0;
     const char *dir = NULL;
     int force = 0, quiet = 0;
+    const char *policy = NULL;
     uint64_t max_warnings = 20;
     int opt;
     optind = 1;
@@ -262,6 +266,9 @@ int cmd_pcap2flow(int argc, char **argv)
         case 'f':
             force = 1;
             break;
+        case 'P':
+            policy = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -290,6 +297,10 @@ int cmd_pcap2flow(int argc, char **argv)
     }
     po.inside = inside;
     po.n_inside = n_inside;
+    struct p2f_deny *deny = NULL;
+    if (policy != NULL && cli_load_policy(policy, &deny, &po.n_deny) != 0)
+        return EXIT_INPUT;
+    po.deny = deny;
 
     static struct conv c;
     memset(&c, 0, sizeof c);
@@ -326,6 +337,7 @@ int cmd_pcap2flow(int argc, char **argv)
                     (unsigned long long)cs.warnings_suppressed);
     }
     cli_blob_close();
+    free(deny);
     scand_strtab_free(c.st);
     free(c.t);
     return rc;

@@ -353,6 +353,10 @@ struct flow {
     uint8_t has_mac; /* bit 0: a's MAC known, bit 1: b's */
     uint8_t b_pending; /* the B tuple waits for the next tuple, so that an end
                           that answers later is logged at its own NIC */
+    uint8_t quiet;     /* endpoints (bits) whose NIC logs no B/C/E: a denying
+                          NSG logs D tuples only; past an outbound denial
+                          nothing arrives */
+    int8_t denier;     /* the endpoint whose NIC logs D tuples, -1 none */
     uint8_t mac[2][6];
     uint32_t mac_idx[2]; /* interned MAC of each end's NIC, UINT32_MAX until the first tuple */
     uint32_t hash;
@@ -519,6 +523,7 @@ static int in_side(const p2f *p, const uint8_t a[16])
 
 static const struct macent *mac_slot_c(const p2f *p, const uint8_t addr[16]);
 static int emit_now(p2f *p, struct flow *f, int state, int64_t ts_ms);
+static int emit_at(p2f *p, struct flow *f, int state, int64_t ts_ms, int only);
 
 /* Emit one tuple of flow f at each inside end's NIC. The B tuple is held
  * back until the flow's next tuple: by then an inside end that answered
@@ -551,6 +556,12 @@ static int emit(p2f *p, struct flow *f, int state, int64_t ts_ms)
 
 static int emit_now(p2f *p, struct flow *f, int state, int64_t ts_ms)
 {
+    return emit_at(p, f, state, ts_ms, -1);
+}
+
+/* Emit at every inside end's NIC (only < 0), or at endpoint only's. */
+static int emit_at(p2f *p, struct flow *f, int state, int64_t ts_ms, int only)
+{
     int s = f->init, d = !f->init; /* endpoint indices of source and destination */
     struct scand_tuple t;
     memset(&t, 0, sizeof t);
@@ -563,7 +574,7 @@ static int emit_now(p2f *p, struct flow *f, int state, int64_t ts_ms)
     t.state = (uint8_t)state;
     t.enc = SCAND_ENC_NX;
     t.group = p->group;
-    if (state != SCAND_ST_B) {
+    if (state != SCAND_ST_B && state != SCAND_ST_D) {
         t.pkts_s2d = f->pk[s];
         t.bytes_s2d = f->by[s];
         t.pkts_d2s = f->pk[d];
@@ -575,7 +586,8 @@ static int emit_now(p2f *p, struct flow *f, int state, int64_t ts_ms)
     for (int end = 0; end < 2; end++) {
         int who = end == 0 ? s : d;
         const uint8_t *addr = f->key + 1 + 16 * who;
-        if (!in_side(p, addr))
+        if (!in_side(p, addr) || (only < 0 && (f->quiet & (1 << who))) ||
+            (only >= 0 && who != only))
             continue;
         if (f->mac_idx[who] == UINT32_MAX) { /* decided once, at the flow's first tuple */
             char mac[13];
@@ -729,6 +741,30 @@ static uint32_t new_flow(p2f *p)
     return (uint32_t)p->n_slab++;
 }
 
+/* The policy's verdict for a new flow: sets f->quiet and f->denier. */
+static void apply_policy(p2f *p, struct flow *f)
+{
+    f->denier = -1;
+    int s = f->init, d = !f->init;
+    const uint8_t *src = f->key + 1 + 16 * s, *dst = f->key + 1 + 16 * d;
+    uint16_t dport = be16(f->key + 33 + 2 * d);
+    for (size_t i = 0; i < p->o.n_deny; i++) {
+        const struct p2f_deny *r = &p->o.deny[i];
+        if ((r->proto != 0 && r->proto != f->key[0]) || !in_cidr(&r->src, src) ||
+            !in_cidr(&r->dst, dst))
+            continue;
+        int port = r->n_ports == 0;
+        for (size_t j = 0; j < r->n_ports && !port; j++)
+            port = dport >= r->lo[j] && dport <= r->hi[j];
+        if (!port)
+            continue;
+        p->stats.denied++;
+        f->denier = (int8_t)(r->outbound ? s : d);
+        f->quiet = (uint8_t)(r->outbound ? 3 : 1 << d);
+        return;
+    }
+}
+
 int p2f_packet(p2f *p, const struct p2f_pkt *k)
 {
     if (p->failed)
@@ -772,6 +808,9 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
             j = find_slot(p, key, h, &found);
         } else {
             if (c_until(p, f, t + 1) != 0) /* boundaries at or before this packet */
+                goto fail;
+            if (f->denier >= 0 && sender == f->init &&
+                emit_at(p, f, SCAND_ST_D, t, f->denier) != 0) /* each attempt */
                 goto fail;
             f->pk[sender]++;
             f->by[sender] += k->bytes;
@@ -818,6 +857,7 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
         goto fail;
     struct flow *f = &p->slab[i];
     memset(f, 0, sizeof *f);
+    f->denier = -1;
     memcpy(f->key, key, KEY_SIZE);
     f->hash = h;
     f->mac_idx[0] = f->mac_idx[1] = UINT32_MAX;
@@ -852,6 +892,9 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
             f->has_mac |= (uint8_t)(1 << e);
         }
     }
+    apply_policy(p, f);
+    if (f->denier >= 0 && emit_at(p, f, SCAND_ST_D, t, f->denier) != 0)
+        goto fail;
     if (emit(p, f, SCAND_ST_B, t) != 0)
         goto fail;
     f->pk[sender] = 1;

@@ -74,6 +74,21 @@ struct p2f_cidr {
     unsigned bits;    /* prefix length over the 128-bit form */
 };
 
+/* One rule of an NSG policy (pcap2flow --policy): flows from src to dst on
+ * one of the ports (all when n_ports is 0) and protocol (0 = any) are
+ * denied by the destination's NSG (inbound) or the source's (outbound).
+ * The denying NIC logs a D tuple with no counts for each attempt; an
+ * inbound denial leaves the source's NIC logging the unanswered flow, an
+ * outbound one leaves nothing for the destination. */
+#define P2F_MAX_PORT_RANGES 16
+struct p2f_deny {
+    struct p2f_cidr src, dst;
+    uint16_t lo[P2F_MAX_PORT_RANGES], hi[P2F_MAX_PORT_RANGES];
+    size_t n_ports;
+    uint8_t proto;
+    uint8_t outbound;
+};
+
 struct p2f_opts {
     int64_t tcp_idle_ms; /* default SIM_TCP_IDLE_MS (4 minutes) */
     int64_t udp_idle_ms; /* default SIM_UDP_IDLE_MS (30 seconds) */
@@ -81,6 +96,8 @@ struct p2f_opts {
     int64_t linger_ms;   /* a closed TCP flow absorbs stray packets this long */
     const struct p2f_cidr *inside; /* the monitored VNets */
     size_t n_inside;
+    const struct p2f_deny *deny; /* first match wins */
+    size_t n_deny;
 };
 void p2f_opts_default(struct p2f_opts *o);
 
@@ -92,6 +109,7 @@ struct p2f_stats {
     uint64_t after_close;             /* packets of a flow already closed */
     uint64_t tuples;                  /* tuples emitted */
     uint64_t late;                    /* packets older than the newest by > 1 s */
+    uint64_t denied;                  /* flows a --policy rule denied */
     uint64_t peak_flows;
 };
 
