@@ -97,6 +97,10 @@ void cli_blob_close(void);
  * (errno set). */
 int cli_dir_state(const char *dir);
 
+/* May a command write its tree under dir (absent, empty, or --force)?
+ * Prints why not. */
+int cli_out_dir_ok(const char *dir, int force);
+
 /* Is stderr a terminal (progress lines allowed)? */
 int cli_tty(void);
 

@@ -287,12 +287,7 @@ int cmd_pcap2flow(int argc, char **argv)
         return cli_usage_error("pcap2flow", "missing -o DIR");
     if (optind >= argc)
         return cli_usage_error("pcap2flow", "missing CAPTURE");
-    int ne = cli_dir_state(dir);
-    if (ne < 0 || (ne > 0 && !force)) {
-        if (ne < 0)
-            cli_error("%s: %s", dir, strerror(errno));
-        else
-            cli_error("%s: not empty (use --force to write into it anyway)", dir);
+    if (!cli_out_dir_ok(dir, force)) {
         return EXIT_INPUT;
     }
     po.inside = inside;

@@ -314,12 +314,7 @@ int cmd_simulate(int argc, char **argv)
     int rc;
     if (have_seed)
         sim_scenario_set_seed(sc, seed);
-    int ne = cli_dir_state(dir);
-    if (ne < 0 || (ne > 0 && !force)) {
-        if (ne < 0)
-            cli_error("%s: %s", dir, strerror(errno));
-        else
-            cli_error("%s: not empty (use --force to write into it anyway)", dir);
+    if (!cli_out_dir_ok(dir, force)) {
         sim_scenario_free(sc);
         return EXIT_INPUT;
     }

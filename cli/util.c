@@ -293,6 +293,16 @@ int cli_mkdirs(char *path)
     return 0;
 }
 
+int cli_out_dir_ok(const char *dir, int force)
+{
+    int ne = cli_dir_state(dir);
+    if (ne < 0)
+        cli_error("%s: %s", dir, strerror(errno));
+    else if (ne > 0 && !force)
+        cli_error("%s: not empty (use --force to write into it anyway)", dir);
+    return ne == 0 || (ne > 0 && force);
+}
+
 int cli_dir_state(const char *dir)
 {
     DIR *d = opendir(dir);

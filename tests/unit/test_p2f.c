@@ -318,37 +318,6 @@ static int on_packet(void *arg, const struct sim_packet *sp)
     return p2f_packet(b->pk.p, &k) != 0;
 }
 
-/* Compare on what both sides know: 5-tuple, direction, state, time and
- * counts (not the NIC: a host that never answers has a derived MAC). */
-static int cmp_rt(const void *x, const void *y)
-{
-    const struct scand_tuple *a = x, *b = y;
-    int c = memcmp(a->src, b->src, 16);
-    if (c == 0)
-        c = memcmp(a->dst, b->dst, 16);
-    if (c == 0)
-        c = (int)a->sport - (int)b->sport;
-    if (c == 0)
-        c = (int)a->dport - (int)b->dport;
-    if (c == 0)
-        c = (int)a->proto - (int)b->proto;
-    if (c == 0)
-        c = (int)a->dir - (int)b->dir;
-    if (c == 0)
-        c = a->ts_ms < b->ts_ms ? -1 : a->ts_ms > b->ts_ms;
-    if (c == 0)
-        c = (int)a->state - (int)b->state;
-    if (c == 0)
-        c = a->pkts_s2d < b->pkts_s2d ? -1 : a->pkts_s2d > b->pkts_s2d;
-    if (c == 0)
-        c = a->bytes_s2d < b->bytes_s2d ? -1 : a->bytes_s2d > b->bytes_s2d;
-    if (c == 0)
-        c = a->pkts_d2s < b->pkts_d2s ? -1 : a->pkts_d2s > b->pkts_d2s;
-    if (c == 0)
-        c = a->bytes_d2s < b->bytes_d2s ? -1 : a->bytes_d2s > b->bytes_d2s;
-    return c;
-}
-
 /* (5-tuple, direction): one flow at one NIC side. */
 static int cmp_side(const void *x, const void *y)
 {
@@ -364,6 +333,27 @@ static int cmp_side(const void *x, const void *y)
         c = (int)a->proto - (int)b->proto;
     if (c == 0)
         c = (int)a->dir - (int)b->dir;
+    return c;
+}
+
+/* Compare on what both sides know: 5-tuple, direction, then time, state
+ * and counts (not the NIC: a host that never answers has a derived MAC). */
+static int cmp_rt(const void *x, const void *y)
+{
+    const struct scand_tuple *a = x, *b = y;
+    int c = cmp_side(x, y);
+    if (c == 0)
+        c = a->ts_ms < b->ts_ms ? -1 : a->ts_ms > b->ts_ms;
+    if (c == 0)
+        c = (int)a->state - (int)b->state;
+    if (c == 0)
+        c = a->pkts_s2d < b->pkts_s2d ? -1 : a->pkts_s2d > b->pkts_s2d;
+    if (c == 0)
+        c = a->bytes_s2d < b->bytes_s2d ? -1 : a->bytes_s2d > b->bytes_s2d;
+    if (c == 0)
+        c = a->pkts_d2s < b->pkts_d2s ? -1 : a->pkts_d2s > b->pkts_d2s;
+    if (c == 0)
+        c = a->bytes_d2s < b->bytes_d2s ? -1 : a->bytes_d2s > b->bytes_d2s;
     return c;
 }
 
