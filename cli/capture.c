@@ -125,7 +125,7 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
                 warn(s, k, max_warnings,
                      v == P2F_TRUNCATED ? "headers cut by the capture length; skipped"
                                         : "impossible header lengths; skipped");
-            if (v == P2F_FLOW && p2f_packet(p, &pk) != 0) {
+            if ((v == P2F_FLOW || (v == P2F_ICMP && po->icmp)) && p2f_packet(p, &pk) != 0) {
                 cli_error("out of memory, or the output failed");
                 rc = EXIT_INPUT;
                 break;

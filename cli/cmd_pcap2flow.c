@@ -27,7 +27,8 @@ static const char usage[] =
     "(RST, or FIN both ways) or after the idle timeout. A flow between two\n"
     "inside addresses is logged at both NICs (O at the source, I at the\n"
     "destination); with one end outside, once at the inside end. ICMP, non-IP\n"
-    "frames and later IP fragments are counted, not logged. Several captures\n"
+    "frames and later IP fragments are counted, not logged (--icmp logs ICMP).\n"
+    "Several captures\n"
     "are merged in time order.\n"
     "\n"
     "Options:\n"
@@ -36,6 +37,8 @@ static const char usage[] =
     "                          --force)\n"
     "      --tcp-idle DURATION a TCP flow with no packets this long ends (4m)\n"
     "      --udp-idle DURATION a UDP flow with no packets this long ends (30s)\n"
+    "      --icmp              also log ICMP as protocol 1 (58 for ICMPv6), ports 0,\n"
+    "                          for non-Azure use (Azure never logs ICMP)\n"
     "      --policy FILE       NSG rules that deny flows, as JSON (README): the\n"
     "                          denying NIC logs D tuples, one per attempt\n"
     "      --max-warnings N    print at most N warnings per capture (default 20,\n"
@@ -222,7 +225,7 @@ int cmd_pcap2flow(int argc, char **argv)
         {"inside", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
         {"tcp-idle", required_argument, NULL, 'T'}, {"udp-idle", required_argument, NULL, 'U'},
         {"max-warnings", required_argument, NULL, 'w'}, {"force", no_argument, NULL, 'f'},
-        {"policy", required_argument, NULL, 'P'},
+        {"policy", required_argument, NULL, 'P'}, {"icmp", no_argument, NULL, 'I'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -268,6 +271,9 @@ int cmd_pcap2flow(int argc, char **argv)
             break;
         case 'P':
             policy = optarg;
+            break;
+        case 'I':
+            po.icmp = 1;
             break;
         case 'q':
             quiet = 1;

@@ -98,6 +98,8 @@ struct p2f_opts {
     size_t n_inside;
     const struct p2f_deny *deny; /* first match wins */
     size_t n_deny;
+    int icmp; /* also make flows of ICMP (protocol 1, ports 0) and ICMPv6 (58),
+                 for non-Azure use: Azure never logs them */
 };
 void p2f_opts_default(struct p2f_opts *o);
 
@@ -121,7 +123,8 @@ typedef int (*p2f_tuple_fn)(void *arg, const struct scand_tuple *t);
 
 p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *arg);
 void p2f_free(p2f *p);
-/* One packet of verdict P2F_FLOW, in capture time order. 0, or -1 when
+/* One packet of verdict P2F_FLOW (or P2F_ICMP with opts.icmp), in capture
+ * time order. 0, or -1 when
  * out of memory or the callback stopped. */
 int p2f_packet(p2f *p, const struct p2f_pkt *k);
 /* End of input: end every open flow as its idle timeout would. */
