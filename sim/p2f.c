@@ -362,6 +362,9 @@ struct flow {
     uint32_t hash;
     uint32_t prev, next; /* on its list */
     int64_t t_first, t_last, next_c; /* ms */
+    int64_t t_enq; /* when it joined its list: lists are in t_enq order, and a
+                      packet does not move its flow (lazy: the head is
+                      re-queued if it saw packets since) */
     uint64_t pk[2], by[2];           /* since the last tuple, sent by a and by b */
 };
 
@@ -499,9 +502,10 @@ static void unlink_flow(p2f *p, uint32_t i)
     f->prev = f->next = NIL;
 }
 
-static void append(p2f *p, uint32_t i, int list)
+static void append(p2f *p, uint32_t i, int list, int64_t now)
 {
     struct flow *f = &p->slab[i];
+    f->t_enq = now;
     struct list *l = &p->lists[list];
     f->list = (uint8_t)list;
     f->next = NIL;
@@ -690,8 +694,14 @@ static int expire_until(p2f *p, int64_t now)
                                                                   : p->o.linger_ms;
         while (p->lists[l].head != NIL) {
             uint32_t i = p->lists[l].head;
-            if (p->slab[i].t_last + idle > now)
-                break;
+            struct flow *f = &p->slab[i];
+            if (f->t_enq + idle > now)
+                break; /* every flow behind it joined later */
+            if (f->t_last + idle > now) { /* it saw packets since: to the back */
+                unlink_flow(p, i);
+                append(p, i, l, now);
+                continue;
+            }
             if (expire(p, i) != 0)
                 return -1;
         }
@@ -799,7 +809,14 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
     if (found) {
         uint32_t i = p->index[j] - 1;
         struct flow *f = &p->slab[i];
-        if (f->list == L_CLOSED) {
+        int64_t idle = f->list == L_CLOSED ? p->o.linger_ms
+                       : tcp                  ? p->o.tcp_idle_ms
+                                              : p->o.udp_idle_ms;
+        if (t - f->t_last >= idle) { /* gone idle before this packet: a new flow */
+            if (expire(p, i) != 0)
+                goto fail;
+            j = find_slot(p, key, h, &found);
+        } else if (f->list == L_CLOSED) {
             if (!syn_only) {
                 p->stats.after_close++;
                 return 0;
@@ -831,13 +848,11 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
                     closed = f->fin == 3;
                 }
             }
-            unlink_flow(p, i);
             if (closed) {
                 if (emit(p, f, SCAND_ST_E, t) != 0)
                     goto fail;
-                append(p, i, L_CLOSED);
-            } else {
-                append(p, i, tcp ? L_TCP : L_UDP);
+                unlink_flow(p, i);
+                append(p, i, L_CLOSED, now);
             }
             return 0;
         }
@@ -880,7 +895,7 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
     f->t_first = f->t_last = t;
     f->next_c = t + p->o.c_every_ms;
     f->list = tcp ? L_TCP : L_UDP;
-    append(p, i, f->list);
+    append(p, i, f->list, now);
     /* each end's NIC, fixed for the flow's life: the MAC its address sent
      * from (learned from any flow), else derived from the address */
     if (k->has_mac && mac_learn(p, k->src, k->src_mac) != 0)
@@ -903,7 +918,7 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
         unlink_flow(p, i);
         if (emit(p, f, SCAND_ST_E, t) != 0)
             goto fail;
-        append(p, i, L_CLOSED);
+        append(p, i, L_CLOSED, now);
     }
     return 0;
 fail:
