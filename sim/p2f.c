@@ -388,7 +388,8 @@ struct p2f {
     struct flow *slab;
     size_t n_slab, cap_slab;
     uint32_t free_head;
-    uint32_t *index; /* slab index + 1, 0 = empty */
+    uint64_t *index; /* hash << 32 | slab index + 1; 0 = empty: probing reads
+                        no flow unless the hash matches */
     size_t mask, n_live;
     struct list lists[N_LISTS];
     struct macent *macs;
@@ -633,13 +634,15 @@ static size_t find_slot(const p2f *p, const uint8_t *key, uint32_t h, int *found
 {
     size_t j = h & p->mask;
     for (;; j = (j + 1) & p->mask) {
-        uint32_t v = p->index[j];
+        uint64_t v = p->index[j];
         if (v == 0) {
             *found = 0;
             return j;
         }
-        const struct flow *f = &p->slab[v - 1];
-        if (f->hash == h && memcmp(f->key, key, KEY_SIZE) == 0) {
+        if ((uint32_t)(v >> 32) != h)
+            continue;
+        const struct flow *f = &p->slab[(uint32_t)v - 1];
+        if (memcmp(f->key, key, KEY_SIZE) == 0) {
             *found = 1;
             return j;
         }
@@ -656,7 +659,7 @@ static void drop(p2f *p, uint32_t i)
         p->index[j] = 0;
         size_t k = (j + 1) & p->mask;
         while (p->index[k] != 0) {
-            size_t home = p->slab[p->index[k] - 1].hash & p->mask;
+            size_t home = (size_t)(p->index[k] >> 32) & p->mask;
             /* move k back to j if its home is not in (j, k] */
             if ((j <= k) ? (home <= j || home > k) : (home <= j && home > k)) {
                 p->index[j] = p->index[k];
@@ -712,15 +715,15 @@ static int expire_until(p2f *p, int64_t now)
 static int grow_index(p2f *p)
 {
     size_t cap = (p->mask + 1) * 2;
-    uint32_t *ni = calloc(cap, sizeof *ni);
+    uint64_t *ni = calloc(cap, sizeof *ni);
     if (ni == NULL)
         return -1;
     size_t mask = cap - 1;
     for (size_t j = 0; j <= p->mask; j++) {
-        uint32_t v = p->index[j];
+        uint64_t v = p->index[j];
         if (v == 0)
             continue;
-        size_t k = p->slab[v - 1].hash & mask;
+        size_t k = (size_t)(v >> 32) & mask;
         while (ni[k] != 0)
             k = (k + 1) & mask;
         ni[k] = v;
@@ -807,7 +810,7 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
     uint8_t fl = k->tcp_flags;
     int syn_only = tcp && (fl & 0x12) == 0x02;
     if (found) {
-        uint32_t i = p->index[j] - 1;
+        uint32_t i = (uint32_t)p->index[j] - 1;
         struct flow *f = &p->slab[i];
         int64_t idle = f->list == L_CLOSED ? p->o.linger_ms
                        : tcp                  ? p->o.tcp_idle_ms
@@ -877,7 +880,7 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
     f->hash = h;
     f->mac_idx[0] = f->mac_idx[1] = UINT32_MAX;
     f->prev = f->next = NIL;
-    p->index[j] = i + 1;
+    p->index[j] = (uint64_t)h << 32 | (i + 1);
     p->n_live++;
     if (p->n_live > p->stats.peak_flows)
         p->stats.peak_flows = p->n_live;
