@@ -28,8 +28,7 @@ static const char usage[] =
     "inside addresses is logged at both NICs (O at the source, I at the\n"
     "destination); with one end outside, once at the inside end. ICMP, non-IP\n"
     "frames and later IP fragments are counted, not logged (--icmp logs ICMP).\n"
-    "Several captures\n"
-    "are merged in time order.\n"
+    "Several captures are merged in time order.\n"
     "\n"
     "Options:\n"
     "  -i, --inside CIDRS      the monitored VNets, e.g. 10.0.0.0/8,fd00::/8\n"
@@ -58,20 +57,86 @@ static const char usage[] =
 
 /* Tuples wait here until their hour can no longer grow: a tuple is decided
  * at most FLUSH_LAG after its time (a held-back B until the next tuple, 5
- * minutes; an E at the idle timeout), so hour H is written once the packet
- * clock passes H + 1 h + FLUSH_LAG. Memory holds about an hour of tuples. */
+ * minutes; an E found by the lazy lists up to two idle timeouts late), so
+ * hour H is written once the packet clock passes H + 1 h + FLUSH_LAG.
+ * Memory holds about an hour of tuples, kept compact: 56 bytes, addresses
+ * as indices into a table of the capture's addresses. */
 #define FLUSH_LAG_MS (15 * 60000LL)
+
+struct ctup {
+    int64_t ts;
+    uint64_t bytes_s2d, bytes_d2s;
+    uint32_t src, dst, mac; /* address table indices; strtab index */
+    uint32_t pkts_s2d, pkts_d2s;
+    uint16_t sport, dport;
+    uint8_t proto, dir, state, flags;
+};
+_Static_assert(sizeof(struct ctup) == 56, "a buffered tuple is 56 bytes");
 
 struct conv {
     const char *dir;
     scand_strtab *st;
-    struct scand_tuple *t;
+    struct ctup *t;
     size_t n, cap;
+    /* the capture's addresses: open addressing over an array */
+    uint8_t (*addr)[16];
+    size_t n_addr, cap_addr;
+    uint32_t *aidx; /* address index + 1, 0 = empty */
+    size_t amask;
+    uint32_t group;
     long blobs;
     int failed;
     int64_t written_before; /* hours before this are written */
     uint64_t too_late;      /* tuples for an hour already written (lost, counted) */
+    uint64_t clipped;       /* packet counts above 2^32 - 1 in one tuple, clipped */
 };
+
+static uint32_t addr_hash(const uint8_t a[16])
+{
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    uint64_t h = x ^ (y << 17 | y >> 47) ^ y; /* splitmix64's finalizer */
+    h = (h ^ h >> 30) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ h >> 27) * 0x94d049bb133111ebULL;
+    return (uint32_t)(h ^ h >> 31);
+}
+
+static uint32_t addr_index(struct conv *c, const uint8_t a[16])
+{
+    if ((c->n_addr + 1) * 2 > c->amask + 1) {
+        size_t cap = c->amask ? (c->amask + 1) * 2 : 4096;
+        uint32_t *ni = xcalloc(cap, sizeof *ni);
+        for (size_t i = 0; i < c->n_addr; i++) {
+            size_t j = addr_hash(c->addr[i]) & (cap - 1);
+            while (ni[j] != 0)
+                j = (j + 1) & (cap - 1);
+            ni[j] = (uint32_t)i + 1;
+        }
+        free(c->aidx);
+        c->aidx = ni;
+        c->amask = cap - 1;
+    }
+    size_t j = addr_hash(a) & c->amask;
+    for (; c->aidx[j] != 0; j = (j + 1) & c->amask)
+        if (memcmp(c->addr[c->aidx[j] - 1], a, 16) == 0)
+            return c->aidx[j] - 1;
+    if (c->n_addr == c->cap_addr) {
+        c->cap_addr = c->cap_addr ? c->cap_addr * 2 : 4096;
+        c->addr = xreallocarray(c->addr, c->cap_addr, 16);
+    }
+    memcpy(c->addr[c->n_addr], a, 16);
+    c->aidx[j] = (uint32_t)c->n_addr + 1;
+    return (uint32_t)c->n_addr++;
+}
+
+static uint32_t clip32(struct conv *c, uint64_t v)
+{
+    if (v <= UINT32_MAX)
+        return (uint32_t)v;
+    c->clipped++;
+    return UINT32_MAX;
+}
 
 static int on_tuple(void *arg, const struct scand_tuple *t)
 {
@@ -80,15 +145,51 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
         c->too_late++;
         return 0;
     }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 4096;
+    if (c->n == c->cap) { /* grow by half: an hour of tuples, little slack */
+        c->cap = c->cap ? c->cap + c->cap / 2 : 4096;
         c->t = xreallocarray(c->t, c->cap, sizeof *c->t);
     }
-    c->t[c->n++] = *t;
+    c->group = t->group;
+    struct ctup *x = &c->t[c->n++];
+    x->ts = t->ts_ms;
+    x->bytes_s2d = t->bytes_s2d;
+    x->bytes_d2s = t->bytes_d2s;
+    x->src = addr_index(c, t->src);
+    x->dst = addr_index(c, t->dst);
+    x->mac = t->mac;
+    x->pkts_s2d = clip32(c, t->pkts_s2d);
+    x->pkts_d2s = clip32(c, t->pkts_d2s);
+    x->sport = t->sport;
+    x->dport = t->dport;
+    x->proto = t->proto;
+    x->dir = t->dir;
+    x->state = t->state;
+    x->flags = t->flags;
     return 0;
 }
 
-static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const scand_strtab *st);
+static void expand(const struct conv *c, const struct ctup *x, struct scand_tuple *t)
+{
+    memset(t, 0, sizeof *t);
+    t->ts_ms = x->ts;
+    memcpy(t->src, c->addr[x->src], 16);
+    memcpy(t->dst, c->addr[x->dst], 16);
+    t->pkts_s2d = x->pkts_s2d;
+    t->bytes_s2d = x->bytes_s2d;
+    t->pkts_d2s = x->pkts_d2s;
+    t->bytes_d2s = x->bytes_d2s;
+    t->sport = x->sport;
+    t->dport = x->dport;
+    t->proto = x->proto;
+    t->dir = x->dir;
+    t->state = x->state;
+    t->enc = SCAND_ENC_NX;
+    t->mac = x->mac;
+    t->group = c->group;
+    t->flags = x->flags;
+}
+
+static long write_blobs(struct conv *c, size_t n);
 
 /* Write the hours before `before` and keep the rest. */
 static int flush(struct conv *c, int64_t before)
@@ -98,14 +199,14 @@ static int flush(struct conv *c, int64_t before)
         c->written_before = before; /* hours before this are complete, buffered or not */
     /* partition: the tuples to write first */
     for (size_t i = 0; i < c->n; i++)
-        if (scand_blob_hour(c->t[i].ts_ms) < before) {
-            struct scand_tuple x = c->t[i];
+        if (scand_blob_hour(c->t[i].ts) < before) {
+            struct ctup x = c->t[i];
             c->t[i] = c->t[k];
             c->t[k++] = x;
         }
     if (k == 0)
         return 0;
-    long b = write_blobs(c->dir, c->t, k, c->st);
+    long b = write_blobs(c, k);
     if (b < 0) {
         c->failed = 1;
         return -1;
@@ -124,23 +225,19 @@ static int on_clock(void *arg, int64_t now)
     return safe > c->written_before ? flush(c, safe) : 0; /* once an hour */
 }
 
-/* A sort key per tuple (24 bytes, not the 96-byte tuple): hour, NIC, time,
- * position (qsort is not stable). */
+/* A sort key per tuple (16 bytes): hour (relative), NIC and time within
+ * the hour packed in 64 bits, then the position, so that equal keys keep
+ * their order. */
 struct skey {
-    int64_t hour;
-    int64_t ts;
-    uint32_t mac, pos;
+    uint64_t key;
+    uint32_t pos, pad;
 };
 
 static int cmp_key(const void *a, const void *b)
 {
     const struct skey *x = a, *y = b;
-    if (x->hour != y->hour)
-        return x->hour < y->hour ? -1 : 1; /* one hour folder at a time */
-    if (x->mac != y->mac)
-        return x->mac < y->mac ? -1 : 1;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
@@ -149,39 +246,51 @@ static int fwrite_fn(void *arg, const void *buf, size_t len)
     return fwrite(buf, 1, len, arg) == len ? 0 : -1;
 }
 
-/* Write every NIC-hour blob of t[0..n); the number written, or -1 after
- * an error. A blob is written once: its hour is complete. */
-static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const scand_strtab *st)
+/* Write every NIC-hour blob of c->t[0..n); the number written, or -1
+ * after an error. A blob is written once: its hour is complete. */
+static long write_blobs(struct conv *c, size_t n)
 {
-    struct skey *k = xmalloc((n ? n : 1) * sizeof *k);
+    int64_t h0 = INT64_MAX;
     for (size_t i = 0; i < n; i++)
-        k[i] = (struct skey){scand_blob_hour(t[i].ts_ms), t[i].ts_ms, t[i].mac, (uint32_t)i};
-    qsort(k, n, sizeof *k, cmp_key);
-    /* apply the order in place, cycle by cycle (no second copy of the
-     * tuples): slot i takes tuple k[i].pos */
-    for (size_t i = 0; i < n; i++) {
-        if (k[i].pos == UINT32_MAX || k[i].pos == i)
-            continue;
-        struct scand_tuple first = t[i];
-        size_t j = i;
-        while (k[j].pos != i) {
-            size_t from = k[j].pos;
-            t[j] = t[from];
-            k[j].pos = UINT32_MAX;
-            j = from;
+        if (scand_blob_hour(c->t[i].ts) < h0)
+            h0 = scand_blob_hour(c->t[i].ts);
+    for (size_t i = 0; i < n; i++)
+        if (c->t[i].mac > 0x3ffffff || scand_blob_hour(c->t[i].ts) - h0 > 0xffffLL * 3600000) {
+            cli_error("%s: more than 67 million NICs, or a capture spanning more than 7 "
+                      "years: not supported",
+                      c->dir);
+            return -1;
         }
-        t[j] = first;
-        k[j].pos = UINT32_MAX;
+    struct skey *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++) {
+        int64_t h = scand_blob_hour(c->t[i].ts);
+        uint64_t rel = (uint64_t)((h - h0) / 3600000) & 0xffff; /* hours since the first */
+        /* time from the blob hour's start: a tuple's record is the end of
+         * its minute, so it can sit up to a minute before the hour */
+        k[i].key = rel << 48 | (uint64_t)(c->t[i].mac & 0x3ffffff) << 22 |
+                   (uint64_t)(c->t[i].ts - h + 60000); /* < 3,660,000: 22 bits */
+        k[i].pos = (uint32_t)i;
+        k[i].pad = 0;
     }
-    free(k);
+    qsort(k, n, sizeof *k, cmp_key);
+    struct scand_tuple *blob = NULL;
+    size_t cap = 0;
     long blobs = 0;
     for (size_t i = 0; i < n;) {
+        const struct ctup *first = &c->t[k[i].pos];
+        int64_t hour = scand_blob_hour(first->ts);
         size_t j = i + 1;
-        int64_t hour = scand_blob_hour(t[i].ts_ms);
-        while (j < n && t[j].mac == t[i].mac && scand_blob_hour(t[j].ts_ms) == hour)
+        while (j < n && c->t[k[j].pos].mac == first->mac &&
+               scand_blob_hour(c->t[k[j].pos].ts) == hour)
             j++;
+        if (j - i > cap) {
+            cap = j - i;
+            blob = xreallocarray(blob, cap, sizeof *blob);
+        }
+        for (size_t q = i; q < j; q++)
+            expand(c, &c->t[k[q].pos], &blob[q - i]);
         size_t ml;
-        const char *mac = scand_strtab_get(st, t[i].mac, &ml);
+        const char *mac = scand_strtab_get(c->st, first->mac, &ml);
         char target[160];
         snprintf(target, sizeof target,
                  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pcap2flow/"
@@ -195,7 +304,7 @@ static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const 
             target};
         char rel[2048], path[PATH_MAX + 2048];
         scand_blob_path(&meta, hour, rel, sizeof rel);
-        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        snprintf(path, sizeof path, "%s/%s", c->dir, rel);
         int fd = cli_blob_open(path);
         FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
         if (f == NULL) {
@@ -203,19 +312,25 @@ static long write_blobs(const char *dir, struct scand_tuple *t, size_t n, const 
                 cli_error("%s: %s", path, strerror(errno));
                 close(fd);
             }
-            return -1;
+            blobs = -1;
+            break;
         }
-        int rc = scand_blob_write(&meta, t + i, j - i, st, fwrite_fn, f);
+        int rc = scand_blob_write(&meta, blob, j - i, c->st, fwrite_fn, f);
         if (rc != SCAND_OK) {
             fclose(f);
             cli_error("%s: write error", path);
-            return -1;
+            blobs = -1;
+            break;
         }
-        if (cli_close_out(f, path) != EXIT_OK)
-            return -1;
+        if (cli_close_out(f, path) != EXIT_OK) {
+            blobs = -1;
+            break;
+        }
         blobs++;
         i = j;
     }
+    free(blob);
+    free(k);
     return blobs;
 }
 
@@ -328,6 +443,10 @@ int cmd_pcap2flow(int argc, char **argv)
         cap_summary(&cs, sum, sizeof sum);
         fprintf(stderr, "scanlab: pcap2flow: %s, %llu tuples in %ld blobs\n", sum,
                 (unsigned long long)cs.flows.tuples, c.blobs);
+        if (c.clipped > 0)
+            fprintf(stderr, "scanlab: pcap2flow: %llu packet counts over 4294967295 in one "
+                            "tuple, clipped\n",
+                    (unsigned long long)c.clipped);
         if (c.too_late > 0)
             fprintf(stderr, "scanlab: pcap2flow: %llu tuples came after their hour's blob was "
                             "written (packets out of order by more than 15 minutes); not "
@@ -341,5 +460,7 @@ int cmd_pcap2flow(int argc, char **argv)
     free(deny);
     scand_strtab_free(c.st);
     free(c.t);
+    free(c.addr);
+    free(c.aidx);
     return rc;
 }
