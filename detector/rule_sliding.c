@@ -44,6 +44,7 @@ struct keyval {
 
 struct refresh {
     uint8_t mem[MEM_SIZE];
+    uint32_t mtag, ktag; /* the member's and its key's table tags: no rehash on expiry */
     int64_t ts;
 };
 
@@ -147,7 +148,8 @@ static void val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
     }
 }
 
-static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], int64_t ts)
+static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], uint32_t mtag,
+                uint32_t ktag, int64_t ts)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -163,6 +165,8 @@ static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], int64_t
     }
     struct refresh *r = &s->fifo[(s->head + s->n++) % s->cap];
     memcpy(r->mem, mem, MEM_SIZE);
+    r->mtag = mtag;
+    r->ktag = ktag;
     r->ts = ts;
     return SCAND_OK;
 }
@@ -174,10 +178,15 @@ static int expire(struct scandint_sliding *s, int64_t horizon)
      * horizon, such a rebuild drops only what is out of the window */
     while (s->n > 0 && s->fifo[s->head].ts < horizon) {
         struct refresh *r = &s->fifo[s->head];
+        if (s->n > 8) { /* the member a few pops ahead: its slot is likely cold */
+            const struct refresh *ahead = &s->fifo[(s->head + 8) % s->cap];
+            scandint_ttab_prefetch(&s->mems, ahead->mtag);
+        }
         s->head = (s->head + 1) % s->cap;
         s->n--;
         int is_new;
-        struct scandint_tent *m = scandint_ttab_get(&s->mems, r->mem, horizon, &is_new);
+        struct scandint_tent *m =
+            scandint_ttab_get_tag(&s->mems, r->mem, r->mtag, horizon, &is_new);
         if (m == NULL)
             return SCAND_ERR_NOMEM;
         if (is_new) { /* already dropped by a rebuild: forget it again */
@@ -188,7 +197,8 @@ static int expire(struct scandint_sliding *s, int64_t horizon)
         if (m->t != r->ts || (m->flags & M_DEAD))
             continue; /* refreshed since, or dead already */
         m->flags = M_DEAD;
-        struct scandint_tent *k = scandint_ttab_get(&s->keys, r->mem, horizon, &is_new);
+        struct scandint_tent *k =
+            scandint_ttab_get_tag(&s->keys, r->mem, r->ktag, horizon, &is_new);
         if (k == NULL)
             return SCAND_ERR_NOMEM;
         struct keyval *kv = scandint_ttab_val(&s->keys, k);
@@ -243,7 +253,8 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     uint8_t mem[MEM_SIZE];
     key_bytes(c, t, mem);
     int is_new;
-    struct scandint_tent *k = scandint_ttab_get(&s->keys, mem, horizon, &is_new);
+    uint32_t ktag = scandint_ttab_tag(&s->keys, mem);
+    struct scandint_tent *k = scandint_ttab_get_tag(&s->keys, mem, ktag, horizon, &is_new);
     if (k == NULL)
         return SCAND_ERR_NOMEM;
     struct keyval *kv = scandint_ttab_val(&s->keys, k);
@@ -257,7 +268,8 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     for (int d = 0; d < s->n_dims; d++) {
         mem[KEY_SIZE] = (uint8_t)d;
         val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
-        struct scandint_tent *m = scandint_ttab_get(&s->mems, mem, horizon, &is_new);
+        uint32_t mtag = scandint_ttab_tag(&s->mems, mem);
+        struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, horizon, &is_new);
         if (m == NULL)
             return SCAND_ERR_NOMEM;
         if (is_new || (m->flags & M_DEAD)) {
@@ -269,7 +281,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         } else {
             continue; /* a late flow for a member already fresher */
         }
-        if ((rc = push(s, mem, m->t)) != SCAND_OK)
+        if ((rc = push(s, mem, mtag, ktag, m->t)) != SCAND_OK)
             return rc;
     }
     k->t = s->newest; /* keys live while they see flows */

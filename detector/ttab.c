@@ -105,6 +105,23 @@ void scandint_ttab_prefetch(const struct scandint_ttab *tt, uint32_t tag)
     __builtin_prefetch(tt->slots + i * tt->esize + tt->esize - 1); /* entries may straddle lines */
 }
 
+/* Key equality, 8 bytes at a time, inlined: a call to memcmp per probe
+ * hit was a tenth of the sliding rules' time. */
+static inline int key_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+    }
+    for (; n > 0; n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void *key,
                                             uint32_t h, int64_t horizon, int *is_new)
 {
@@ -115,7 +132,7 @@ struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void
             break;
         if (tag == h) {
             struct scandint_tent *e = at(tt, tt->slots, i);
-            if (memcmp(e->key, key, tt->key_size) == 0) {
+            if (key_eq(e->key, key, tt->key_size)) {
                 *is_new = 0;
                 return e;
             }
