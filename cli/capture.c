@@ -161,7 +161,7 @@ void cap_summary(const struct cap_stats *s, char *buf, size_t size)
              "%zu capture%s, %llu packets (%llu TCP/UDP, %llu ICMP, %llu not IP, %llu other IP, "
              "%llu later fragments, %llu truncated, %llu bad headers), %llu cut captures; %llu "
              "flows (%llu mid-stream, %llu outside skipped, %llu denied by the policy, %llu "
-             "packets after close)",
+             "ended early at the flow limit, %llu packets after close)",
              s->files, s->files == 1 ? "" : "s", (unsigned long long)s->packets,
              (unsigned long long)s->verdicts[P2F_FLOW], (unsigned long long)s->verdicts[P2F_ICMP],
              (unsigned long long)s->verdicts[P2F_NOT_IP],
@@ -171,5 +171,6 @@ void cap_summary(const struct cap_stats *s, char *buf, size_t size)
              (unsigned long long)s->verdicts[P2F_BAD_HEADER], (unsigned long long)s->cut_files,
              (unsigned long long)s->flows.flows, (unsigned long long)s->flows.midstream,
              (unsigned long long)s->flows.outside, (unsigned long long)s->flows.denied,
+             (unsigned long long)s->flows.evicted,
              (unsigned long long)s->flows.after_close);
 }

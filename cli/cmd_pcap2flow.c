@@ -36,6 +36,8 @@ static const char usage[] =
     "                          --force)\n"
     "      --tcp-idle DURATION a TCP flow with no packets this long ends (4m)\n"
     "      --udp-idle DURATION a UDP flow with no packets this long ends (30s)\n"
+    "      --max-flows N       flows held at once (default 1000000, 0 = no limit);\n"
+    "                          past it the longest-quiet flow ends early, counted\n"
     "      --icmp              also log ICMP as protocol 1 (58 for ICMPv6), ports 0,\n"
     "                          for non-Azure use (Azure never logs ICMP)\n"
     "      --policy FILE       NSG rules that deny flows, as JSON (README): the\n"
@@ -341,6 +343,7 @@ int cmd_pcap2flow(int argc, char **argv)
         {"tcp-idle", required_argument, NULL, 'T'}, {"udp-idle", required_argument, NULL, 'U'},
         {"max-warnings", required_argument, NULL, 'w'}, {"force", no_argument, NULL, 'f'},
         {"policy", required_argument, NULL, 'P'}, {"icmp", no_argument, NULL, 'I'},
+        {"max-flows", required_argument, NULL, 'M'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -390,6 +393,13 @@ int cmd_pcap2flow(int argc, char **argv)
         case 'I':
             po.icmp = 1;
             break;
+        case 'M': {
+            uint64_t m;
+            if (cli_parse_u64("pcap2flow", "--max-flows", optarg, 0, 1000000000, &m) != 0)
+                return EXIT_USAGE;
+            po.max_flows = (size_t)m;
+            break;
+        }
         case 'q':
             quiet = 1;
             break;

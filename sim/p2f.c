@@ -406,6 +406,7 @@ void p2f_opts_default(struct p2f_opts *o)
     o->udp_idle_ms = SIM_UDP_IDLE_MS;
     o->c_every_ms = 300000;
     o->linger_ms = 2000;
+    o->max_flows = 1000000;
 }
 
 p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *arg)
@@ -676,12 +677,23 @@ static void drop(p2f *p, uint32_t i)
 }
 
 /* End flow i as its idle timeout does, and drop it. */
+static int expire_by(p2f *p, uint32_t i, int64_t cap);
+
 static int expire(p2f *p, uint32_t i)
+{
+    return expire_by(p, i, INT64_MAX);
+}
+
+/* End flow i at its idle timeout, or at cap if that comes first (a flow
+ * evicted to bound memory), and drop it. */
+static int expire_by(p2f *p, uint32_t i, int64_t cap)
 {
     struct flow *f = &p->slab[i];
     if (f->list != L_CLOSED) {
         int64_t idle = f->key[0] == 6 ? p->o.tcp_idle_ms : p->o.udp_idle_ms;
-        int64_t te = f->t_last + idle;
+        int64_t te = f->t_last + idle < cap ? f->t_last + idle : cap;
+        if (te < f->t_last)
+            te = f->t_last;
         if (c_until(p, f, te) != 0 || emit(p, f, SCAND_ST_E, te) != 0)
             return -1;
     }
@@ -864,6 +876,23 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
     if (!in_side(p, k->src) && !in_side(p, k->dst)) {
         p->stats.outside++;
         return 0;
+    }
+    if (p->o.max_flows > 0 && p->n_live >= p->o.max_flows) {
+        /* hostile or huge captures: end the longest-quiet flow now, as a
+         * conntrack table does when full (closed ones go first) */
+        int l = p->lists[L_CLOSED].head != NIL ? L_CLOSED : L_TCP;
+        if (l == L_TCP && (p->lists[L_TCP].head == NIL ||
+                           (p->lists[L_UDP].head != NIL &&
+                            p->slab[p->lists[L_UDP].head].t_enq <
+                                p->slab[p->lists[L_TCP].head].t_enq)))
+            l = L_UDP;
+        if (p->lists[l].head != NIL) {
+            if (l != L_CLOSED)
+                p->stats.evicted++;
+            if (expire_by(p, p->lists[l].head, now) != 0)
+                goto fail;
+            j = find_slot(p, key, h, &found);
+        }
     }
     if ((p->n_live + 1) * 4 > (p->mask + 1) * 3) {
         if (grow_index(p) != 0)

@@ -98,6 +98,9 @@ struct p2f_opts {
     size_t n_inside;
     const struct p2f_deny *deny; /* first match wins */
     size_t n_deny;
+    size_t max_flows; /* flows held at once (0: no limit; default 1,000,000,
+                         about 180 MB): past it, the longest-quiet flow ends
+                         early (stats.evicted) */
     int icmp; /* also make flows of ICMP (protocol 1, ports 0) and ICMPv6 (58),
                  for non-Azure use: Azure never logs them */
 };
@@ -112,6 +115,7 @@ struct p2f_stats {
     uint64_t tuples;                  /* tuples emitted */
     uint64_t late;                    /* packets older than the newest by > 1 s */
     uint64_t denied;                  /* flows a --policy rule denied */
+    uint64_t evicted;                 /* flows ended early: max_flows reached */
     uint64_t peak_flows;
 };
 
