@@ -458,9 +458,15 @@ static struct macent *mac_slot(struct macent *t, size_t mask, const uint8_t addr
     return &t[j];
 }
 
-/* Learn addr's MAC (first frame wins). -1 when out of memory. */
+static int in_side(const p2f *p, const uint8_t a[16]);
+
+/* Learn addr's MAC (first frame wins). Only inside addresses have a NIC
+ * that logs, so only they are learned: spoofed outside sources cannot
+ * grow the table. -1 when out of memory. */
 static int mac_learn(p2f *p, const uint8_t addr[16], const uint8_t mac[6])
 {
+    if (!in_side(p, addr))
+        return 0;
     struct macent *e = mac_slot(p->macs, p->mac_mask, addr);
     if (e->used)
         return 0;
