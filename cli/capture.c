@@ -100,6 +100,9 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
         rc = EXIT_INPUT;
     }
     int64_t last_clock = INT64_MIN;
+    enum { BATCH = 64 };
+    struct p2f_pkt *batch = xmalloc(BATCH * sizeof *batch);
+    size_t nb = 0;
     if (rc == EXIT_OK) {
         for (int i = 0; i < n; i++)
             next(s, &caps[i], max_warnings);
@@ -117,21 +120,27 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
             if (k == NULL)
                 break;
             s->packets++;
-            struct p2f_pkt pk;
+            struct p2f_pkt *pk = &batch[nb];
             int64_t ts = (int64_t)k->hdr->ts.tv_sec * 1000000 + k->hdr->ts.tv_usec;
-            int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, &pk);
+            int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, pk);
             s->verdicts[v]++;
             if (v == P2F_TRUNCATED || v == P2F_BAD_HEADER)
                 warn(s, k, max_warnings,
                      v == P2F_TRUNCATED ? "headers cut by the capture length; skipped"
                                         : "impossible header lengths; skipped");
-            if ((v == P2F_FLOW || (v == P2F_ICMP && po->icmp)) && p2f_packet(p, &pk) != 0) {
-                cli_error("out of memory, or the output failed");
-                rc = EXIT_INPUT;
-                break;
+            if (v == P2F_FLOW || (v == P2F_ICMP && po->icmp))
+                nb++; /* kept for the flow engine, a batch at a time */
+            int tick = clock != NULL && ts / 1000000 != last_clock;
+            if ((nb == BATCH || tick) && nb > 0) {
+                if (p2f_packets(p, batch, nb) != 0) {
+                    cli_error("out of memory, or the output failed");
+                    rc = EXIT_INPUT;
+                    break;
+                }
+                nb = 0;
             }
             /* the clock, once a second of capture time */
-            if (clock != NULL && ts / 1000000 != last_clock) {
+            if (tick) {
                 last_clock = ts / 1000000;
                 if (clock(arg, ts / 1000) != 0) {
                     rc = EXIT_INPUT;
@@ -141,6 +150,11 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
             next(s, k, max_warnings);
         }
     }
+    if (rc == EXIT_OK && nb > 0 && p2f_packets(p, batch, nb) != 0) {
+        cli_error("out of memory, or the output failed");
+        rc = EXIT_INPUT;
+    }
+    free(batch);
     if (rc == EXIT_OK && p2f_finish(p) != 0) {
         cli_error("out of memory, or the output failed");
         rc = EXIT_INPUT;

@@ -796,7 +796,65 @@ static void apply_policy(p2f *p, struct flow *f)
     }
 }
 
+/* A packet's canonical flow key (the smaller (address, port) end first);
+ * returns the sender's endpoint index. */
+static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE])
+{
+    int swap = memcmp(k->src, k->dst, 16);
+    if (swap == 0)
+        swap = (int)k->sport - (int)k->dport;
+    swap = swap > 0;
+    key[0] = k->proto;
+    memcpy(key + 1, swap ? k->dst : k->src, 16);
+    memcpy(key + 17, swap ? k->src : k->dst, 16);
+    uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
+    key[33] = (uint8_t)(pa >> 8), key[34] = (uint8_t)pa;
+    key[35] = (uint8_t)(pb >> 8), key[36] = (uint8_t)pb;
+    return swap;
+}
+
+static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int sender,
+                        uint32_t h);
+
 int p2f_packet(p2f *p, const struct p2f_pkt *k)
+{
+    uint8_t key[KEY_SIZE];
+    int sender = make_key(k, key);
+    return packet_keyed(p, k, key, sender, key_hash(key));
+}
+
+#define BATCH 32
+
+int p2f_packets(p2f *p, const struct p2f_pkt *k, size_t n)
+{
+    /* in batches, so that memory latency overlaps: hash every key and
+     * prefetch its index slot; then prefetch the flows whose tag matches;
+     * then step each packet in order (prefetches are only hints: a step may
+     * grow the index) */
+    uint8_t keys[BATCH][KEY_SIZE];
+    uint32_t hs[BATCH];
+    int snd[BATCH];
+    for (size_t b = 0; b < n; b += BATCH) {
+        size_t m = n - b < BATCH ? n - b : BATCH;
+        for (size_t i = 0; i < m; i++) {
+            snd[i] = make_key(&k[b + i], keys[i]);
+            hs[i] = key_hash(keys[i]);
+            __builtin_prefetch(&p->index[hs[i] & p->mask]);
+        }
+        for (size_t i = 0; i < m; i++) {
+            uint64_t v = p->index[hs[i] & p->mask];
+            if (v != 0 && (uint32_t)(v >> 32) == hs[i])
+                __builtin_prefetch(&p->slab[(uint32_t)v - 1]);
+        }
+        for (size_t i = 0; i < m; i++)
+            if (packet_keyed(p, &k[b + i], keys[i], snd[i], hs[i]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int sender,
+                        uint32_t h)
 {
     if (p->failed)
         return -1;
@@ -808,20 +866,7 @@ int p2f_packet(p2f *p, const struct p2f_pkt *k)
     int64_t t = k->ts_us / 1000, now = p->newest_us / 1000;
     if (expire_until(p, now) != 0)
         goto fail;
-    /* the canonical key: the smaller (address, port) end first */
-    uint8_t key[KEY_SIZE];
-    int swap = memcmp(k->src, k->dst, 16);
-    if (swap == 0)
-        swap = (int)k->sport - (int)k->dport;
-    swap = swap > 0;
-    key[0] = k->proto;
-    memcpy(key + 1, swap ? k->dst : k->src, 16);
-    memcpy(key + 17, swap ? k->src : k->dst, 16);
-    uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
-    key[33] = (uint8_t)(pa >> 8), key[34] = (uint8_t)pa;
-    key[35] = (uint8_t)(pb >> 8), key[36] = (uint8_t)pb;
-    int sender = swap; /* endpoint index of the packet's sender */
-    uint32_t h = key_hash(key);
+    uint16_t pa = (uint16_t)(key[33] << 8 | key[34]), pb = (uint16_t)(key[35] << 8 | key[36]);
     int found;
     size_t j = find_slot(p, key, h, &found);
     int tcp = k->proto == 6;

@@ -131,6 +131,8 @@ void p2f_free(p2f *p);
  * time order. 0, or -1 when
  * out of memory or the callback stopped. */
 int p2f_packet(p2f *p, const struct p2f_pkt *k);
+/* The same for n packets in order, faster (flow slots prefetched). */
+int p2f_packets(p2f *p, const struct p2f_pkt *k, size_t n);
 /* End of input: end every open flow as its idle timeout would. */
 int p2f_finish(p2f *p);
 void p2f_get_stats(const p2f *p, struct p2f_stats *s);
