@@ -5,6 +5,7 @@
  * Damage is counted and warned about with the file and packet number; a
  * file that is not a capture or has a link type we do not read is an error.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,13 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
     for (int i = 0; i < n && rc == EXIT_OK; i++) {
         char errbuf[PCAP_ERRBUF_SIZE];
         caps[i].path = paths[i];
+        FILE *probe = fopen(paths[i], "rb");
+        if (probe == NULL) {
+            cli_error("%s: %s", paths[i], strerror(errno));
+            rc = EXIT_INPUT;
+            break;
+        }
+        fclose(probe);
         caps[i].pc = pcap_open_offline_with_tstamp_precision(paths[i],
                                                              PCAP_TSTAMP_PRECISION_MICRO, errbuf);
         if (caps[i].pc == NULL) {
@@ -101,8 +109,14 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
     }
     int64_t last_clock = INT64_MIN;
     enum { BATCH = 64 };
-    struct p2f_pkt *batch = xmalloc(BATCH * sizeof *batch);
+    struct p2f_pkt *batch = xmalloc((BATCH + 2) * sizeof *batch); /* + a confirmed jump */
     size_t nb = 0;
+    int64_t newest = INT64_MIN; /* the latest packet time taken */
+    struct p2f_pkt susp;        /* a packet far ahead, waiting for confirmation */
+    int have_susp = 0, susp_keep = 0, susp_v = 0;
+    int64_t susp_from = 0;
+    const char *susp_path = "";
+    uint64_t susp_index = 0;
     if (rc == EXIT_OK) {
         for (int i = 0; i < n; i++)
             next(s, &caps[i], max_warnings);
@@ -121,19 +135,66 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
                 break;
             s->packets++;
             struct p2f_pkt *pk = &batch[nb];
-            int64_t ts = (int64_t)k->hdr->ts.tv_sec * 1000000 + k->hdr->ts.tv_usec;
+            const struct timeval tv = k->hdr->ts;
+            if (tv.tv_sec < 0 || (int64_t)tv.tv_sec >= ((int64_t)1 << 33) || tv.tv_usec < 0 ||
+                tv.tv_usec >= 1000000) {
+                s->bad_time++;
+                warn(s, k, max_warnings, "timestamp out of range; skipped");
+                next(s, k, max_warnings);
+                continue;
+            }
+            int64_t ts = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
             int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, pk);
             s->verdicts[v]++;
             if (v == P2F_TRUNCATED || v == P2F_BAD_HEADER)
                 warn(s, k, max_warnings,
                      v == P2F_TRUNCATED ? "headers cut by the capture length; skipped"
                                         : "impossible header lengths; skipped");
-            if (v == P2F_FLOW || (v == P2F_ICMP && po->icmp))
+            int keep = v == P2F_FLOW || (v == P2F_ICMP && po->icmp);
+            /* A packet more than an hour ahead of everything before it is
+             * taken only if the next one confirms the jump (a capture can
+             * resume later); alone, it is a damaged timestamp that would
+             * close every hour early. */
+            int64_t ahead = newest == INT64_MIN ? 0 : ts - newest;
+            if (have_susp) {
+                have_susp = 0;
+                if (ts - susp_from > 3600000000LL) { /* confirmed */
+                    struct p2f_pkt cur = *pk;
+                    if (susp_keep)
+                        batch[nb++] = susp;
+                    batch[nb] = cur;
+                    pk = &batch[nb];
+                    if (susp.ts_us > newest)
+                        newest = susp.ts_us;
+                    ahead = ts - newest;
+                } else {
+                    s->bad_time++;
+                    s->verdicts[susp_v]--; /* counted as a bad timestamp instead */
+                    cli_warn("%s: packet %llu: timestamp more than an hour ahead of the "
+                             "capture and not followed; skipped",
+                             susp_path, (unsigned long long)susp_index);
+                }
+            }
+            if (ahead > 3600000000LL) {
+                have_susp = 1;
+                susp = *pk;
+                susp_keep = keep;
+                susp_v = v;
+                susp_from = newest;
+                susp_path = k->path;
+                susp_index = k->index;
+                next(s, k, max_warnings);
+                continue;
+            }
+            if (ts > newest)
+                newest = ts;
+            if (keep)
                 nb++; /* kept for the flow engine, a batch at a time */
             int tick = clock != NULL && ts / 1000000 != last_clock;
-            if ((nb == BATCH || tick) && nb > 0) {
+            if ((nb >= BATCH || tick) && nb > 0) {
                 if (p2f_packets(p, batch, nb) != 0) {
-                    cli_error("out of memory, or the output failed");
+                    cli_error("%s: packet %llu: out of memory", k->path,
+                              (unsigned long long)k->index);
                     rc = EXIT_INPUT;
                     break;
                 }
@@ -150,13 +211,20 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
             next(s, k, max_warnings);
         }
     }
+    if (have_susp) {
+        s->bad_time++;
+        s->verdicts[susp_v]--;
+        cli_warn("%s: packet %llu: timestamp more than an hour ahead of the capture and not "
+                 "followed; skipped",
+                 susp_path, (unsigned long long)susp_index);
+    }
     if (rc == EXIT_OK && nb > 0 && p2f_packets(p, batch, nb) != 0) {
-        cli_error("out of memory, or the output failed");
+        cli_error("out of memory");
         rc = EXIT_INPUT;
     }
     free(batch);
     if (rc == EXIT_OK && p2f_finish(p) != 0) {
-        cli_error("out of memory, or the output failed");
+        cli_error("out of memory");
         rc = EXIT_INPUT;
     }
     if (p != NULL)
@@ -173,7 +241,8 @@ void cap_summary(const struct cap_stats *s, char *buf, size_t size)
 {
     snprintf(buf, size,
              "%zu capture%s, %llu packets (%llu TCP/UDP, %llu ICMP, %llu not IP, %llu other IP, "
-             "%llu later fragments, %llu truncated, %llu bad headers), %llu cut captures; %llu "
+             "%llu later fragments, %llu truncated, %llu bad headers, %llu bad timestamps), %llu "
+             "cut captures; %llu packets out of order; %llu "
              "flows (%llu mid-stream, %llu outside skipped, %llu denied by the policy, %llu "
              "ended early at the flow limit, %llu packets after close)",
              s->files, s->files == 1 ? "" : "s", (unsigned long long)s->packets,
@@ -182,7 +251,8 @@ void cap_summary(const struct cap_stats *s, char *buf, size_t size)
              (unsigned long long)s->verdicts[P2F_OTHER_PROTO],
              (unsigned long long)s->verdicts[P2F_FRAGMENT],
              (unsigned long long)s->verdicts[P2F_TRUNCATED],
-             (unsigned long long)s->verdicts[P2F_BAD_HEADER], (unsigned long long)s->cut_files,
+             (unsigned long long)s->verdicts[P2F_BAD_HEADER], (unsigned long long)s->bad_time,
+             (unsigned long long)s->cut_files, (unsigned long long)s->flows.late,
              (unsigned long long)s->flows.flows, (unsigned long long)s->flows.midstream,
              (unsigned long long)s->flows.outside, (unsigned long long)s->flows.denied,
              (unsigned long long)s->flows.evicted,

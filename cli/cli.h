@@ -145,6 +145,7 @@ struct cap_stats {
     uint64_t packets;
     uint64_t verdicts[P2F_N_VERDICTS];
     uint64_t cut_files, warnings_suppressed;
+    uint64_t bad_time; /* timestamps out of range, or a lone jump of over an hour */
     struct p2f_stats flows;
 };
 

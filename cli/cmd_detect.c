@@ -66,6 +66,7 @@ struct run {
     struct scand_tuple *pend;
     size_t n_pend, cap_pend;
     int64_t last_minute;
+    int64_t lag_ms; /* p2f_decision_lag_ms() */
 };
 
 static int on_alert(void *arg, const struct scand_alert *a)
@@ -140,7 +141,7 @@ static int cap_clock(void *arg, int64_t now)
     if (now / 60000 == r->last_minute)
         return 0;
     r->last_minute = now / 60000;
-    return cap_release(r, now - 15 * 60000LL);
+    return cap_release(r, now - r->lag_ms);
 }
 
 static int cmp_alert(const void *a, const void *b)
@@ -350,6 +351,7 @@ int cmd_detect(int argc, char **argv)
         p2f_opts_default(&po);
         po.inside = inside;
         po.n_inside = n_inside;
+        run.lag_ms = p2f_decision_lag_ms(&po);
         rc = cap_run(argv + optind, argc - optind, &po, io.max_warnings, st, cap_tuple, cap_clock,
                      &run, &cs);
         if (rc == EXIT_OK && cap_release(&run, INT64_MAX) != 0)
@@ -375,7 +377,7 @@ int cmd_detect(int argc, char **argv)
         rc = crc;
     struct scand_stats ds;
     scand_stats(run.ctx, &ds);
-    if (!quiet) {
+    if (!quiet && (caps == 0 || rc == EXIT_OK)) { /* a failed capture run has no summary */
         char sum[1024];
         if (caps > 0)
             cap_summary(&cs, sum, sizeof sum);

@@ -58,12 +58,11 @@ static const char usage[] =
 #define MAX_INSIDE 64
 
 /* Tuples wait here until their hour can no longer grow: a tuple is decided
- * at most FLUSH_LAG after its time (a held-back B until the next tuple, 5
+ * at most p2f_decision_lag_ms() after its time (a held-back B until the next tuple, 5
  * minutes; an E found by the lazy lists up to two idle timeouts late), so
- * hour H is written once the packet clock passes H + 1 h + FLUSH_LAG.
+ * hour H is written once the packet clock passes H + 1 h + that lag.
  * Memory holds about an hour of tuples, kept compact: 56 bytes, addresses
  * as indices into a table of the capture's addresses. */
-#define FLUSH_LAG_MS (15 * 60000LL)
 
 struct ctup {
     int64_t ts;
@@ -72,6 +71,7 @@ struct ctup {
     uint32_t pkts_s2d, pkts_d2s;
     uint16_t sport, dport;
     uint8_t proto, dir, state, flags;
+    uint32_t seq; /* arrival order: ties keep it, whatever moves the tuple */
 };
 _Static_assert(sizeof(struct ctup) == 56, "a buffered tuple is 56 bytes");
 
@@ -89,6 +89,8 @@ struct conv {
     long blobs;
     int failed;
     int64_t written_before; /* hours before this are written */
+    int64_t lag_ms;         /* p2f_decision_lag_ms() */
+    uint32_t seq;           /* arrival order of the buffered tuples */
     uint64_t too_late;      /* tuples for an hour already written (lost, counted) */
     uint64_t clipped;       /* packet counts above 2^32 - 1 in one tuple, clipped */
 };
@@ -167,6 +169,7 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     x->dir = t->dir;
     x->state = t->state;
     x->flags = t->flags;
+    x->seq = c->seq++;
     return 0;
 }
 
@@ -217,22 +220,34 @@ static int flush(struct conv *c, int64_t before)
     for (size_t i = k; i < c->n; i++)
         c->t[m++] = c->t[i];
     c->n = m;
+    /* the address table keeps only what the kept tuples use */
+    uint8_t(*old)[16] = c->addr;
+    c->addr = NULL;
+    c->n_addr = c->cap_addr = 0;
+    free(c->aidx);
+    c->aidx = NULL;
+    c->amask = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        c->t[i].src = addr_index(c, old[c->t[i].src]);
+        c->t[i].dst = addr_index(c, old[c->t[i].dst]);
+    }
+    free(old);
     return 0;
 }
 
 static int on_clock(void *arg, int64_t now)
 {
     struct conv *c = arg;
-    int64_t safe = scand_blob_hour(now - FLUSH_LAG_MS); /* hours before this are complete */
+    int64_t safe = scand_blob_hour(now - c->lag_ms); /* hours before this are complete */
     return safe > c->written_before ? flush(c, safe) : 0; /* once an hour */
 }
 
 /* A sort key per tuple (16 bytes): hour (relative), NIC and time within
- * the hour packed in 64 bits, then the position, so that equal keys keep
- * their order. */
+ * the hour packed in 64 bits, then the arrival sequence, so that equal keys
+ * keep the order the engine decided them in. */
 struct skey {
     uint64_t key;
-    uint32_t pos, pad;
+    uint32_t pos, seq;
 };
 
 static int cmp_key(const void *a, const void *b)
@@ -240,7 +255,7 @@ static int cmp_key(const void *a, const void *b)
     const struct skey *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
+    return x->seq < y->seq ? -1 : x->seq > y->seq; /* arrival order (wraps after 4G) */
 }
 
 static int fwrite_fn(void *arg, const void *buf, size_t len)
@@ -272,7 +287,7 @@ static long write_blobs(struct conv *c, size_t n)
         k[i].key = rel << 48 | (uint64_t)(c->t[i].mac & 0x3ffffff) << 22 |
                    (uint64_t)(c->t[i].ts - h + 60000); /* < 3,660,000: 22 bits */
         k[i].pos = (uint32_t)i;
-        k[i].pad = 0;
+        k[i].seq = c->t[i].seq;
     }
     qsort(k, n, sizeof *k, cmp_key);
     struct scand_tuple *blob = NULL;
@@ -432,6 +447,7 @@ int cmd_pcap2flow(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.dir = dir;
     c.written_before = INT64_MIN;
+    c.lag_ms = p2f_decision_lag_ms(&po);
     c.st = scand_strtab_new();
     if (c.st == NULL) {
         cli_error("out of memory");
@@ -459,9 +475,9 @@ int cmd_pcap2flow(int argc, char **argv)
                     (unsigned long long)c.clipped);
         if (c.too_late > 0)
             fprintf(stderr, "scanlab: pcap2flow: %llu tuples came after their hour's blob was "
-                            "written (packets out of order by more than 15 minutes); not "
+                            "written (packets out of order by more than %lld minutes); not "
                             "written\n",
-                    (unsigned long long)c.too_late);
+                    (unsigned long long)c.too_late, (long long)(c.lag_ms / 60000));
         if (cs.warnings_suppressed > 0)
             fprintf(stderr, "scanlab: pcap2flow: %llu more warnings not shown (--max-warnings)\n",
                     (unsigned long long)cs.warnings_suppressed);

@@ -372,7 +372,9 @@ struct list {
     uint32_t head, tail;
 };
 
-/* Address -> the source MAC of its first frame: the NIC that logs it. */
+/* Address -> the source MAC of its first frame: the NIC that logs it. At
+ * most MAX_MACS addresses (a spoofed inside range cannot grow it further). */
+#define MAX_MACS (1u << 20)
 struct macent {
     uint8_t addr[16];
     uint8_t mac[6];
@@ -398,6 +400,15 @@ struct p2f {
     int failed;
     struct p2f_stats stats;
 };
+
+int64_t p2f_decision_lag_ms(const struct p2f_opts *o)
+{
+    /* a B waits for the next tuple (up to a C interval or an idle
+     * timeout); the lazy lists find an idle flow up to two timeouts late */
+    int64_t idle = o->tcp_idle_ms > o->udp_idle_ms ? o->tcp_idle_ms : o->udp_idle_ms;
+    int64_t lag = o->c_every_ms + 2 * idle + 60000;
+    return lag > 15 * 60000LL ? lag : 15 * 60000LL;
+}
 
 void p2f_opts_default(struct p2f_opts *o)
 {
@@ -468,8 +479,8 @@ static int mac_learn(p2f *p, const uint8_t addr[16], const uint8_t mac[6])
     if (!in_side(p, addr))
         return 0;
     struct macent *e = mac_slot(p->macs, p->mac_mask, addr);
-    if (e->used)
-        return 0;
+    if (e->used || p->n_macs >= MAX_MACS)
+        return 0; /* known, or the table is full: a derived MAC serves */
     if ((p->n_macs + 1) * 2 > p->mac_mask + 1) {
         size_t cap = (p->mac_mask + 1) * 2;
         struct macent *nt = calloc(cap, sizeof *nt);
@@ -893,8 +904,8 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
             if (c_until(p, f, t + 1) != 0) /* boundaries at or before this packet */
                 goto fail;
             if (f->denier >= 0 && sender == f->init &&
-                emit_at(p, f, SCAND_ST_D, t, f->denier) != 0) /* each attempt */
-                goto fail;
+                emit_at(p, f, SCAND_ST_D, t > f->t_first ? t : f->t_first, f->denier) != 0)
+                goto fail; /* each attempt */
             f->pk[sender]++;
             f->by[sender] += k->bytes;
             if (t > f->t_last)
@@ -914,8 +925,8 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
                     closed = f->fin == 3;
                 }
             }
-            if (closed) {
-                if (emit(p, f, SCAND_ST_E, t) != 0)
+            if (closed) { /* a late closing packet still ends after the flow began */
+                if (emit(p, f, SCAND_ST_E, t > f->t_last ? t : f->t_last) != 0)
                     goto fail;
                 unlink_flow(p, i);
                 append(p, i, L_CLOSED, now);
@@ -931,6 +942,13 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
     if (p->o.max_flows > 0 && p->n_live >= p->o.max_flows) {
         /* hostile or huge captures: end the longest-quiet flow now, as a
          * conntrack table does when full (closed ones go first) */
+        for (int q = L_TCP; q <= L_UDP; q++) /* lazy heads: put the busy ones back */
+            while (p->lists[q].head != NIL &&
+                   p->slab[p->lists[q].head].t_last > p->slab[p->lists[q].head].t_enq) {
+                uint32_t hd = p->lists[q].head;
+                unlink_flow(p, hd);
+                append(p, hd, q, now); /* t_enq = now: the lists stay in t_enq order */
+            }
         int l = p->lists[L_CLOSED].head != NIL ? L_CLOSED : L_TCP;
         if (l == L_TCP && (p->lists[L_TCP].head == NIL ||
                            (p->lists[L_UDP].head != NIL &&

@@ -105,6 +105,10 @@ struct p2f_opts {
                  for non-Azure use: Azure never logs them */
 };
 void p2f_opts_default(struct p2f_opts *o);
+/* How long after its time a tuple can still be emitted with these options
+ * (at least 15 minutes): what a consumer must wait before an hour or a
+ * window is complete. */
+int64_t p2f_decision_lag_ms(const struct p2f_opts *o);
 
 struct p2f_stats {
     uint64_t packets;                 /* handed to p2f_packet */

@@ -564,6 +564,35 @@ int main(int argc, char **argv)
             die(path);
     }
 
+    /* timestamps: one with microseconds out of range, and one alone a month
+     * ahead of its neighbours (a damaged clock), then a capture that
+     * resumes two hours later (a real gap: the next packet confirms it) */
+    open_cap("times.pcap", DLT_EN10MB);
+    {
+        struct ep a = {"10.0.0.5", 40060, {0, 0x22, 0x48, 0, 0, 5}};
+        struct ep b = {"10.0.0.6", 22, {0, 0x22, 0x48, 0, 0, 6}};
+        pkt(0, &a, &b, 6, SYN, 0);
+        unsigned char ip[128], fr[160];
+        size_t il = ip_packet(ip, &b, &a, 6, RST | ACK, 0, 0);
+        memcpy(fr, a.mac, 6);
+        memcpy(fr + 6, b.mac, 6);
+        fr[12] = 0x08, fr[13] = 0x00;
+        memcpy(fr + 14, ip, il);
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (time_t)T0;
+        h.ts.tv_usec = 2000000; /* out of range */
+        h.len = h.caplen = (bpf_u_int32)(14 + il);
+        pcap_dump((u_char *)dumper, &h, fr);
+        a.port = 40061;
+        pkt(30 * 86400.0, &a, &b, 6, SYN, 0); /* alone, a month ahead */
+        pkt(1, &a, &b, 6, SYN, 0);
+        pkt(1.001, &b, &a, 6, RST | ACK, 0);
+        a.port = 40062;
+        pkt(7200, &a, &b, 6, SYN, 0); /* the capture resumes two hours on */
+        pkt(7200.001, &b, &a, 6, RST | ACK, 0);
+    }
+    close_cap();
+
     /* not a capture at all, and a link type we do not read (802.11) */
     static const char text[] = "{\"records\": []}\n";
     write_file("not-a-capture.pcap", text, sizeof text - 1);
