@@ -236,6 +236,50 @@ static void test_p2f_engine_semantics(void)
     p2f_free(p);
     scand_strtab_free(st);
 
+    /* lazy lists: a UDP flow quiet for longer than its idle timeout ends
+     * there, and its next packet starts a new flow, even while a busy
+     * flow keeps the clock moving and the quiet one sits behind it */
+    p = engine(&g, &st, "10.0.0.0/8");
+    a = mk(0, "10.0.0.5", 53000, "10.0.0.53", 53, 17, 0, 100);
+    CU_ASSERT_EQUAL(p2f_packet(p, &a), 0);
+    for (int k = 1; k <= 40; k++) { /* a busy flow, one packet a second */
+        b = mk(k, "10.0.0.7", 40000, "10.0.0.8", 22, 6, k == 1 ? 0x02 : 0x18, 100);
+        CU_ASSERT_EQUAL(p2f_packet(p, &b), 0);
+    }
+    a = mk(40.5, "10.0.0.5", 53000, "10.0.0.53", 53, 17, 0, 100); /* 40.5 s later */
+    CU_ASSERT_EQUAL(p2f_packet(p, &a), 0);
+    CU_ASSERT_EQUAL(p2f_finish(p), 0);
+    int udp_b = 0, udp_e = 0;
+    for (size_t i = 0; i < g.n; i++) {
+        if (g.t[i].proto != 17 || g.t[i].dir != SCAND_DIR_OUT)
+            continue;
+        udp_b += g.t[i].state == SCAND_ST_B;
+        if (g.t[i].state == SCAND_ST_E) {
+            udp_e++;
+            if (udp_e == 1) /* the first ends 30 s after its only packet */
+                CU_ASSERT_EQUAL(g.t[i].ts_ms, 1772445600000LL + SIM_UDP_IDLE_MS);
+            CU_ASSERT_EQUAL(g.t[i].pkts_s2d, 1);
+        }
+    }
+    CU_ASSERT_EQUAL(udp_b, 2);
+    CU_ASSERT_EQUAL(udp_e, 2);
+    p2f_free(p);
+    scand_strtab_free(st);
+
+    /* a late RST (stamped before the flow's last packet) ends it no earlier
+     * than that packet */
+    p = engine(&g, &st, "10.0.0.0/8");
+    a = mk(1, "10.0.0.5", 40100, "10.0.0.6", 80, 6, 0x02, 54);
+    CU_ASSERT_EQUAL(p2f_packet(p, &a), 0);
+    b = mk(0.9, "10.0.0.6", 80, "10.0.0.5", 40100, 6, 0x14, 54);
+    CU_ASSERT_EQUAL(p2f_packet(p, &b), 0);
+    CU_ASSERT_EQUAL(p2f_finish(p), 0);
+    for (size_t i = 0; i < g.n; i++)
+        if (g.t[i].state == SCAND_ST_E)
+            CU_ASSERT_EQUAL(g.t[i].ts_ms, 1772445601000LL);
+    p2f_free(p);
+    scand_strtab_free(st);
+
     /* outside to outside: skipped and counted */
     p = engine(&g, &st, "10.0.0.0/8");
     a = mk(0, "192.0.2.1", 1234, "192.0.2.2", 80, 6, 0x02, 54);
