@@ -87,10 +87,10 @@ double cli_now(void);
 int cli_mkdirs(char *path);
 
 /* Create (or truncate) a blob file for writing, making its folders as
- * needed; opened relative to its hour folder, kept open between calls. An
- * fd, or -1 after printing the error. */
+ * needed; opened relative to its hour folder, kept open between calls (per
+ * thread). An fd, or -1 after printing the error. */
 int cli_blob_open(const char *path);
-/* Close the hour folder cli_blob_open() keeps open. */
+/* Close the hour folder cli_blob_open() keeps open (this thread's). */
 void cli_blob_close(void);
 
 /* 1 if dir exists and holds anything, 0 if absent or empty, -1 error

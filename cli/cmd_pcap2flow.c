@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,41 +264,25 @@ static int fwrite_fn(void *arg, const void *buf, size_t len)
     return fwrite(buf, 1, len, arg) == len ? 0 : -1;
 }
 
-/* Write every NIC-hour blob of c->t[0..n); the number written, or -1
- * after an error. A blob is written once: its hour is complete. */
-static long write_blobs(struct conv *c, size_t n)
+/* One writer's share: the NIC-hour blobs of keys [from, to). */
+struct wjob {
+    struct conv *c;
+    const struct skey *k;
+    size_t from, to;
+    long blobs; /* written, or -1 after an error */
+};
+
+static void write_range(struct wjob *w)
 {
-    int64_t h0 = INT64_MAX;
-    for (size_t i = 0; i < n; i++)
-        if (scand_blob_hour(c->t[i].ts) < h0)
-            h0 = scand_blob_hour(c->t[i].ts);
-    for (size_t i = 0; i < n; i++)
-        if (c->t[i].mac > 0x3ffffff || scand_blob_hour(c->t[i].ts) - h0 > 0xffffLL * 3600000) {
-            cli_error("%s: more than 67 million NICs, or a capture spanning more than 7 "
-                      "years: not supported",
-                      c->dir);
-            return -1;
-        }
-    struct skey *k = xmalloc((n ? n : 1) * sizeof *k);
-    for (size_t i = 0; i < n; i++) {
-        int64_t h = scand_blob_hour(c->t[i].ts);
-        uint64_t rel = (uint64_t)((h - h0) / 3600000) & 0xffff; /* hours since the first */
-        /* time from the blob hour's start: a tuple's record is the end of
-         * its minute, so it can sit up to a minute before the hour */
-        k[i].key = rel << 48 | (uint64_t)(c->t[i].mac & 0x3ffffff) << 22 |
-                   (uint64_t)(c->t[i].ts - h + 60000); /* < 3,660,000: 22 bits */
-        k[i].pos = (uint32_t)i;
-        k[i].seq = c->t[i].seq;
-    }
-    qsort(k, n, sizeof *k, cmp_key);
+    struct conv *c = w->c;
+    const struct skey *k = w->k;
     struct scand_tuple *blob = NULL;
     size_t cap = 0;
-    long blobs = 0;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = w->from; i < w->to;) {
         const struct ctup *first = &c->t[k[i].pos];
         int64_t hour = scand_blob_hour(first->ts);
         size_t j = i + 1;
-        while (j < n && c->t[k[j].pos].mac == first->mac &&
+        while (j < w->to && c->t[k[j].pos].mac == first->mac &&
                scand_blob_hour(c->t[k[j].pos].ts) == hour)
             j++;
         if (j - i > cap) {
@@ -329,26 +314,78 @@ static long write_blobs(struct conv *c, size_t n)
                 cli_error("%s: %s", path, strerror(errno));
                 close(fd);
             }
-            blobs = -1;
+            w->blobs = -1;
             break;
         }
         int rc = scand_blob_write(&meta, blob, j - i, c->st, fwrite_fn, f);
         if (rc != SCAND_OK) {
             fclose(f);
             cli_error("%s: write error", path);
-            blobs = -1;
+            w->blobs = -1;
             break;
         }
         if (cli_close_out(f, path) != EXIT_OK) {
-            blobs = -1;
+            w->blobs = -1;
             break;
         }
-        blobs++;
+        w->blobs++;
         i = j;
     }
     free(blob);
+    cli_blob_close(); /* this thread's hour folder */
+}
+
+static void *write_range_main(void *arg)
+{
+    write_range(arg);
+    return NULL;
+}
+
+/* Write every NIC-hour blob of c->t[0..n); the number written, or -1
+ * after an error. A blob is written once: its hour is complete. */
+static long write_blobs(struct conv *c, size_t n)
+{
+    int64_t h0 = INT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (scand_blob_hour(c->t[i].ts) < h0)
+            h0 = scand_blob_hour(c->t[i].ts);
+    for (size_t i = 0; i < n; i++)
+        if (c->t[i].mac > 0x3ffffff || scand_blob_hour(c->t[i].ts) - h0 > 0xffffLL * 3600000) {
+            cli_error("%s: more than 67 million NICs, or a capture spanning more than 7 "
+                      "years: not supported",
+                      c->dir);
+            return -1;
+        }
+    struct skey *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++) {
+        int64_t h = scand_blob_hour(c->t[i].ts);
+        uint64_t rel = (uint64_t)((h - h0) / 3600000) & 0xffff; /* hours since the first */
+        /* time from the blob hour's start: a tuple's record is the end of
+         * its minute, so it can sit up to a minute before the hour */
+        k[i].key = rel << 48 | (uint64_t)(c->t[i].mac & 0x3ffffff) << 22 |
+                   (uint64_t)(c->t[i].ts - h + 60000); /* < 3,660,000: 22 bits */
+        k[i].pos = (uint32_t)i;
+        k[i].seq = c->t[i].seq;
+    }
+    qsort(k, n, sizeof *k, cmp_key);
+    /* two writers: the blobs split where the tuples are half written (a
+     * NIC-hour never splits); each has its own scratch and hour folder */
+    size_t mid = n / 2;
+    while (mid > 0 && mid < n && c->t[k[mid].pos].mac == c->t[k[mid - 1].pos].mac &&
+           scand_blob_hour(c->t[k[mid].pos].ts) == scand_blob_hour(c->t[k[mid - 1].pos].ts))
+        mid++;
+    struct wjob jobs[2] = {{c, k, 0, mid, 0}, {c, k, mid, n, 0}};
+    pthread_t th;
+    int threaded = mid < n && n > 65536 && pthread_create(&th, NULL, write_range_main, &jobs[1]) == 0;
+    write_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        write_range(&jobs[1]);
     free(k);
-    return blobs;
+    if (jobs[0].blobs < 0 || jobs[1].blobs < 0)
+        return -1;
+    return jobs[0].blobs + jobs[1].blobs;
 }
 
 int cmd_pcap2flow(int argc, char **argv)

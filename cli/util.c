@@ -318,10 +318,10 @@ int cli_dir_state(const char *dir)
 }
 
 /* The open hour folder (".../h=HH/m=00"): blobs are opened relative to it,
- * so the kernel walks two path components, not twelve. One per process:
- * blob writing is single-threaded. */
-static char hour_dir[PATH_MAX];
-static int hour_fd = -1;
+ * so the kernel walks two path components, not twelve. One per thread:
+ * each writer thread keeps its own. */
+static _Thread_local char hour_dir[PATH_MAX];
+static _Thread_local int hour_fd = -1;
 
 static int open_rel(const char *path)
 {
