@@ -101,6 +101,10 @@ int cli_dir_state(const char *dir);
  * Prints why not. */
 int cli_out_dir_ok(const char *dir, int force);
 
+/* One progress line on stderr ("\rscanlab: WHAT, <hour>, N tuples, S s
+ * ..."), for simulations hour by hour; the caller checks cli_tty(). */
+void cli_progress(const char *what, int64_t hour_ms, uint64_t tuples, double t0);
+
 /* Is stderr a terminal (progress lines allowed)? */
 int cli_tty(void);
 

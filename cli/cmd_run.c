@@ -134,10 +134,9 @@ static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
     struct lab *l = arg;
     if (!l->show)
         return;
-    char when[40];
-    scand_time_format(hour_ms, when, sizeof when);
-    fprintf(stderr, "\rscanlab: run: seed %u/%u, %.13s:00, %llu tuples, %.1f s ...", l->seed_i + 1,
-            l->n_seeds, when, (unsigned long long)tuples, cli_now() - l->t0);
+    char what[48];
+    snprintf(what, sizeof what, "run: seed %u/%u", l->seed_i + 1, l->n_seeds);
+    cli_progress(what, hour_ms, tuples, l->t0);
 }
 
 /* A fresh context for configuration e (or the primary one when e is
@@ -588,31 +587,22 @@ int cmd_run(int argc, char **argv)
         if (rc != EXIT_OK)
             break;
         /* truth is known only after the run; the sweeps match alerts as
-         * they come, so they score against a first pass's truth: the
-         * simulator is deterministic, so generate it up front */
+         * they come, so they score against a first pass's truth */
+        char lerr[RPT_ERRBUF_SIZE];
+        struct rpt_truth truth;
+        char *tj = rpt_lab_truth(sc, &truth, lerr, sizeof lerr);
+        if (tj == NULL) {
+            cli_error("%s", lerr);
+            rc = EXIT_INPUT;
+            break;
+        }
         scand_strtab *st = scand_strtab_new();
         struct sim_result *res = NULL;
-        char lerr[RPT_ERRBUF_SIZE];
-        struct sim_hooks none = {NULL, NULL, NULL, NULL, NULL, NULL};
-        char serr2[SIM_ERRBUF_SIZE];
-        if (st == NULL || sim_generate(sc, st, &none, &res, serr2, sizeof serr2) != 0) {
-            cli_error("simulate: %s", st == NULL ? "out of memory" : serr2);
-            scand_strtab_free(st);
+        if (st == NULL) {
+            cli_error("out of memory");
             rc = EXIT_INPUT;
-            break;
         }
-        char *tj = sim_truth_json(sc, res);
-        struct rpt_truth truth;
-        if (tj == NULL ||
-            rpt_truth_parse("truth.json", tj, strlen(tj), &truth, lerr, sizeof lerr) != 0) {
-            cli_error("truth: %s", tj == NULL ? "out of memory" : lerr);
-            free(tj);
-            sim_result_free(res);
-            scand_strtab_free(st);
-            rc = EXIT_INPUT;
-            break;
-        }
-        if (si == 0) {
+        if (si == 0 && rc == EXIT_OK) {
             char tpath[PATH_MAX + 16];
             snprintf(tpath, sizeof tpath, "%s/truth.json", dir);
             if (cli_mkdirs(tpath) != 0) {
@@ -626,8 +616,6 @@ int cmd_run(int argc, char **argv)
             }
         }
         free(tj);
-        sim_result_free(res);
-        res = NULL;
         for (size_t i = 0; i < lab.n_sw; i++)
             rpt_sweep_begin(lab.sw[i], &truth);
         if (rc == EXIT_OK &&
@@ -821,8 +809,12 @@ tables_out:
     free(fa.s);
     rpt_truth_free(&first_truth);
 out:
-    for (size_t i = 0; i < lab.n_ev; i++)
+    for (size_t i = 0; i < lab.n_ev; i++) {
         free(lab.ev[i].alerts);
+        scand_free(lab.ev[i].ctx); /* a seed that failed part way */
+    }
+    for (size_t i = 0; i < lab.n_swctx; i++)
+        scand_free(lab.swctx[i]);
     for (size_t i = 0; i < lab.n_sw; i++)
         rpt_sweep_free(lab.sw[i]);
     scand_free(primary);

@@ -250,10 +250,7 @@ static void on_progress(void *arg, int64_t hour_ms, uint64_t tuples)
     struct simrun *r = arg;
     if (!r->show)
         return;
-    char when[40];
-    scand_time_format(hour_ms, when, sizeof when);
-    fprintf(stderr, "\rscanlab: simulate: %.13s:00, %llu tuples, %.1f s ...", when,
-            (unsigned long long)tuples, cli_now() - r->t0);
+    cli_progress("simulate", hour_ms, tuples, r->t0);
 }
 
 int cmd_simulate(int argc, char **argv)

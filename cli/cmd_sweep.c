@@ -270,18 +270,12 @@ int cmd_sweep(int argc, char **argv)
             sim_scenario_set_seed(sc, first + si);
             scand_strtab *st = scand_strtab_new();
             struct sim_result *res = NULL;
-            struct sim_hooks none = {NULL, NULL, NULL, NULL, NULL, NULL};
-            char serr[SIM_ERRBUF_SIZE];
-            char *tj = NULL;
-            if (st == NULL || sim_generate(sc, st, &none, &res, serr, sizeof serr) != 0 ||
-                (tj = sim_truth_json(sc, res)) == NULL ||
-                rpt_truth_parse("truth.json", tj, strlen(tj), &truth, err, sizeof err) != 0) {
-                cli_error("simulate: %s", st == NULL || tj == NULL ? "out of memory" : err);
+            char *tj = rpt_lab_truth(sc, &truth, err, sizeof err);
+            if (st == NULL || tj == NULL) {
+                cli_error("%s", st == NULL ? "out of memory" : err);
                 rc = EXIT_INPUT;
             }
             free(tj);
-            sim_result_free(res);
-            res = NULL;
             if (rc == EXIT_OK) {
                 rpt_sweep_begin(r.sw, &truth);
                 if (rpt_lab_run(sc, st, &r.ctx, 1, NULL, NULL, &res, err, sizeof err) != 0) {

@@ -379,3 +379,11 @@ void cli_blob_close(void)
     hour_fd = -1;
     hour_dir[0] = '\0';
 }
+
+void cli_progress(const char *what, int64_t hour_ms, uint64_t tuples, double t0)
+{
+    char when[40];
+    scand_time_format(hour_ms, when, sizeof when);
+    fprintf(stderr, "\rscanlab: %s, %.13s:00, %llu tuples, %.1f s ...", what, when,
+            (unsigned long long)tuples, cli_now() - t0);
+}

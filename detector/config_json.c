@@ -41,11 +41,8 @@ static int value_text(const cJSON *v, char *buf, size_t size)
 static int jerr(scand_ctx *ctx, const char *name, const char *text, size_t len, const cJSON *root,
                 const cJSON *node, const char *path, const char *msg)
 {
-    char m[SCAND_ERRBUF_SIZE];
-    snprintf(m, sizeof m, "%s", msg);
-    long line = scand_json_line(text, len, root, node);
-    scandint_seterr(scandint_ctx_errbuf(ctx), "%s:%ld: %s: %s", name, line > 0 ? line : 1, path,
-                    m);
+    scand_json_error(scandint_ctx_errbuf(ctx), SCAND_ERRBUF_SIZE, name, text, len, root, node,
+                     path, msg);
     return SCAND_ERR_INVAL;
 }
 

@@ -6,6 +6,7 @@
  * the k-th value start in the text is the k-th node in a pre-order walk.
  * Only called on the error path.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -90,4 +91,13 @@ long scand_json_line(const char *text, size_t len, const void *root_, const void
     for (const char *p = text; p < at; p++)
         line += *p == '\n';
     return line;
+}
+
+void scand_json_error(char *err, size_t errsize, const char *name, const char *text, size_t len,
+                      const void *root, const void *node, const char *path, const char *msg)
+{
+    char m[512]; /* msg may sit in err itself (a context's last error) */
+    snprintf(m, sizeof m, "%s", msg);
+    long line = node != NULL ? scand_json_line(text, len, root, node) : 1;
+    snprintf(err, errsize, "%s:%ld: %s: %s", name, line > 0 ? line : 1, path, m);
 }

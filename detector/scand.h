@@ -314,6 +314,11 @@ int scand_duration_parse(const char *s, uint64_t *ms);
  * from text) begins, or 0 if it cannot be found. The pointers are cJSON *;
  * void here so that this header needs no cJSON. */
 long scand_json_line(const char *text, size_t len, const void *root, const void *node);
+/* "NAME:LINE: PATH: MSG" into err, the line of node (1 when node is NULL or
+ * cannot be found): the one shape of every JSON file error (scenarios,
+ * --config files, truth files). msg may point into err. */
+void scand_json_error(char *err, size_t errsize, const char *name, const char *text, size_t len,
+                      const void *root, const void *node, const char *path, const char *msg);
 
 /* Format epoch ms as Azure's record time "YYYY-MM-DDTHH:MM:SS.fffffffZ". */
 size_t scand_time_format(int64_t ms, char *buf, size_t size);

@@ -134,3 +134,25 @@ int rpt_lab_run(const sim_scenario *sc, scand_strtab *st, scand_ctx **ctx, size_
     free(f.tmp);
     return rc;
 }
+
+char *rpt_lab_truth(const sim_scenario *sc, struct rpt_truth *t, char *err, size_t errsize)
+{
+    char serr[SIM_ERRBUF_SIZE];
+    struct sim_hooks none = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct sim_result *res = NULL;
+    scand_strtab *st = scand_strtab_new();
+    char *tj = NULL;
+    if (st == NULL) {
+        snprintf(err, errsize, "out of memory");
+    } else if (sim_generate(sc, st, &none, &res, serr, sizeof serr) != 0) {
+        snprintf(err, errsize, "simulate: %s", serr);
+    } else if ((tj = sim_truth_json(sc, res)) == NULL) {
+        snprintf(err, errsize, "out of memory");
+    } else if (rpt_truth_parse("truth.json", tj, strlen(tj), t, err, errsize) != 0) {
+        free(tj);
+        tj = NULL;
+    }
+    sim_result_free(res);
+    scand_strtab_free(st);
+    return tj;
+}

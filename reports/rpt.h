@@ -319,5 +319,12 @@ typedef void (*rpt_progress_fn)(void *arg, int64_t hour_ms, uint64_t tuples);
 int rpt_lab_run(const sim_scenario *sc, scand_strtab *st, scand_ctx **ctx, size_t n_ctx,
                 rpt_progress_fn progress, void *progress_arg, struct sim_result **res, char *err,
                 size_t errsize);
+/* A run's truth before the run (a first, hook-free simulation of sc: the
+ * simulator is deterministic), for sweeps that match alerts as they come.
+ * It costs about a tenth of a lab run; knowing campaigns' spans without
+ * generating the traffic would need the simulator to plan them apart.
+ * Returns truth.json's text (malloc'd) with *t parsed from it, or NULL with
+ * err set. */
+char *rpt_lab_truth(const sim_scenario *sc, struct rpt_truth *t, char *err, size_t errsize);
 
 #endif /* SCANLAB_REPORTS_RPT_H */

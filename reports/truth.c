@@ -30,8 +30,7 @@ static int fail(struct pctx *p, const cJSON *node, const char *path, const char 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    long line = node != NULL ? scand_json_line(p->text, p->len, p->root, node) : 1;
-    snprintf(p->err, p->errsize, "%s:%ld: %s: %s", p->name, line > 0 ? line : 1, path, msg);
+    scand_json_error(p->err, p->errsize, p->name, p->text, p->len, p->root, node, path, msg);
     return -1;
 }
 

@@ -57,9 +57,8 @@ static int verr(struct vctx *v, const cJSON *node, const char *path, const char 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    long line = scand_json_line(v->text, v->len, v->root, node);
-    snprintf(v->err, v->errsz, "%s:%ld: %s: %s", v->file, line > 0 ? line : 1,
-             path[0] ? path : "(top)", msg);
+    scand_json_error(v->err, v->errsz, v->file, v->text, v->len, v->root, node,
+                     path[0] ? path : "(top)", msg);
     return -1;
 }
 
@@ -401,9 +400,12 @@ static int get_str(struct vctx *v, const cJSON *obj, const char *path, const cha
     return 0;
 }
 
-/* A name: letters, digits, '-', '_', '.'; used in VM names and paths. */
-static int get_name(struct vctx *v, const cJSON *obj, const char *path, const char *key,
-                    int required, char *out, size_t size)
+/* A string of key checked character by character: a name (letters,
+ * digits, '-', '_', '.'; used in VM names and paths) or, with text, free
+ * text for people (the scenario's name: anything printable; reports escape
+ * it wherever it lands). */
+static int get_checked(struct vctx *v, const cJSON *obj, const char *path, const char *key,
+                       int required, int text, char *out, size_t size)
 {
     const char *s;
     if (get_str(v, obj, path, key, required, size - 1, &s) != 0)
@@ -412,38 +414,27 @@ static int get_name(struct vctx *v, const cJSON *obj, const char *path, const ch
         out[0] = '\0';
         return 0;
     }
-    for (const char *q = s; *q; q++)
-        if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.') {
-            char p[256];
-            subpath(p, sizeof p, path, key);
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        int ok = text ? *q >= 0x20 && *q != 0x7f
+                      : isalnum(*q) || *q == '-' || *q == '_' || *q == '.';
+        if (ok)
+            continue;
+        char p[256];
+        subpath(p, sizeof p, path, key);
+        if (text)
             return verr(v, cJSON_GetObjectItemCaseSensitive(obj, key), p,
-                        "'%s': use letters, digits, '-', '_' and '.' only", s);
-        }
+                        "control characters are not allowed");
+        return verr(v, cJSON_GetObjectItemCaseSensitive(obj, key), p,
+                    "'%s': use letters, digits, '-', '_' and '.' only", s);
+    }
     snprintf(out, size, "%s", s);
     return 0;
 }
 
-/* Free text for people (the scenario's name): any printable characters,
- * no control characters. Reports escape it wherever it lands. */
-static int get_text(struct vctx *v, const cJSON *obj, const char *path, const char *key,
+static int get_name(struct vctx *v, const cJSON *obj, const char *path, const char *key,
                     int required, char *out, size_t size)
 {
-    const char *s;
-    if (get_str(v, obj, path, key, required, size - 1, &s) != 0)
-        return -1;
-    if (s == NULL) {
-        out[0] = '\0';
-        return 0;
-    }
-    for (const unsigned char *q = (const unsigned char *)s; *q; q++)
-        if (*q < 0x20 || *q == 0x7f) {
-            char p[256];
-            subpath(p, sizeof p, path, key);
-            return verr(v, cJSON_GetObjectItemCaseSensitive(obj, key), p,
-                        "control characters are not allowed");
-        }
-    snprintf(out, size, "%s", s);
-    return 0;
+    return get_checked(v, obj, path, key, required, 0, out, size);
 }
 
 static int get_bool(struct vctx *v, const cJSON *obj, const char *path, const char *key, int def,
@@ -1832,7 +1823,7 @@ static int parse_top(struct vctx *v, const cJSON *root)
         return -1;
     const char *start, *desc, *sub, *region;
     double seed, hours;
-    if (get_text(v, root, "", "name", 1, sc->name, sizeof sc->name) != 0 ||
+    if (get_checked(v, root, "", "name", 1, 1, sc->name, sizeof sc->name) != 0 ||
         get_str(v, root, "", "description", 0, 4000, &desc) != 0 ||
         get_num(v, root, "", "seed", 0, 9007199254740991.0, 1, 1, 0, &seed) != 0 ||
         get_str(v, root, "", "start", 0, 40, &start) != 0 ||
