@@ -257,7 +257,8 @@ static double kind_window(const struct rep *r, const char *rule)
     return NAN;
 }
 
-/* Detection rate per campaign kind against the threshold, at one window. */
+/* Detection rate per campaign kind against the threshold, at one window
+ * (the table has at least one rate_KIND column). */
 static void plot_kinds(struct rpt_buf *b, const struct rep *r, const char *rule, double win,
                        const char *title, const char *term, const char *out)
 {
@@ -287,10 +288,6 @@ static void plot_kinds(struct rpt_buf *b, const struct rep *r, const char *rule,
                 rpt_buf_printf(b, "%.6g %.6g\n", x, y);
         }
         rpt_buf_printf(b, "EOD\n");
-    }
-    if (nk == 0) {
-        rpt_buf_printf(b, "unset output\n");
-        return;
     }
     rpt_buf_printf(b, "plot ");
     for (size_t c = 0, k = 0; c < t->n_cols; c++) {
@@ -342,7 +339,10 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
                             plots[k].ylabel, title, plots[k].logx, plots[k].logy,
                             png ? "pngcairo" : "svg", out);
             }
-    for (size_t i = 0; i < r->n_rules; i++) {
+    int kinds = 0; /* per-kind rate columns to draw (none in a hand-trimmed table) */
+    for (size_t c = 0; c < r->t[T_SWEEP].n_cols; c++)
+        kinds += strncmp(r->t[T_SWEEP].cells[c], "rate_", 5) == 0;
+    for (size_t i = 0; i < r->n_rules && kinds > 0; i++) {
         double win = kind_window(r, r->rules[i]);
         if (isnan(win))
             continue;
