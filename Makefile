@@ -71,8 +71,11 @@ $(LIBRPT): $(RPT_OBJS)
 $(SCANLAB): $(CLI_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS)
 
-$(UNIT): $(UNIT_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS) $(TLIBS)
+# The units test the CLI's library-like files too (feeder.c and what it uses).
+UNIT_CLI  := $(BUILD)/cli/feeder.o $(BUILD)/cli/util.o
+
+$(UNIT): $(UNIT_OBJS) $(UNIT_CLI) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(UNIT_CLI) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS) $(TLIBS)
 
 $(BUILD)/%: $(BUILD)/tests/tools/%.o $(LIBSIM) $(LIBSCAND)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSIM) $(LIBSCAND) $(LIBS)

@@ -136,6 +136,16 @@ typedef int (*in_record_fn)(void *arg, const struct scand_record *rec,
  * Returns EXIT_OK, or EXIT_INPUT after printing the error (a file that is
  * not a flow log, an unreadable path, fn returning non-zero).
  */
+/* The detector on a thread of its own (feeder.c): feeder_push() copies
+ * tuples for it, in order; feeder_finish() waits for the last and frees the
+ * feeder. Both return 0, or -1 when scand_feed() failed (scand_geterr()
+ * says why, after feeder_finish()). The context is the detector thread's
+ * from feeder_new() until feeder_finish() returns. */
+struct feeder;
+struct feeder *feeder_new(scand_ctx *ctx);
+int feeder_push(struct feeder *f, const struct scand_tuple *t, size_t n);
+int feeder_finish(struct feeder *f);
+
 int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strtab *st,
            in_record_fn fn, void *arg, struct in_stats *stats);
 

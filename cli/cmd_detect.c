@@ -59,6 +59,7 @@ static const char usage[] =
 
 struct run {
     scand_ctx *ctx;
+    struct feeder *feed; /* the detector's thread while input is read */
     struct scand_alert *alerts;
     size_t n, cap;
     /* captures: tuples wait until no earlier one can come (the flow engine
@@ -85,11 +86,7 @@ static int on_record(void *arg, const struct scand_record *rec, const struct sca
 {
     (void)rec;
     struct run *r = arg;
-    if (scand_feed(r->ctx, t, n) != SCAND_OK) {
-        cli_error("detector: %s", scand_geterr(r->ctx));
-        return -1;
-    }
-    return 0;
+    return feeder_push(r->feed, t, n); /* the error is printed after the join */
 }
 
 static int cap_tuple(void *arg, const struct scand_tuple *t)
@@ -124,10 +121,8 @@ static int cap_release(struct run *r, int64_t before)
         k++;
     for (size_t i = 0; i < k; i++)
         r->pend[i].campaign = 0;
-    if (k > 0 && scand_feed(r->ctx, r->pend, k) != SCAND_OK) {
-        cli_error("detector: %s", scand_geterr(r->ctx));
-        return -1;
-    }
+    if (k > 0 && feeder_push(r->feed, r->pend, k) != 0)
+        return -1; /* printed after the join */
     memmove(r->pend, r->pend + k, (r->n_pend - k) * sizeof *r->pend);
     r->n_pend -= k;
     for (size_t i = 0; i < r->n_pend; i++)
@@ -343,6 +338,7 @@ int cmd_detect(int argc, char **argv)
         goto out;
     }
     double t0 = cli_now();
+    run.feed = feeder_new(run.ctx);
     struct in_stats is;
     struct cap_stats cs;
     memset(&is, 0, sizeof is);
@@ -360,6 +356,11 @@ int cmd_detect(int argc, char **argv)
     } else {
         rc = in_run(argv + optind, argc - optind, &io, st, on_record, &run, &is);
     }
+    if (feeder_finish(run.feed) != 0) {
+        cli_error("detector: %s", scand_geterr(run.ctx));
+        rc = EXIT_INPUT;
+    }
+    run.feed = NULL;
     if (rc == EXIT_OK && scand_flush(run.ctx) != SCAND_OK) {
         cli_error("detector: %s", scand_geterr(run.ctx));
         rc = EXIT_INPUT;
@@ -397,6 +398,7 @@ int cmd_detect(int argc, char **argv)
                 (unsigned long long)ds.peak_keys, (unsigned long long)ds.bins_closed);
     }
 out:
+    feeder_finish(run.feed); /* NULL unless a path above left early */
     if (out != NULL)
         cli_close_out(out, out_path);
     free(run.alerts);

@@ -29,6 +29,7 @@ static const struct {
     {"rules", test_rules_register},         {"trw_int", test_trw_int_register},
     {"lab", test_lab_register},
     {"p2f", test_p2f_register},
+    {"feeder", test_feeder_register},
 };
 
 int main(int argc, char **argv)

@@ -34,6 +34,7 @@ int test_rules_register(void);
 int test_trw_int_register(void); /* white-box */
 int test_lab_register(void);
 int test_p2f_register(void);
+int test_feeder_register(void); /* cli/feeder.c */
 
 /* ------------------------------------------------------------ helpers */
 
