@@ -23,6 +23,7 @@
  * tolerance; a window closes when the watermark passes its end, and a flow
  * for a closed window is counted as late, never binned elsewhere.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "scand_int.h"
@@ -371,8 +372,12 @@ static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tupl
  * probes) and 169.254.169.254 (IMDS), IPv4-mapped. */
 static int platform(const uint8_t a[16])
 {
-    return scandint_is_v4(a) && ((a[12] == 168 && a[13] == 63 && a[14] == 129 && a[15] == 16) ||
-                                 (a[12] == 169 && a[13] == 254 && a[14] == 169 && a[15] == 254));
+    static const uint8_t wire[4] = {168, 63, 129, 16}, imds[4] = {169, 254, 169, 254};
+    uint32_t x, w, m;
+    memcpy(&x, a + 12, 4);
+    memcpy(&w, wire, 4);
+    memcpy(&m, imds, 4);
+    return (x == w || x == m) && scandint_is_v4(a);
 }
 
 /* An alert from a rule: hold-down, then the caller. */
@@ -419,7 +424,9 @@ struct ev {
     int64_t start_ts, newest;
     uint64_t hsrc, hdst;
     uint8_t start, end, failed, hashed;
-    uint8_t priv; /* bit 0 source private, bit 1 destination private */
+    uint8_t priv;  /* bit 0 source private, bit 1 destination private */
+    uint16_t mask; /* bit r: rule r takes this tuple (prefetch phase) */
+    uint32_t tag[SCANDINT_MAX_RULES][2]; /* the rules' table tags */
 };
 
 /* Which events of a tuple rule c takes. */
@@ -435,7 +442,7 @@ static int takes(const struct scandint_rule_cfg *c, const struct ev *e)
 static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const uint8_t *key,
                       uint32_t tag, struct ev *ev)
 {
-    memset(ev, 0, sizeof *ev);
+    memset(ev, 0, offsetof(struct ev, tag)); /* tags are written where mask says */
     ctx->stats.tuples++;
     if (tp->ts_ms > ctx->newest)
         ctx->newest = tp->ts_ms;
@@ -459,8 +466,8 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, int tab, con
     return SCAND_OK;
 }
 
-/* Phase 3: hash the addresses of tuples some rule takes, and prefetch the
- * rules' table slots for them. */
+/* Phase 3: decide which rules take the tuple, hash its addresses, and
+ * have each of those rules hash its keys and prefetch their slots. */
 static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
 {
     if (!ev->start && !ev->end)
@@ -469,31 +476,39 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
         const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
         if (!takes(c, ev) || !rule_takes(c, tp, ev->priv))
             continue;
+        ev->mask |= (uint16_t)(1u << r);
         if (!ev->hashed) {
             ev->hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
             ev->hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
             ev->hashed = 1;
         }
-        if (ctx->rules[r].dc != NULL) {
-            struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst};
+        struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};
+        if (ctx->rules[r].dc != NULL)
             scandint_dcount_prefetch(ctx->rules[r].dc, &f);
-        }
+        else if (ctx->rules[r].sl != NULL)
+            scandint_sliding_prefetch(ctx->rules[r].sl, &f);
+        else
+            scandint_trw_prefetch(ctx->rules[r].trw, &f);
+        ev->tag[r][0] = f.tag[0];
+        ev->tag[r][1] = f.tag[1];
     }
 }
 
 /* Phase 4: the rules, then the watermark. */
 static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
 {
-    if (ev->start || ev->end) {
-        struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst};
+    if (ev->mask != 0) {
+        struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};
         int used = 0;
         for (size_t r = 0; r < ctx->n_rules; r++) {
-            const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-            if (!takes(c, ev) || !rule_takes(c, tp, ev->priv))
+            if (!(ev->mask & (1u << r)))
                 continue;
+            const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
             f.kind = c->family == SCAND_FAM_TRW || c->count == SCANDINT_COUNT_FAILURES
                          ? SCANDINT_EV_END
                          : SCANDINT_EV_START;
+            f.tag[0] = ev->tag[r][0];
+            f.tag[1] = ev->tag[r][1];
             int rc = ctx->rules[r].dc    ? scandint_dcount_add(ctx->rules[r].dc, &f)
                      : ctx->rules[r].sl ? scandint_sliding_add(ctx->rules[r].sl, &f, emit, ctx)
                                         : scandint_trw_add(ctx->rules[r].trw, &f, emit, ctx);

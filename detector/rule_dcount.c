@@ -340,19 +340,24 @@ static uint64_t val_hash(int kind, const struct scandint_flow *f)
     }
 }
 
-void scandint_dcount_prefetch(struct scandint_dcount *dc, const struct scandint_flow *f)
+void scandint_dcount_prefetch(struct scandint_dcount *dc, struct scandint_flow *f)
 {
-    int64_t start = scandint_bin(f->start, dc->cfg->window_ms);
-    struct bin *b = NULL;
-    for (size_t i = 0; i < dc->n_bins; i++)
-        if (dc->bins[i].start == start)
-            b = &dc->bins[i];
-    if (b == NULL)
-        return;
     uint64_t kh = key_hash(dc, f);
-    __builtin_prefetch(&b->kidx[tag32(kh) & b->kmask]);
-    uint64_t mh = scandint_hash_pair(kh, val_hash(dc->dim_kind[0], f));
-    __builtin_prefetch(&b->mem[tag32(mh) & b->mmask]);
+    f->tag[0] = tag32(kh);
+    f->tag[1] = tag32(scandint_hash_pair(kh, val_hash(dc->dim_kind[0], f)));
+    const struct bin *b = NULL;
+    if (f->start >= dc->cur_lo && f->start < dc->cur_hi) {
+        b = &dc->bins[dc->cur];
+    } else {
+        int64_t start = scandint_bin(f->start, dc->cfg->window_ms);
+        for (size_t i = 0; i < dc->n_bins; i++)
+            if (dc->bins[i].start == start)
+                b = &dc->bins[i];
+    }
+    if (b == NULL || b->start == INT64_MIN)
+        return;
+    __builtin_prefetch(&b->kidx[f->tag[0] & b->kmask]);
+    __builtin_prefetch(&b->mem[f->tag[1] & b->mmask]);
 }
 
 int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f)
@@ -398,13 +403,13 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         memcpy(kb.a, t->src, 16);
         break;
     }
-    kh = key_hash(dc, f);
-    long ki = find_key(b, &kb, tag32(kh));
+    /* the prefetch phase hashed the key and the first member */
+    kh = f->tag[0] == 0 || dc->n_dims > 1 ? key_hash(dc, f) : 0;
+    long ki = find_key(b, &kb, f->tag[0] ? f->tag[0] : tag32(kh));
     if (ki < 0)
         return SCAND_ERR_NOMEM;
     for (int d = 0; d < dc->n_dims; d++) {
         uint8_t val[18] = {0};
-        uint64_t vh = val_hash(dc->dim_kind[d], f);
         switch (dc->dim_kind[d]) {
         case V_DST:
             memcpy(val, t->dst, 16);
@@ -422,8 +427,11 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
             val[17] = (uint8_t)t->dport;
             break;
         }
-        int fresh = add_member(b, (uint32_t)ki, d, val,
-                               tag32(scandint_hash_pair(kh, vh ^ ((uint64_t)d << 56))), f->start);
+        uint32_t mtag =
+            d == 0 && f->tag[1] ? f->tag[1]
+                                : tag32(scandint_hash_pair(
+                                      kh, val_hash(dc->dim_kind[d], f) ^ ((uint64_t)d << 56)));
+        int fresh = add_member(b, (uint32_t)ki, d, val, mtag, f->start);
         if (fresh < 0)
             return SCAND_ERR_NOMEM;
         b->keys[ki].count[d] += (uint32_t)fresh;

@@ -148,6 +148,18 @@ static void val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
     }
 }
 
+void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f)
+{
+    uint8_t mem[MEM_SIZE];
+    key_bytes(s->cfg, f->t, mem);
+    f->tag[0] = scandint_ttab_tag(&s->keys, mem);
+    mem[KEY_SIZE] = 0;
+    val_bytes(s->dim_kind[0], f->t, mem + KEY_SIZE + 1);
+    f->tag[1] = scandint_ttab_tag(&s->mems, mem);
+    scandint_ttab_prefetch(&s->keys, f->tag[0]);
+    scandint_ttab_prefetch(&s->mems, f->tag[1]);
+}
+
 static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], uint32_t mtag,
                 uint32_t ktag, int64_t ts)
 {
@@ -181,6 +193,7 @@ static int expire(struct scandint_sliding *s, int64_t horizon)
         if (s->n > 8) { /* the member a few pops ahead: its slot is likely cold */
             const struct refresh *ahead = &s->fifo[(s->head + 8) % s->cap];
             scandint_ttab_prefetch(&s->mems, ahead->mtag);
+            scandint_ttab_prefetch(&s->keys, ahead->ktag);
         }
         s->head = (s->head + 1) % s->cap;
         s->n--;
@@ -253,7 +266,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     uint8_t mem[MEM_SIZE];
     key_bytes(c, t, mem);
     int is_new;
-    uint32_t ktag = scandint_ttab_tag(&s->keys, mem);
+    uint32_t ktag = f->tag[0] ? f->tag[0] : scandint_ttab_tag(&s->keys, mem);
     struct scandint_tent *k = scandint_ttab_get_tag(&s->keys, mem, ktag, horizon, &is_new);
     if (k == NULL)
         return SCAND_ERR_NOMEM;
@@ -268,7 +281,8 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     for (int d = 0; d < s->n_dims; d++) {
         mem[KEY_SIZE] = (uint8_t)d;
         val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
-        uint32_t mtag = scandint_ttab_tag(&s->mems, mem);
+        uint32_t mtag =
+            d == 0 && f->tag[1] ? f->tag[1] : scandint_ttab_tag(&s->mems, mem);
         struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, horizon, &is_new);
         if (m == NULL)
             return SCAND_ERR_NOMEM;

@@ -39,9 +39,13 @@ uint64_t scandint_hash_pair(uint64_t a, uint64_t b);
 /* Inline forms of scand_addr_is_v4/is_private for the per-tuple paths. */
 static inline int scandint_is_v4(const uint8_t a[16])
 {
+    static const uint8_t prefix[4] = {0, 0, 0xff, 0xff};
     uint64_t w;
+    uint32_t x, p;
     memcpy(&w, a, 8);
-    return w == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff;
+    memcpy(&x, a + 8, 4);
+    memcpy(&p, prefix, 4); /* ::ffff:0:0/96, in memory order whatever the byte order */
+    return (w | (uint64_t)(x ^ p)) == 0;
 }
 
 static inline int scandint_is_private(const uint8_t a[16])
@@ -248,6 +252,7 @@ struct scandint_flow {
     int kind;                    /* SCANDINT_EV_* */
     int failed;                  /* EV_END: 1 failure, 0 success */
     uint64_t hsrc, hdst;         /* scandint_hash of the addresses */
+    uint32_t tag[2]; /* the rule's table tags from its prefetch; 0: computed at add */
 };
 
 /* Distinct-count engine (rule_dcount.c): dcount(value) by key, bin(start,
@@ -258,8 +263,9 @@ void scandint_dcount_free(struct scandint_dcount *dc);
 /* Count flow f (already filtered). Returns 1 counted, 2 late (its window
  * closed), SCAND_ERR_NOMEM. */
 int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f);
-/* Prefetch the table slots scandint_dcount_add(f) will touch first. */
-void scandint_dcount_prefetch(struct scandint_dcount *dc, const struct scandint_flow *f);
+/* Hash flow f's key and first member into f->tag and prefetch the slots
+ * scandint_dcount_add(f) will touch first. */
+void scandint_dcount_prefetch(struct scandint_dcount *dc, struct scandint_flow *f);
 /* Close every bin ending at or before wm; alerts go to emit. Returns
  * SCAND_OK, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if emit asked to stop. */
 typedef int (*scandint_emit_fn)(void *arg, struct scand_alert *a);
@@ -277,6 +283,8 @@ void scandint_sliding_free(struct scandint_sliding *s);
 int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
                          scandint_emit_fn emit, void *arg);
 uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
+/* Hash flow f's key and first member into f->tag and prefetch their slots. */
+void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f);
 
 /* Threshold Random Walk (rule_trw.c): per source, the outcomes of first
  * contacts (ended flows) walk a log-likelihood ratio to a verdict; an alert
@@ -287,6 +295,9 @@ void scandint_trw_free(struct scandint_trw *w);
 int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scandint_emit_fn emit,
                      void *arg);
 uint64_t scandint_trw_peak_keys(const struct scandint_trw *w);
+/* Hash flow f's (source, destination) pair and source into f->tag and
+ * prefetch their slots. */
+void scandint_trw_prefetch(const struct scandint_trw *w, struct scandint_flow *f);
 /* The walk of src now (0 for a source not seen); white-box tests. */
 double scandint_trw_llr(struct scandint_trw *w, const uint8_t src[16]);
 
