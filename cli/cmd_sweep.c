@@ -52,6 +52,7 @@ static const char usage[] =
 
 struct sweeprun {
     scand_ctx *ctx;
+    struct feeder *feed; /* blob input: the detector's thread */
     rpt_sweep *sw;
     struct rpt_truth *truth;
     int64_t lo, hi; /* time span of blob input */
@@ -79,11 +80,7 @@ static int on_record(void *arg, const struct scand_record *rec, const struct sca
         if (t[i].ts_ms > r->hi)
             r->hi = t[i].ts_ms;
     }
-    if (scand_feed(r->ctx, t, n) != SCAND_OK) {
-        cli_error("detector: %s", r->oom ? "out of memory" : scand_geterr(r->ctx));
-        return -1;
-    }
-    return 0;
+    return feeder_push(r->feed, t, n); /* the error is printed after the join */
 }
 
 static int parse_param(const char *s, uint64_t *lo, uint64_t *hi, uint64_t *step)
@@ -220,7 +217,7 @@ int cmd_sweep(int argc, char **argv)
         goto out;
     }
     char err[RPT_ERRBUF_SIZE];
-    struct sweeprun r = {NULL, NULL, NULL, INT64_MAX, INT64_MIN, 0};
+    struct sweeprun r = {NULL, NULL, NULL, NULL, INT64_MAX, INT64_MIN, 0};
     r.sw = rpt_sweep_new(base, rule, (uint32_t)lo, (uint32_t)hi, (uint32_t)step, windows,
                          n_windows, err, sizeof err);
     if (r.sw == NULL) {
@@ -290,8 +287,14 @@ int cmd_sweep(int argc, char **argv)
             struct in_opts io = {0, 20, 1};
             struct in_stats is;
             rpt_sweep_begin(r.sw, &truth);
+            r.feed = feeder_new(r.ctx);
             rc = st == NULL ? EXIT_INPUT
                             : in_run(argv + optind, argc - optind, &io, st, on_record, &r, &is);
+            if (feeder_finish(r.feed) != 0) {
+                cli_error("detector: %s", r.oom ? "out of memory" : scand_geterr(r.ctx));
+                rc = EXIT_INPUT;
+            }
+            r.feed = NULL;
             if (rc == EXIT_OK && scand_flush(r.ctx) != SCAND_OK) {
                 cli_error("detector: %s", scand_geterr(r.ctx));
                 rc = EXIT_INPUT;

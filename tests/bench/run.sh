@@ -314,7 +314,9 @@ BEGIN {
 # ---------------------------------------------------------------- pcap2flow
 # A generated capture of 5 million packets (557,594 flows between 65,536
 # clients and 2,000 servers, headers only), a bare pcap_next_ex loop over
-# it, and scanlab pcap2flow with both ends inside.
+# it, scanlab pcap2flow with both ends inside, and the write floor: a copy
+# of the blob tree pcap2flow wrote (jsonfloor copytree), since the target
+# (0.5x the read loop) has to be read beside what writing that tree costs.
 pcap=$simdir/bench.pcap
 echo
 echo "bench: pcap2flow, capture $pcap"
@@ -329,19 +331,32 @@ while [ $i -le "$SCANLAB_BENCH_RUNS" ]; do
         2>"$tmp/p2f.err.$i" || { cat "$tmp/p2f.err.$i" >&2; exit 1; }
     peak_wall "$tmp/p2f.err.$i" >>"$tmp/p2f.walls"
     peak_kib "$tmp/p2f.err.$i" >>"$tmp/p2f.kibs"
+    # the write floor: copying the tree pcap2flow just wrote (same files,
+    # same bytes, same file system), which no converter can beat
+    rm -rf "$simdir/p2fcopy"
+    "$floor" copytree "$simdir/p2f" "$simdir/p2fcopy" >"$tmp/p2fcopy.out.$i" || exit 1
+    field seconds "$tmp/p2fcopy.out.$i" >>"$tmp/p2fcopy.walls"
+    rm -rf "$simdir/p2fcopy"
     i=$((i + 1))
 done
 rm -rf "$simdir/p2f" "$pcap"
 pf_wall=$(median <"$tmp/pfl.walls")
 p2_wall=$(median <"$tmp/p2f.walls")
 p2_kib=$(maxof <"$tmp/p2f.kibs")
-awk -v fw="$pf_wall" -v pw="$p2_wall" -v pk="$p2_kib" '
+pc_wall=$(median <"$tmp/p2fcopy.walls")
+pc_files=$(sed -n 's/^files=\([0-9]*\) .*/\1/p' "$tmp/p2fcopy.out.1")
+awk -v fw="$pf_wall" -v pw="$p2_wall" -v pk="$p2_kib" -v cw="$pc_wall" -v cf="$pc_files" '
 BEGIN {
     n = 5000000
-    printf "%-28s %10s %8s %9s %10s\n", "what", "Mpkts/s", "wall s", "peak MiB", "vs floor"
-    printf "%-28s %10.2f %8.3f %9s %9.2fx\n", "pcap_next_ex floor", n / fw / 1e6, fw, "-", 1
-    printf "%-28s %10.2f %8.3f %9.1f %9.2fx\n", "pcap2flow (blobs written)", n / pw / 1e6, pw,
+    printf "%-32s %10s %8s %9s %10s\n", "what", "Mpkts/s", "wall s", "peak MiB", "vs read"
+    printf "%-32s %10.2f %8.3f %9s %9.2fx\n", "pcap_next_ex floor", n / fw / 1e6, fw, "-", 1
+    printf "%-32s %10s %8.3f %9s %9.2fx\n", "write floor (copy its " cf " blobs)", "-", cw, "-",
+        fw / cw
+    printf "%-32s %10.2f %8.3f %9.1f %9.2fx\n", "pcap2flow (blobs written)", n / pw / 1e6, pw,
         pk / 1024, fw / pw
-    printf "target: pcap2flow >= 0.5x the read loop: %.2fx (%s); peak < 200 MiB: %.1f MiB (%s)\n",
-        fw / pw, (fw / pw >= 0.5 ? "met" : "NOT met"), pk / 1024, (pk / 1024 < 200 ? "met" : "NOT met")
+    printf "pcap2flow vs read + write floors: %.2fx (1 = no cost beyond reading the capture and writing the tree)\n",
+        (fw + cw) / pw
+    printf "target: pcap2flow >= 0.5x the read loop: %.2fx (%s; writing the tree alone is %.2fx); peak < 200 MiB: %.1f MiB (%s)\n",
+        fw / pw, (fw / pw >= 0.5 ? "met" : "NOT met"), fw / cw, pk / 1024,
+        (pk / 1024 < 200 ? "met" : "NOT met")
 }'
