@@ -48,7 +48,7 @@ TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/%)
 
 .SECONDARY:
 
-.PHONY: all test unit golden asan valgrind bench bless format check-headers clean example
+.PHONY: all test unit golden asan tsan valgrind bench bless format check-headers clean example
 
 all: $(SCANLAB) $(TOOLS)
 
@@ -95,6 +95,20 @@ golden: $(SCANLAB) $(TOOLS)
 asan:
 	SCANLAB_MEM_SKIP=1 $(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+
+# ThreadSanitizer over the threaded parts: the detector's feeder thread
+# (units), then a threaded detect and a two-thread pcap2flow run.
+tsan:
+	$(MAKE) BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" build/tsan/unit-tests build/tsan/scanlab
+	cd tests/unit && SCANLAB_SHARED=../../../shared TSAN_OPTIONS=halt_on_error=1 \
+	    $(abspath build/tsan/unit-tests) feeder
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab detect -q --config tests/bench/all-rules.json \
+	    examples/hubspoke-1h >/dev/null
+	rm -rf build/tsan/sim && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab simulate -q \
+	    scenarios/vertical.json -o build/tsan/sim --pcap build/tsan/sim.pcap >/dev/null
+	rm -rf build/tsan/p2f && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab pcap2flow -q \
+	    --inside 10.0.0.0/8 -o build/tsan/p2f build/tsan/sim.pcap
+	@echo "tsan: clean"
 
 valgrind: all $(UNIT)
 	SCANLAB_VALGRIND=1 $(MAKE) test
