@@ -5,8 +5,10 @@
 #   cjson   bare cJSON parse-and-walk of every flowTuple (jsonfloor cjson)
 # Then the detector's own costs: detect with every rule off (reading and
 # the flow table), with every rule family on (tests/bench/all-rules.json),
-# and in memory (detectmem: tuples already parsed) for the seed preset and
-# for all rules.
+# and in memory (detectmem: tuples already parsed, one thread) for the seed
+# preset and for all rules. detect runs the detector on a second thread
+# (cli/feeder.c), so with no rules its wall time is that of reading and
+# parsing alone, and the rules cost only what they add beyond it.
 # Then the scenario engine: `scanlab simulate` on scenarios/large.json
 # (generation and writing) against the floor of writing the same tree
 # (jsonfloor copytree, same file system), and the wall time of
