@@ -42,6 +42,8 @@ struct feeder {
     int done, failed;
 };
 
+int feeder_direct;
+
 static void *run(void *arg)
 {
     struct feeder *f = arg;
@@ -72,7 +74,7 @@ struct feeder *feeder_new(scand_ctx *ctx)
     struct feeder *f = xcalloc(1, sizeof *f);
     f->ctx = ctx;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus < 2)
+    if (cpus < 2 || feeder_direct)
         return f;
     for (int i = 0; i < FEED_SLOTS; i++)
         f->chunk[i] = xreallocarray(NULL, FEED_CHUNK, sizeof(struct scand_tuple));
@@ -112,8 +114,11 @@ static int hand_over(struct feeder *f)
 
 int feeder_push(struct feeder *f, const struct scand_tuple *t, size_t n)
 {
-    if (!f->threaded)
-        return scand_feed(f->ctx, t, n) == SCAND_OK ? 0 : -1;
+    if (!f->threaded) {
+        if (f->failed || scand_feed(f->ctx, t, n) != SCAND_OK)
+            f->failed = 1;
+        return f->failed ? -1 : 0;
+    }
     while (n > 0) {
         size_t k = FEED_CHUNK - f->fill_len;
         if (k > n)
@@ -147,6 +152,8 @@ int feeder_finish(struct feeder *f)
         pthread_cond_destroy(&f->empty_cv);
         for (int i = 0; i < FEED_SLOTS; i++)
             free(f->chunk[i]);
+    } else if (f->failed) {
+        rc = -1; /* fed directly: the failure is reported here all the same */
     }
     free(f);
     return rc;

@@ -91,8 +91,9 @@ static void test_feeder_same_alerts(void)
     free(v);
 }
 
-static void test_feeder_detector_fails(void)
+static void detector_fails(int direct)
 {
+    feeder_direct = direct;
     struct scand_tuple *v = stream(N_TUPLES);
     struct alerts al;
     scand_ctx *ctx = detect_new(&al, kv);
@@ -109,13 +110,26 @@ static void test_feeder_detector_fails(void)
     CU_ASSERT_EQUAL(scand_feed(ctx, v, 1), SCAND_ERR_STATE);
     detect_free(ctx, &al);
     free(v);
+    feeder_direct = 0;
+}
+
+static void test_feeder_detector_fails(void)
+{
+    detector_fails(0);
+}
+
+/* One CPU: no thread, and the failure still reaches feeder_finish(). */
+static void test_feeder_direct_fails(void)
+{
+    detector_fails(1);
 }
 
 int test_feeder_register(void)
 {
     CU_pSuite s = CU_add_suite("feeder", NULL, NULL);
     if (s == NULL || CU_add_test(s, "same_alerts", test_feeder_same_alerts) == NULL ||
-        CU_add_test(s, "detector_fails", test_feeder_detector_fails) == NULL)
+        CU_add_test(s, "detector_fails", test_feeder_detector_fails) == NULL ||
+        CU_add_test(s, "direct_fails", test_feeder_direct_fails) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
