@@ -142,11 +142,9 @@ typedef int (*in_record_fn)(void *arg, const struct scand_record *rec,
  * says why, after feeder_finish()). The context is the detector thread's
  * from feeder_new() until feeder_finish() returns. */
 struct feeder;
-struct feeder *feeder_new(scand_ctx *ctx);
+struct feeder *feeder_new(scand_ctx *ctx, int thread); /* thread 0: feed directly */
 int feeder_push(struct feeder *f, const struct scand_tuple *t, size_t n);
 int feeder_finish(struct feeder *f);
-/* Non-zero: feeders made from now on feed directly, as on one CPU (tests). */
-extern int feeder_direct;
 
 int in_run(char *const *paths, int n_paths, const struct in_opts *o, scand_strtab *st,
            in_record_fn fn, void *arg, struct in_stats *stats);

@@ -338,7 +338,7 @@ int cmd_detect(int argc, char **argv)
         goto out;
     }
     double t0 = cli_now();
-    run.feed = feeder_new(run.ctx);
+    run.feed = feeder_new(run.ctx, 1);
     struct in_stats is;
     struct cap_stats cs;
     memset(&is, 0, sizeof is);
@@ -398,7 +398,6 @@ int cmd_detect(int argc, char **argv)
                 (unsigned long long)ds.peak_keys, (unsigned long long)ds.bins_closed);
     }
 out:
-    feeder_finish(run.feed); /* NULL unless a path above left early */
     if (out != NULL)
         cli_close_out(out, out_path);
     free(run.alerts);

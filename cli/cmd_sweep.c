@@ -287,7 +287,7 @@ int cmd_sweep(int argc, char **argv)
             struct in_opts io = {0, 20, 1};
             struct in_stats is;
             rpt_sweep_begin(r.sw, &truth);
-            r.feed = feeder_new(r.ctx);
+            r.feed = feeder_new(r.ctx, 1);
             rc = st == NULL ? EXIT_INPUT
                             : in_run(argv + optind, argc - optind, &io, st, on_record, &r, &is);
             if (feeder_finish(r.feed) != 0) {

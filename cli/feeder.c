@@ -15,7 +15,8 @@
  * caller touches it again only after feeder_finish() has joined. A failure
  * of scand_feed() stops the thread; later pushes return -1 at once and
  * scand_geterr(ctx) holds the reason once feeder_finish() returned.
- * With one CPU, or when the thread cannot start, the feeder feeds directly.
+ * With one CPU, when the caller asks (thread 0), or when the thread cannot
+ * start, the feeder feeds directly.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -42,8 +43,6 @@ struct feeder {
     int done, failed;
 };
 
-int feeder_direct;
-
 static void *run(void *arg)
 {
     struct feeder *f = arg;
@@ -69,12 +68,12 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct feeder *feeder_new(scand_ctx *ctx)
+struct feeder *feeder_new(scand_ctx *ctx, int thread)
 {
     struct feeder *f = xcalloc(1, sizeof *f);
     f->ctx = ctx;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus < 2 || feeder_direct)
+    if (!thread || cpus < 2)
         return f;
     for (int i = 0; i < FEED_SLOTS; i++)
         f->chunk[i] = xreallocarray(NULL, FEED_CHUNK, sizeof(struct scand_tuple));

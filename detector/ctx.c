@@ -423,7 +423,7 @@ static int close_windows(scand_ctx *ctx, int64_t wm)
 struct ev {
     int64_t start_ts, newest;
     uint64_t hsrc, hdst;
-    uint8_t start, end, failed, hashed;
+    uint8_t start, end, failed;
     uint8_t priv;  /* bit 0 source private, bit 1 destination private */
     uint16_t mask; /* bit r: rule r takes this tuple (prefetch phase) */
     uint32_t tag[SCANDINT_MAX_RULES][2]; /* the rules' table tags */
@@ -476,12 +476,11 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
         const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
         if (!takes(c, ev) || !rule_takes(c, tp, ev->priv))
             continue;
-        ev->mask |= (uint16_t)(1u << r);
-        if (!ev->hashed) {
+        if (ev->mask == 0) { /* the first rule to take it: hash the addresses */
             ev->hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
             ev->hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
-            ev->hashed = 1;
         }
+        ev->mask |= (uint16_t)(1u << r);
         struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};
         if (ctx->rules[r].dc != NULL)
             scandint_dcount_prefetch(ctx->rules[r].dc, &f);

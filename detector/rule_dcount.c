@@ -403,9 +403,10 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         memcpy(kb.a, t->src, 16);
         break;
     }
-    /* the prefetch phase hashed the key and the first member */
-    kh = f->tag[0] == 0 || dc->n_dims > 1 ? key_hash(dc, f) : 0;
-    long ki = find_key(b, &kb, f->tag[0] ? f->tag[0] : tag32(kh));
+    /* the prefetch phase hashed the key and the first member; the key's
+     * full hash is needed again only for the members of further dimensions */
+    kh = dc->n_dims > 1 ? key_hash(dc, f) : 0;
+    long ki = find_key(b, &kb, f->tag[0]);
     if (ki < 0)
         return SCAND_ERR_NOMEM;
     for (int d = 0; d < dc->n_dims; d++) {
@@ -427,10 +428,9 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
             val[17] = (uint8_t)t->dport;
             break;
         }
-        uint32_t mtag =
-            d == 0 && f->tag[1] ? f->tag[1]
-                                : tag32(scandint_hash_pair(
-                                      kh, val_hash(dc->dim_kind[d], f) ^ ((uint64_t)d << 56)));
+        uint32_t mtag = f->tag[1];
+        if (d > 0)
+            mtag = tag32(scandint_hash_pair(kh, val_hash(dc->dim_kind[d], f) ^ ((uint64_t)d << 56)));
         int fresh = add_member(b, (uint32_t)ki, d, val, mtag, f->start);
         if (fresh < 0)
             return SCAND_ERR_NOMEM;

@@ -266,7 +266,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     uint8_t mem[MEM_SIZE];
     key_bytes(c, t, mem);
     int is_new;
-    uint32_t ktag = f->tag[0] ? f->tag[0] : scandint_ttab_tag(&s->keys, mem);
+    uint32_t ktag = f->tag[0];
     struct scandint_tent *k = scandint_ttab_get_tag(&s->keys, mem, ktag, horizon, &is_new);
     if (k == NULL)
         return SCAND_ERR_NOMEM;
@@ -281,8 +281,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     for (int d = 0; d < s->n_dims; d++) {
         mem[KEY_SIZE] = (uint8_t)d;
         val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
-        uint32_t mtag =
-            d == 0 && f->tag[1] ? f->tag[1] : scandint_ttab_tag(&s->mems, mem);
+        uint32_t mtag = d == 0 ? f->tag[1] : scandint_ttab_tag(&s->mems, mem);
         struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, horizon, &is_new);
         if (m == NULL)
             return SCAND_ERR_NOMEM;

@@ -80,11 +80,17 @@ uint64_t scandint_trw_peak_keys(const struct scandint_trw *w)
     return w->peak;
 }
 
+/* The contact table's key: source, then destination. */
+static void pair_key(const struct scand_tuple *t, uint8_t pair[32])
+{
+    memcpy(pair, t->src, 16);
+    memcpy(pair + 16, t->dst, 16);
+}
+
 void scandint_trw_prefetch(const struct scandint_trw *w, struct scandint_flow *f)
 {
     uint8_t pair[32];
-    memcpy(pair, f->t->src, 16);
-    memcpy(pair + 16, f->t->dst, 16);
+    pair_key(f->t, pair);
     f->tag[0] = scandint_ttab_tag(&w->pairs, pair);
     f->tag[1] = scandint_ttab_tag(&w->src, f->t->src);
     scandint_ttab_prefetch(&w->pairs, f->tag[0]);
@@ -109,18 +115,15 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     int64_t horizon =
         w->newest < INT64_MIN + c->idle_ms ? INT64_MIN : w->newest - c->idle_ms;
     uint8_t pair[32];
-    memcpy(pair, t->src, 16);
-    memcpy(pair + 16, t->dst, 16);
+    pair_key(t, pair);
     int is_new;
-    uint32_t ptag = f->tag[0] ? f->tag[0] : scandint_ttab_tag(&w->pairs, pair);
-    struct scandint_tent *p = scandint_ttab_get_tag(&w->pairs, pair, ptag, horizon, &is_new);
+    struct scandint_tent *p = scandint_ttab_get_tag(&w->pairs, pair, f->tag[0], horizon, &is_new);
     if (p == NULL)
         return SCAND_ERR_NOMEM;
     int first = is_new || p->t < horizon;
     if (f->start > p->t)
         p->t = f->start;
-    uint32_t stag = f->tag[1] ? f->tag[1] : scandint_ttab_tag(&w->src, t->src);
-    struct scandint_tent *e = scandint_ttab_get_tag(&w->src, t->src, stag, horizon, &is_new);
+    struct scandint_tent *e = scandint_ttab_get_tag(&w->src, t->src, f->tag[1], horizon, &is_new);
     if (e == NULL)
         return SCAND_ERR_NOMEM;
     struct walk *s = scandint_ttab_val(&w->src, e);

@@ -252,7 +252,7 @@ struct scandint_flow {
     int kind;                    /* SCANDINT_EV_* */
     int failed;                  /* EV_END: 1 failure, 0 success */
     uint64_t hsrc, hdst;         /* scandint_hash of the addresses */
-    uint32_t tag[2]; /* the rule's table tags from its prefetch; 0: computed at add */
+    uint32_t tag[2];             /* the rule's table tags, set by its prefetch */
 };
 
 /* Distinct-count engine (rule_dcount.c): dcount(value) by key, bin(start,
@@ -260,8 +260,8 @@ struct scandint_flow {
 struct scandint_dcount;
 struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_cfg *cfg);
 void scandint_dcount_free(struct scandint_dcount *dc);
-/* Count flow f (already filtered). Returns 1 counted, 2 late (its window
- * closed), SCAND_ERR_NOMEM. */
+/* Count flow f (already filtered, f->tag set by scandint_dcount_prefetch).
+ * Returns 1 counted, 2 late (its window closed), SCAND_ERR_NOMEM. */
 int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *f);
 /* Hash flow f's key and first member into f->tag and prefetch the slots
  * scandint_dcount_add(f) will touch first. */
@@ -273,8 +273,8 @@ int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_
                           void *arg, uint64_t *n_bins);
 uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc);
 
-/* The same families over a sliding window (rule_sliding.c): each flow is
- * counted as it comes and an alert emitted at once when the count over the
+/* The same families over a sliding window (rule_sliding.c; f->tag set by
+ * scandint_sliding_prefetch): each flow is counted as it comes and an alert emitted at once when the count over the
  * last window passes the rule. Returns 1 counted, 2 late, SCAND_ERR_NOMEM,
  * or SCAND_ERR_STATE if emit asked to stop. */
 struct scandint_sliding;
@@ -286,7 +286,7 @@ uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
 /* Hash flow f's key and first member into f->tag and prefetch their slots. */
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f);
 
-/* Threshold Random Walk (rule_trw.c): per source, the outcomes of first
+/* Threshold Random Walk (rule_trw.c; f->tag set by scandint_trw_prefetch): per source, the outcomes of first
  * contacts (ended flows) walk a log-likelihood ratio to a verdict; an alert
  * at the scanner verdict. Returns 1, SCAND_ERR_NOMEM or SCAND_ERR_STATE. */
 struct scandint_trw;

@@ -28,6 +28,7 @@ static void observe(struct scandint_trw *w, struct alerts *al, int64_t ts, const
 {
     struct scand_tuple t = mk_tuple(ts, src, dst, 40000, 22, 6, SCAND_ST_E);
     struct scandint_flow f = {&t, ts, SCANDINT_EV_END, failed, 0, 0, {0, 0}};
+    scandint_trw_prefetch(w, &f); /* the tags, as the context's prefetch phase sets them */
     CU_ASSERT_EQUAL(scandint_trw_add(w, &f, collect, al), 1);
 }
 
