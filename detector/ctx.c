@@ -33,10 +33,11 @@
 
 #define NOPAYLOAD_BYTES 80
 
-/* 5-tuple keys of the flow tables: IPv4 4+4+2+2+1 bytes, IPv6 16+16+2+2+1.
- * Two tables, so the common IPv4 entry stays small. */
-#define FKEY4_SIZE 13
-#define FKEY_SIZE 37
+/* 5-tuple keys of the flow tables: IPv4 4+4 | 2+2+1 bytes, IPv6 16+16 |
+ * 2+2+1, the last word zero-padded to 8 bytes. Two tables, so the common
+ * IPv4 entry stays small. */
+#define FKEY4_SIZE 16
+#define FKEY_SIZE 40
 
 /* What the flow table keeps per flow, to tell its outcome at its end: 8
  * bytes (the table is the detector's largest). The start is held relative
@@ -251,17 +252,25 @@ static int fail(scand_ctx *ctx, int rc)
     return rc;
 }
 
-/* Write t's flow key; return its table (0 IPv4, 1 IPv6). */
+/* Write t's flow key; return its table (0 IPv4, 1 IPv6). The key goes
+ * out in whole 8-byte words, the size the hash and compare read it in: a
+ * word read back over several narrower stores stalls store forwarding. */
 static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
 {
-    int v6 = !(scandint_is_v4(t->src) && scandint_is_v4(t->dst));
-    size_t a = v6 ? 16 : 4;
-    memcpy(key, t->src + 16 - a, a);
-    memcpy(key + a, t->dst + 16 - a, a);
-    memcpy(key + 2 * a, &t->sport, 2);
-    memcpy(key + 2 * a + 2, &t->dport, 2);
-    key[2 * a + 4] = t->proto;
-    return v6;
+    uint64_t ports = (uint64_t)t->sport | (uint64_t)t->dport << 16 | (uint64_t)t->proto << 32;
+    if (scandint_is_v4(t->src) && scandint_is_v4(t->dst)) {
+        uint32_t s, d;
+        memcpy(&s, t->src + 12, 4);
+        memcpy(&d, t->dst + 12, 4);
+        uint64_t w = (uint64_t)s | (uint64_t)d << 32;
+        memcpy(key, &w, 8);
+        memcpy(key + 8, &ports, 8);
+        return 0;
+    }
+    memcpy(key, t->src, 16);
+    memcpy(key + 16, t->dst, 16);
+    memcpy(key + 32, &ports, 8);
+    return 1;
 }
 
 static uint8_t sat8(uint8_t a, uint64_t b)
@@ -331,12 +340,13 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
             *end = 1;
             /* without counters (",,,,") the outcome is unknown: not a failure */
             *failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v);
-            e->flags = 0;
         } else {
             e->flags = FL_OPEN;
         }
     }
     *start_ts = e->t - (int64_t)v->start_rel;
+    if (t->state == SCAND_ST_E)
+        scandint_ttab_del(tt, e); /* closed: a later tuple starts a new flow */
     uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
     if (n_flows > ctx->stats.peak_flows)
         ctx->stats.peak_flows = n_flows;

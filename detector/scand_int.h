@@ -32,9 +32,45 @@ void scandint_seterr(char *errbuf, const char *fmt, ...)
  * The seed is a configuration key so that an attacker who cannot read the
  * configuration cannot aim collisions at a table. [H2]
  */
-uint64_t scandint_hash(const void *p, size_t n, uint64_t seed);
+static inline uint64_t scandint_mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Inline: it runs several times per tuple, on keys of 13 to 56 bytes. */
+static inline uint64_t scandint_hash(const void *p, size_t n, uint64_t seed)
+{
+    const uint8_t *b = p;
+    const uint64_t k1 = 0xa0761d6478bd642fULL, k2 = 0xe7037ed1a0b428dbULL;
+    uint64_t h = seed ^ k1 ^ (uint64_t)n;
+    size_t len = n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = scandint_mix(h ^ w, k2);
+        b += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (len >= 8) { /* the tail as the top of the last 8 bytes: no memcpy call */
+            memcpy(&w, b + n - 8, 8);
+            w >>= (8 - n) * 8;
+        } else
+#endif
+            memcpy(&w, b, n);
+        h = scandint_mix(h ^ w ^ ((uint64_t)n << 56), k2);
+    }
+    return scandint_mix(h, k1 ^ seed);
+}
+
 /* Combine two hashes (or a hash and a small value) into one. */
-uint64_t scandint_hash_pair(uint64_t a, uint64_t b);
+static inline uint64_t scandint_hash_pair(uint64_t a, uint64_t b)
+{
+    return scandint_mix(a ^ 0xa0761d6478bd642fULL, b ^ 0xe7037ed1a0b428dbULL);
+}
 
 /* Inline forms of scand_addr_is_v4/is_private for the per-tuple paths. */
 static inline int scandint_is_v4(const uint8_t a[16])
@@ -111,6 +147,9 @@ void scandint_ttab_fini(struct scandint_ttab *tt);
  * t < horizon may be dropped first. Returns the entry, or NULL on NOMEM. */
 struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *key,
                                         int64_t horizon, int *is_new);
+/* Remove entry e (from a get on tt), now: later entries of its probe run
+ * move back, so entry pointers into tt are stale afterwards. */
+void scandint_ttab_del(struct scandint_ttab *tt, struct scandint_tent *e);
 /* The same in two steps, so a batch can hash and prefetch ahead: the key's
  * tag, a prefetch of its home slot, and the lookup with a known tag. */
 uint32_t scandint_ttab_tag(const struct scandint_ttab *tt, const void *key);

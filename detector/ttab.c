@@ -6,11 +6,12 @@
  * forced non-zero; 0 marks an empty slot) beside a flat array of entries
  * (header + key), linear probing over the tags. Probing reads only the tag
  * array, 16 slots to a cache line, so a miss (half of all flow lookups: new
- * flows) costs no entry reads at all and a hit reads one entry. There is no
- * per-entry delete: expiry happens in bulk when an insert would pass 3/4
- * load, by rebuilding into a table sized for the live entries (load <= 1/2
- * afterwards), so the amortised cost per insert stays O(1) and memory
- * follows the live population.
+ * flows) costs no entry reads at all and a hit reads one entry. Owners
+ * that know when an entry is done (a flow's E tuple) delete it at once
+ * (backward shift, no tombstones); the rest expires in bulk when an insert
+ * would pass 3/4 load, by rebuilding into a table sized for the live
+ * entries (load <= 1/2 afterwards), so the amortised cost per insert stays
+ * O(1) and memory follows the live population.
  */
 #include <string.h>
 
@@ -27,6 +28,8 @@ static struct scandint_tent *at(const struct scandint_ttab *tt, uint8_t *slots, 
 int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, size_t val_size, uint64_t seed)
 {
     memset(tt, 0, sizeof *tt);
+    if (key_size < 8)
+        return SCAND_ERR_INVAL; /* key_eq() reads the last 8 bytes whole */
     tt->key_size = key_size;
     tt->val_off = sizeof(struct scandint_tent) + ((key_size + 7) & ~(size_t)7);
     tt->esize = tt->val_off + ((val_size + 7) & ~(size_t)7);
@@ -106,7 +109,8 @@ void scandint_ttab_prefetch(const struct scandint_ttab *tt, uint32_t tag)
 }
 
 /* Key equality, 8 bytes at a time, inlined: a call to memcmp per probe
- * hit was a tenth of the sliding rules' time. */
+ * hit was a tenth of the sliding rules' time. Keys are at least 8 bytes
+ * (scandint_ttab_init), so the tail is one overlapping load. */
 static inline int key_eq(const uint8_t *a, const uint8_t *b, size_t n)
 {
     for (; n >= 8; a += 8, b += 8, n -= 8) {
@@ -116,9 +120,12 @@ static inline int key_eq(const uint8_t *a, const uint8_t *b, size_t n)
         if (x != y)
             return 0;
     }
-    for (; n > 0; n--)
-        if (*a++ != *b++)
-            return 0;
+    if (n > 0) { /* the tail: the last 8 bytes of the key, overlapping */
+        uint64_t x, y;
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
     return 1;
 }
 
@@ -156,6 +163,27 @@ struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void
         tt->peak = tt->n;
     *is_new = 1;
     return e;
+}
+
+void scandint_ttab_del(struct scandint_ttab *tt, struct scandint_tent *e)
+{
+    /* Backward-shift deletion: walk the run after the hole and move back
+     * each entry whose home slot is not cyclically in (hole, j], so that
+     * every probe sequence stays unbroken and no tombstones pile up. */
+    size_t i = (size_t)((uint8_t *)e - tt->slots) / tt->esize;
+    for (size_t j = (i + 1) & tt->mask;; j = (j + 1) & tt->mask) {
+        uint32_t tag = tt->tags[j];
+        if (tag == 0)
+            break;
+        size_t home = tag & tt->mask;
+        if (((j - home) & tt->mask) < ((j - i) & tt->mask))
+            continue; /* home in (i, j]: it stays */
+        tt->tags[i] = tag;
+        memcpy(at(tt, tt->slots, i), at(tt, tt->slots, j), tt->esize);
+        i = j;
+    }
+    tt->tags[i] = 0;
+    tt->n--;
 }
 
 struct scandint_tent *scandint_ttab_get(struct scandint_ttab *tt, const void *key,

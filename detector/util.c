@@ -96,37 +96,6 @@ const char *scand_strerror(int err)
     }
 }
 
-static inline uint64_t mix(uint64_t a, uint64_t b)
-{
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-uint64_t scandint_hash_pair(uint64_t a, uint64_t b)
-{
-    return mix(a ^ 0xa0761d6478bd642fULL, b ^ 0xe7037ed1a0b428dbULL);
-}
-
-uint64_t scandint_hash(const void *p, size_t n, uint64_t seed)
-{
-    const uint8_t *b = p;
-    const uint64_t k1 = 0xa0761d6478bd642fULL, k2 = 0xe7037ed1a0b428dbULL;
-    uint64_t h = seed ^ k1 ^ (uint64_t)n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = mix(h ^ w, k2);
-        b += 8;
-        n -= 8;
-    }
-    if (n > 0) {
-        uint64_t w = 0;
-        memcpy(&w, b, n);
-        h = mix(h ^ w ^ ((uint64_t)n << 56), k2);
-    }
-    return mix(h, k1 ^ seed);
-}
-
 size_t scandint_pow2(size_t n)
 {
     size_t c = 16;

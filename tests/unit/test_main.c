@@ -30,6 +30,7 @@ static const struct {
     {"lab", test_lab_register},
     {"p2f", test_p2f_register},
     {"feeder", test_feeder_register},
+    {"ttab_int", test_ttab_int_register},
 };
 
 int main(int argc, char **argv)

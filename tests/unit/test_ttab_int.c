@@ -1,0 +1,151 @@
+/*
+ * test_ttab_int.c - white-box [STYLE U4]: the timed table (ttab.c) against
+ * a plain array, through random inserts, lookups and deletions, with tags
+ * chosen so that probe runs collide, wrap around the end of the table and
+ * straddle deletions (backward-shift deletion must keep every key
+ * reachable), and through the rebuilds of growth and expiry.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "scand_int.h"
+#include "tests.h"
+
+#define NKEYS 600
+
+struct ref {
+    int present;
+    int64_t t;
+    uint32_t val;
+};
+
+static void key_of(uint32_t k, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    memcpy(key, &k, 4);
+    key[13] = (uint8_t)(k * 7); /* a tail byte, for the overlapping compare */
+}
+
+/* Tags that collide a lot: 40 home slots, the last 32 of the table and the
+ * first 8 whatever its size, so runs wrap around its end. Never 0. */
+static uint32_t tag_of(uint32_t k)
+{
+    return ((0xffe0u + k % 40u) & 0xffffu) | (k / 40u + 1) << 16;
+}
+
+static void check_all(struct scandint_ttab *tt, const struct ref *r)
+{
+    size_t n = 0;
+    for (uint32_t k = 0; k < NKEYS; k++) {
+        if (!r[k].present)
+            continue;
+        n++;
+        uint8_t key[16];
+        key_of(k, key);
+        int is_new = -1;
+        /* horizon INT64_MIN: a lookup that had to insert could not drop anything */
+        struct scandint_tent *e = scandint_ttab_get_tag(tt, key, tag_of(k), INT64_MIN, &is_new);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        CU_ASSERT_EQUAL_FATAL(is_new, 0);
+        CU_ASSERT_EQUAL(e->t, r[k].t);
+        uint32_t v;
+        memcpy(&v, scandint_ttab_val(tt, e), 4);
+        CU_ASSERT_EQUAL(v, r[k].val);
+    }
+    CU_ASSERT_EQUAL(tt->n, n);
+}
+
+static void test_ttab_int_delete_keeps_runs_reachable(void)
+{
+    struct scandint_ttab tt;
+    CU_ASSERT_EQUAL_FATAL(scandint_ttab_init(&tt, 16, 8, 7), SCAND_OK);
+    struct ref *r = calloc(NKEYS, sizeof *r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    uint64_t x = 88172645463325252ULL; /* xorshift64: the test's own fixed sequence */
+    for (int step = 0; step < 60000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t k = (uint32_t)(x % NKEYS);
+        uint8_t key[16];
+        key_of(k, key);
+        int is_new;
+        struct scandint_tent *e = scandint_ttab_get_tag(&tt, key, tag_of(k), INT64_MIN, &is_new);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        CU_ASSERT_EQUAL_FATAL(is_new, !r[k].present);
+        if (r[k].present && (x >> 40) % 3 == 0) { /* a third of hits delete */
+            scandint_ttab_del(&tt, e);
+            r[k].present = 0;
+        } else {
+            e->t = step;
+            uint32_t v = (uint32_t)(x >> 32);
+            memcpy(scandint_ttab_val(&tt, e), &v, 4);
+            r[k] = (struct ref){1, step, v};
+        }
+        if (step % 5000 == 4999)
+            check_all(&tt, r);
+    }
+    check_all(&tt, r);
+    /* delete everything that is left, in key order: the table ends empty */
+    for (uint32_t k = 0; k < NKEYS; k++) {
+        if (!r[k].present)
+            continue;
+        uint8_t key[16];
+        key_of(k, key);
+        int is_new;
+        struct scandint_tent *e = scandint_ttab_get_tag(&tt, key, tag_of(k), INT64_MIN, &is_new);
+        CU_ASSERT_EQUAL_FATAL(is_new, 0);
+        scandint_ttab_del(&tt, e);
+        r[k].present = 0;
+    }
+    CU_ASSERT_EQUAL(tt.n, 0);
+    for (size_t i = 0; i < tt.cap; i++)
+        CU_ASSERT_PTR_NULL(scandint_ttab_slot(&tt, i));
+    scandint_ttab_fini(&tt);
+    free(r);
+}
+
+static void test_ttab_int_expiry_drops_only_old_entries(void)
+{
+    struct scandint_ttab tt;
+    CU_ASSERT_EQUAL_FATAL(scandint_ttab_init(&tt, 13, 0, 7), SCAND_OK);
+    /* keys 0..9999 at times 0..9999; each insert may drop what is older
+     * than t - 100, so at most ~100 live entries plus one table's slack */
+    for (uint32_t k = 0; k < 10000; k++) {
+        uint8_t key[16];
+        key_of(k, key);
+        int is_new;
+        struct scandint_tent *e =
+            scandint_ttab_get(&tt, key, (int64_t)k - 100, &is_new);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        CU_ASSERT_EQUAL(is_new, 1);
+        e->t = k;
+    }
+    CU_ASSERT(tt.cap <= 1024); /* expiry kept it at its smallest size */
+    /* the newest 100 are all still there, with their times */
+    for (uint32_t k = 9900; k < 10000; k++) {
+        uint8_t key[16];
+        key_of(k, key);
+        int is_new;
+        struct scandint_tent *e = scandint_ttab_get(&tt, key, INT64_MIN, &is_new);
+        CU_ASSERT_EQUAL(is_new, 0);
+        CU_ASSERT_EQUAL(e->t, (int64_t)k);
+    }
+    scandint_ttab_fini(&tt);
+    CU_ASSERT_EQUAL(scandint_ttab_init(&tt, 4, 0, 7), SCAND_ERR_INVAL); /* keys under 8 bytes */
+}
+
+int test_ttab_int_register(void)
+{
+    CU_pSuite s = CU_add_suite("ttab_int", NULL, NULL);
+    if (s == NULL)
+        return CU_get_error();
+    if (CU_add_test(s, "test_ttab_int_delete_keeps_runs_reachable",
+                    test_ttab_int_delete_keeps_runs_reachable) == NULL ||
+        CU_add_test(s, "test_ttab_int_expiry_drops_only_old_entries",
+                    test_ttab_int_expiry_drops_only_old_entries) == NULL)
+        return CU_get_error();
+    return CUE_SUCCESS;
+}
