@@ -70,7 +70,7 @@ struct scand_ctx {
     struct rule rules[SCANDINT_MAX_RULES];
     size_t n_rules;
     int64_t newest;
-    int64_t last_wm;
+    int64_t next_close; /* the watermark that closes windows next */
     uint32_t sweep_max; /* scand_set_sweep(): its max_threshold + 1, 0 = off */
     struct scand_stats stats;
 };
@@ -84,7 +84,7 @@ scand_ctx *scand_new(char *errbuf)
     }
     scandint_cfg_defaults(&ctx->cfg);
     ctx->newest = INT64_MIN;
-    ctx->last_wm = INT64_MIN;
+    ctx->next_close = INT64_MIN;
     return ctx;
 }
 
@@ -347,9 +347,11 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
     *start_ts = e->t - (int64_t)v->start_rel;
     if (t->state == SCAND_ST_E)
         scandint_ttab_del(tt, e); /* closed: a later tuple starts a new flow */
-    uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
-    if (n_flows > ctx->stats.peak_flows)
-        ctx->stats.peak_flows = n_flows;
+    if (is_new) {
+        uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
+        if (n_flows > ctx->stats.peak_flows)
+            ctx->stats.peak_flows = n_flows;
+    }
     return SCAND_OK;
 }
 
@@ -383,6 +385,8 @@ static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tupl
 static int platform(const uint8_t a[16])
 {
     static const uint8_t wire[4] = {168, 63, 129, 16}, imds[4] = {169, 254, 169, 254};
+    if ((a[12] & 0xfe) != 168)
+        return 0; /* neither 168.x nor 169.x: the usual case, one test */
     uint32_t x, w, m;
     memcpy(&x, a + 12, 4);
     memcpy(&w, wire, 4);
@@ -503,6 +507,16 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
     }
 }
 
+/* The least v > wm in another second than wm (seconds as C division
+ * truncates them: (-1000, 1000) is second 0), saturating at INT64_MAX. */
+static int64_t next_second(int64_t wm)
+{
+    int64_t q = wm / 1000;
+    if (wm >= 0)
+        return q >= INT64_MAX / 1000 ? INT64_MAX : (q + 1) * 1000;
+    return q == 0 ? 1000 : q * 1000 + 1;
+}
+
 /* Phase 4: the rules, then the watermark. */
 static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
 {
@@ -529,10 +543,11 @@ static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
         ctx->stats.used += (uint64_t)used;
     }
     /* Close windows only when the watermark moved past a second boundary:
-     * cheap, and windows are at least a second wide. */
+     * cheap, and windows are at least a second wide. The watermark never
+     * goes back, so one compare per tuple does it. */
     int64_t wm = sat_sub(ev->newest, ctx->cfg.reorder_ms);
-    if (wm / 1000 != ctx->last_wm / 1000) {
-        ctx->last_wm = wm;
+    if (wm >= ctx->next_close) {
+        ctx->next_close = next_second(wm);
         return close_windows(ctx, wm);
     }
     return SCAND_OK;

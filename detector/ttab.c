@@ -25,11 +25,22 @@ static struct scandint_tent *at(const struct scandint_ttab *tt, uint8_t *slots, 
     return (struct scandint_tent *)(void *)(slots + i * tt->esize);
 }
 
+/* Copy n >= 8 bytes in words, the tail as one overlapping word: no call
+ * for the runtime sizes of a table's keys. */
+static inline void copy_words(uint8_t *d, const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        memcpy(d + i, s + i, 8);
+    if (i < n)
+        memcpy(d + n - 8, s + n - 8, 8);
+}
+
 int scandint_ttab_init(struct scandint_ttab *tt, size_t key_size, size_t val_size, uint64_t seed)
 {
     memset(tt, 0, sizeof *tt);
     if (key_size < 8)
-        return SCAND_ERR_INVAL; /* key_eq() reads the last 8 bytes whole */
+        return SCAND_ERR_INVAL; /* scandint_ttab_key_eq() reads the last 8 bytes whole */
     tt->key_size = key_size;
     tt->val_off = sizeof(struct scandint_tent) + ((key_size + 7) & ~(size_t)7);
     tt->esize = tt->val_off + ((val_size + 7) & ~(size_t)7);
@@ -82,7 +93,7 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
         while (ntags[j] != 0)
             j = (j + 1) & mask;
         ntags[j] = tag;
-        memcpy(at(tt, ns, j), e, tt->esize);
+        copy_words((uint8_t *)at(tt, ns, j), (const uint8_t *)e, tt->esize);
     }
     scandint_free(tt->tags);
     scandint_free(tt->slots);
@@ -94,57 +105,9 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
     return SCAND_OK;
 }
 
-uint32_t scandint_ttab_tag(const struct scandint_ttab *tt, const void *key)
+struct scandint_tent *scandint_ttab_insert(struct scandint_ttab *tt, const void *key,
+                                           uint32_t h, int64_t horizon, size_t i)
 {
-    uint32_t h = (uint32_t)scandint_hash(key, tt->key_size, tt->seed);
-    return h ? h : 1;
-}
-
-void scandint_ttab_prefetch(const struct scandint_ttab *tt, uint32_t tag)
-{
-    size_t i = tag & tt->mask;
-    __builtin_prefetch(&tt->tags[i]);
-    __builtin_prefetch(tt->slots + i * tt->esize);
-    __builtin_prefetch(tt->slots + i * tt->esize + tt->esize - 1); /* entries may straddle lines */
-}
-
-/* Key equality, 8 bytes at a time, inlined: a call to memcmp per probe
- * hit was a tenth of the sliding rules' time. Keys are at least 8 bytes
- * (scandint_ttab_init), so the tail is one overlapping load. */
-static inline int key_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return 0;
-    }
-    if (n > 0) { /* the tail: the last 8 bytes of the key, overlapping */
-        uint64_t x, y;
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    return 1;
-}
-
-struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void *key,
-                                            uint32_t h, int64_t horizon, int *is_new)
-{
-    size_t i = h & tt->mask;
-    for (;; i = (i + 1) & tt->mask) {
-        uint32_t tag = tt->tags[i];
-        if (tag == 0)
-            break;
-        if (tag == h) {
-            struct scandint_tent *e = at(tt, tt->slots, i);
-            if (key_eq(e->key, key, tt->key_size)) {
-                *is_new = 0;
-                return e;
-            }
-        }
-    }
     if ((tt->n + 1) * 4 > tt->cap * 3) {
         if (rebuild(tt, horizon) != SCAND_OK)
             return NULL;
@@ -156,12 +119,12 @@ struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt, const void
     struct scandint_tent *e = at(tt, tt->slots, i);
     e->t = 0;
     e->flags = 0;
-    memcpy(e->key, key, tt->key_size);
-    memset((uint8_t *)e + tt->val_off, 0, tt->esize - tt->val_off);
+    copy_words(e->key, key, tt->key_size);
+    for (size_t o = tt->val_off; o < tt->esize; o += 8) /* the value: whole words */
+        memset((uint8_t *)e + o, 0, 8);
     tt->n++;
     if (tt->n > tt->peak)
         tt->peak = tt->n;
-    *is_new = 1;
     return e;
 }
 
@@ -179,7 +142,7 @@ void scandint_ttab_del(struct scandint_ttab *tt, struct scandint_tent *e)
         if (((j - home) & tt->mask) < ((j - i) & tt->mask))
             continue; /* home in (i, j]: it stays */
         tt->tags[i] = tag;
-        memcpy(at(tt, tt->slots, i), at(tt, tt->slots, j), tt->esize);
+        copy_words((uint8_t *)at(tt, tt->slots, i), (const uint8_t *)at(tt, tt->slots, j), tt->esize);
         i = j;
     }
     tt->tags[i] = 0;
