@@ -472,27 +472,6 @@ static int cmp_alert(const void *a, const void *b)
     return c ? c : (int)x->port - (int)y->port;
 }
 
-/* Insert sample (first_ms, addr) into list[0..*n), kept as the
- * SCAND_SAMPLES earliest by (first seen, address). */
-static void add_addr(uint8_t (*list)[16], unsigned *n, int64_t *when, const uint8_t addr[16],
-                     int64_t ts)
-{
-    unsigned i = *n;
-    while (i > 0 && (when[i - 1] > ts || (when[i - 1] == ts && memcmp(list[i - 1], addr, 16) > 0)))
-        i--;
-    if (i >= SCAND_SAMPLES)
-        return;
-    unsigned last = *n < SCAND_SAMPLES ? *n : SCAND_SAMPLES - 1;
-    for (unsigned j = last; j > i; j--) {
-        memcpy(list[j], list[j - 1], 16);
-        when[j] = when[j - 1];
-    }
-    memcpy(list[i], addr, 16);
-    when[i] = ts;
-    if (*n < SCAND_SAMPLES)
-        (*n)++;
-}
-
 /* Does key k's bin count pass the rule? */
 static int fires(const struct scandint_dcount *dc, const struct dkey *k)
 {
@@ -544,9 +523,9 @@ static int reach_times(struct scandint_dcount *dc, struct bin *b, size_t na)
         if (m->dim == 0 && fill[ai] < off[ai + 1] - off[ai])
             dc->times[off[ai] + fill[ai]++] = first;
         if (kind == V_DST && !a->has_dst)
-            add_addr(a->targets, &a->n_targets, tw[ai], m->val, first);
+            scandint_add_sample(a->targets, &a->n_targets, tw[ai], m->val, first);
         else if (kind == V_SRC)
-            add_addr(a->sources, &a->n_sources, sw[ai], m->val, first);
+            scandint_add_sample(a->sources, &a->n_sources, sw[ai], m->val, first);
     }
     for (size_t i = 0; i < na; i++) {
         struct scand_alert *a = &dc->alerts[i];

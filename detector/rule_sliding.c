@@ -234,16 +234,19 @@ static int fires(const struct scandint_sliding *s, const struct keyval *kv)
     return 1;
 }
 
-/* Up to SCAND_SAMPLES live members of key k in dimension d: addresses. */
+/* The live members of key k in dimension d, as address samples: the
+ * SCAND_SAMPLES earliest by (latest flow start, address), so they do not
+ * depend on table order. A whole-table scan, once per alert. */
 static unsigned samples(const struct scandint_sliding *s, const uint8_t key[KEY_SIZE], int d,
                         uint8_t (*out)[16])
 {
     unsigned n = 0;
-    for (size_t i = 0; i < s->mems.cap && n < SCAND_SAMPLES; i++) {
+    int64_t when[SCAND_SAMPLES];
+    for (size_t i = 0; i < s->mems.cap; i++) {
         struct scandint_tent *m = scandint_ttab_slot(&s->mems, i);
         if (m != NULL && !(m->flags & M_DEAD) && m->key[KEY_SIZE] == d &&
             memcmp(m->key, key, KEY_SIZE) == 0)
-            memcpy(out[n++], m->key + KEY_SIZE + 1, 16);
+            scandint_add_sample(out, &n, when, m->key + KEY_SIZE + 1, m->t);
     }
     return n;
 }

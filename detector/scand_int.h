@@ -92,6 +92,12 @@ static inline int scandint_is_private(const uint8_t a[16])
     return (a[0] & 0xfe) == 0xfc;
 }
 
+/* Insert address sample (ts, addr) into list[0..*n), kept as the
+ * SCAND_SAMPLES earliest by (ts, address): an alert's samples do not
+ * depend on table order or the hash seed. when[] holds the times. */
+void scandint_add_sample(uint8_t (*list)[16], unsigned *n, int64_t *when, const uint8_t addr[16],
+                         int64_t ts);
+
 /* Round up to a power of two (at least 16). */
 size_t scandint_pow2(size_t n);
 

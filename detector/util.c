@@ -120,3 +120,22 @@ int scandint_parse_u64(const char *s, size_t n, uint64_t *out)
     *out = v;
     return 0;
 }
+
+void scandint_add_sample(uint8_t (*list)[16], unsigned *n, int64_t *when, const uint8_t addr[16],
+                     int64_t ts)
+{
+    unsigned i = *n;
+    while (i > 0 && (when[i - 1] > ts || (when[i - 1] == ts && memcmp(list[i - 1], addr, 16) > 0)))
+        i--;
+    if (i >= SCAND_SAMPLES)
+        return;
+    unsigned last = *n < SCAND_SAMPLES ? *n : SCAND_SAMPLES - 1;
+    for (unsigned j = last; j > i; j--) {
+        memcpy(list[j], list[j - 1], 16);
+        when[j] = when[j - 1];
+    }
+    memcpy(list[i], addr, 16);
+    when[i] = ts;
+    if (*n < SCAND_SAMPLES)
+        (*n)++;
+}

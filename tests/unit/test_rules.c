@@ -410,6 +410,36 @@ static void test_rules_sliding_window_edges(void)
     detect_free(ctx, &al);
 }
 
+/* A sliding alert's target samples: the earliest flows' destinations, in
+ * time order, whatever the table order (so whatever the hash seed). */
+static void test_rules_sliding_samples_in_time_order(void)
+{
+    for (int k = 0; k < 2; k++) {
+        const char *kv[] = {"vertical.enabled", "false", "horizontal.window_kind", "sliding",
+                            "horizontal.threshold", "25", "hash_seed", k ? "99" : "1", NULL};
+        struct alerts al;
+        scand_ctx *ctx = ctx_with(&al, NULL, kv);
+        for (int h = 0; h < 26; h++) { /* destinations scrambled against time */
+            char dst[32];
+            snprintf(dst, sizeof dst, "10.0.1.%d", 1 + (h * 7) % 26);
+            feed(ctx, mk_tuple(T0 + h * SEC, "10.0.0.1", dst, (uint16_t)(40000 + h), 22, 6,
+                               SCAND_ST_B));
+        }
+        CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+        CU_ASSERT_EQUAL_FATAL(al.n, 1);
+        CU_ASSERT_EQUAL(al.a[0].count, 26);
+        CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, SCAND_SAMPLES);
+        for (unsigned i = 0; i < SCAND_SAMPLES; i++) {
+            char want[32];
+            uint8_t a[16];
+            snprintf(want, sizeof want, "10.0.1.%u", 1 + (i * 7) % 26);
+            addr(want, a);
+            CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
+        }
+        detect_free(ctx, &al);
+    }
+}
+
 /* Seeded comparison with a naive sliding count: for each flow in time order,
  * the distinct destinations of its source among flows started in the last
  * W; an alert at the first flow where that passes the threshold, and then
@@ -483,6 +513,7 @@ int test_rules_register(void)
     ADD(test_rules_hold_down_and_campaign_labels)
     ADD(test_rules_sliding_catches_the_split_scan)
     ADD(test_rules_sliding_window_edges)
+    ADD(test_rules_sliding_samples_in_time_order)
     ADD(test_rules_sliding_matches_naive_reference)
 #undef ADD
     return CUE_SUCCESS;
