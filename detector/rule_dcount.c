@@ -25,7 +25,8 @@
 
 #include "scand_int.h"
 
-enum { V_DST, V_DPORT, V_SRC, V_PAIR };
+enum { V_DST = SCANDINT_V_DST, V_DPORT = SCANDINT_V_DPORT, V_SRC = SCANDINT_V_SRC,
+       V_PAIR = SCANDINT_V_PAIR };
 
 #define MAX_DIMS 3
 
@@ -302,49 +303,11 @@ static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18
     return 1;
 }
 
-static uint32_t tag32(uint64_t h)
-{
-    uint32_t t = (uint32_t)h;
-    return t ? t : 1;
-}
-
-/* The key hash of flow f under this rule (the key bytes into kb if given). */
-static uint64_t key_hash(const struct scandint_dcount *dc, const struct scandint_flow *f)
-{
-    const struct scand_tuple *t = f->t;
-    switch (dc->cfg->key) {
-    case SCANDINT_KEY_SRC_DST:
-        return scandint_hash_pair(f->hsrc, f->hdst);
-    case SCANDINT_KEY_SRC_PORT:
-        return scandint_hash_pair(f->hsrc, t->dport);
-    case SCANDINT_KEY_DST:
-        return scandint_hash_pair(f->hdst, 0x5ca1ab1e);
-    case SCANDINT_KEY_PORT:
-        return scandint_hash_pair(t->dport, 0x0badcafe);
-    default:
-        return f->hsrc;
-    }
-}
-
-static uint64_t val_hash(int kind, const struct scandint_flow *f)
-{
-    switch (kind) {
-    case V_DST:
-        return f->hdst;
-    case V_SRC:
-        return f->hsrc;
-    case V_PAIR:
-        return scandint_hash_pair(f->hdst, f->t->dport);
-    default:
-        return f->t->dport;
-    }
-}
-
 void scandint_dcount_prefetch(struct scandint_dcount *dc, struct scandint_flow *f)
 {
-    uint64_t kh = key_hash(dc, f);
-    f->tag[0] = tag32(kh);
-    f->tag[1] = tag32(scandint_hash_pair(kh, val_hash(dc->dim_kind[0], f)));
+    uint64_t kh = scandint_key_hash(dc->cfg->key, f);
+    f->tag[0] = scandint_tag32(kh);
+    f->tag[1] = scandint_mem_tag(kh, 0, dc->dim_kind[0], f);
     const struct bin *b = NULL;
     if (f->start >= dc->cur_lo && f->start < dc->cur_hi) {
         b = &dc->bins[dc->cur];
@@ -405,7 +368,7 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
     }
     /* the prefetch phase hashed the key and the first member; the key's
      * full hash is needed again only for the members of further dimensions */
-    kh = dc->n_dims > 1 ? key_hash(dc, f) : 0;
+    kh = dc->n_dims > 1 ? scandint_key_hash(dc->cfg->key, f) : 0;
     long ki = find_key(b, &kb, f->tag[0]);
     if (ki < 0)
         return SCAND_ERR_NOMEM;
@@ -428,9 +391,7 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
             val[17] = (uint8_t)t->dport;
             break;
         }
-        uint32_t mtag = f->tag[1];
-        if (d > 0)
-            mtag = tag32(scandint_hash_pair(kh, val_hash(dc->dim_kind[d], f) ^ ((uint64_t)d << 56)));
+        uint32_t mtag = d == 0 ? f->tag[1] : scandint_mem_tag(kh, d, dc->dim_kind[d], f);
         int fresh = add_member(b, (uint32_t)ki, d, val, mtag, f->start);
         if (fresh < 0)
             return SCAND_ERR_NOMEM;

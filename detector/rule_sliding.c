@@ -26,7 +26,8 @@
 #define KEY_SIZE 34 /* a[16] b[16] port[2] */
 #define MEM_SIZE (KEY_SIZE + 1 + 18)
 
-enum { V_DST, V_DPORT, V_SRC, V_PAIR };
+enum { V_DST = SCANDINT_V_DST, V_DPORT = SCANDINT_V_DPORT, V_SRC = SCANDINT_V_SRC,
+       V_PAIR = SCANDINT_V_PAIR };
 
 /* Per key: 112 bytes; an alert's address samples come from the member
  * table when it fires. */
@@ -150,12 +151,9 @@ static void val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
 
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f)
 {
-    uint8_t mem[MEM_SIZE];
-    key_bytes(s->cfg, f->t, mem);
-    f->tag[0] = scandint_ttab_tag(&s->keys, mem);
-    mem[KEY_SIZE] = 0;
-    val_bytes(s->dim_kind[0], f->t, mem + KEY_SIZE + 1);
-    f->tag[1] = scandint_ttab_tag(&s->mems, mem);
+    uint64_t kh = scandint_key_hash(s->cfg->key, f);
+    f->tag[0] = scandint_tag32(kh);
+    f->tag[1] = scandint_mem_tag(kh, 0, s->dim_kind[0], f);
     scandint_ttab_prefetch(&s->keys, f->tag[0]);
     scandint_ttab_prefetch(&s->mems, f->tag[1]);
 }
@@ -284,7 +282,8 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     for (int d = 0; d < s->n_dims; d++) {
         mem[KEY_SIZE] = (uint8_t)d;
         val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
-        uint32_t mtag = d == 0 ? f->tag[1] : scandint_ttab_tag(&s->mems, mem);
+        uint32_t mtag = d == 0 ? f->tag[1]
+                               : scandint_mem_tag(scandint_key_hash(c->key, f), d, s->dim_kind[d], f);
         struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, horizon, &is_new);
         if (m == NULL)
             return SCAND_ERR_NOMEM;

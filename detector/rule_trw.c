@@ -181,12 +181,14 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     a.count = s->failures;  /* failed first contacts */
     a.hosts = s->contacts;  /* first contacts in the walk */
     a.flows = s->contacts;
-    /* targets: this source's contacts still remembered (a scan of the
-     * contact table, once per scanner) */
-    for (size_t i = 0; i < w->pairs.cap && a.n_targets < SCAND_SAMPLES; i++) {
+    /* targets: this source's contacts still remembered, the earliest by
+     * (latest contact, address) (a scan of the contact table, once per
+     * scanner) */
+    int64_t when[SCAND_SAMPLES];
+    for (size_t i = 0; i < w->pairs.cap; i++) {
         struct scandint_tent *q = scandint_ttab_slot(&w->pairs, i);
         if (q != NULL && q->t >= horizon && memcmp(q->key, t->src, 16) == 0)
-            memcpy(a.targets[a.n_targets++], q->key + 16, 16);
+            scandint_add_sample(a.targets, &a.n_targets, when, q->key + 16, q->t);
     }
     a.n_ports = s->n_ports;
     memcpy(a.ports, s->ports, s->n_ports * sizeof *s->ports);

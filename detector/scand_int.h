@@ -357,6 +357,57 @@ struct scandint_flow {
     uint32_t tag[2];             /* the rule's table tags, set by its prefetch */
 };
 
+/* What a rule dimension counts: destinations, destination ports, sources,
+ * or (destination, port) pairs. */
+enum { SCANDINT_V_DST, SCANDINT_V_DPORT, SCANDINT_V_SRC, SCANDINT_V_PAIR };
+
+/* A table tag from a hash: its low 32 bits, never 0 (0 marks empty). */
+static inline uint32_t scandint_tag32(uint64_t h)
+{
+    uint32_t t = (uint32_t)h;
+    return t ? t : 1;
+}
+
+/* The hash of flow f's rule key (SCANDINT_KEY_*) and of its value of
+ * dimension kind (SCANDINT_V_*), from the address hashes f carries: no
+ * rule hashes key bytes of its own. */
+static inline uint64_t scandint_key_hash(int key, const struct scandint_flow *f)
+{
+    switch (key) {
+    case SCANDINT_KEY_SRC_DST:
+        return scandint_hash_pair(f->hsrc, f->hdst);
+    case SCANDINT_KEY_SRC_PORT:
+        return scandint_hash_pair(f->hsrc, f->t->dport);
+    case SCANDINT_KEY_DST:
+        return scandint_hash_pair(f->hdst, 0x5ca1ab1e);
+    case SCANDINT_KEY_PORT:
+        return scandint_hash_pair(f->t->dport, 0x0badcafe);
+    default:
+        return f->hsrc;
+    }
+}
+
+static inline uint64_t scandint_val_hash(int kind, const struct scandint_flow *f)
+{
+    switch (kind) {
+    case SCANDINT_V_DST:
+        return f->hdst;
+    case SCANDINT_V_SRC:
+        return f->hsrc;
+    case SCANDINT_V_PAIR:
+        return scandint_hash_pair(f->hdst, f->t->dport);
+    default:
+        return f->t->dport;
+    }
+}
+
+/* The tag of member (key hash kh, dimension d, value) in a rule's table. */
+static inline uint32_t scandint_mem_tag(uint64_t kh, int d, int kind, const struct scandint_flow *f)
+{
+    uint64_t v = scandint_val_hash(kind, f);
+    return scandint_tag32(scandint_hash_pair(kh, d > 0 ? v ^ ((uint64_t)d << 56) : v));
+}
+
 /* Distinct-count engine (rule_dcount.c): dcount(value) by key, bin(start,
  * W) > T, for the horizontal, vertical, block and distributed families. */
 struct scandint_dcount;

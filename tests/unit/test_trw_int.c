@@ -113,6 +113,32 @@ static void test_trw_int_slow_scan_through_the_detector(void)
     detect_free(ctx, &al);
 }
 
+/* A scanner's target samples come in contact order, whatever the seed of
+ * the contact table's hash (the table's order). */
+static void test_trw_int_targets_in_contact_order(void)
+{
+    for (uint64_t seed = 1; seed <= 77; seed += 76) {
+        struct scandint_rule_cfg c;
+        scandint_rule_defaults(&c, "trw", SCAND_FAM_TRW);
+        struct scandint_trw *w = scandint_trw_new(&c, seed);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+        struct alerts al;
+        memset(&al, 0, sizeof al);
+        static const char *const dst[4] = {"10.0.1.9", "10.0.1.3", "10.0.1.200", "10.0.1.1"};
+        for (int i = 0; i < 4; i++)
+            observe(w, &al, T0 + i, "10.0.0.9", dst[i], 1);
+        CU_ASSERT_EQUAL_FATAL(al.n, 1);
+        CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, 4);
+        for (int i = 0; i < 4; i++) {
+            uint8_t a[16];
+            addr(dst[i], a);
+            CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
+        }
+        free(al.a);
+        scandint_trw_free(w);
+    }
+}
+
 int test_trw_int_register(void)
 {
     CU_pSuite s = CU_add_suite("trw_int", NULL, NULL);
@@ -120,6 +146,8 @@ int test_trw_int_register(void)
         return CU_get_error();
     if (CU_add_test(s, "test_trw_int_walk_matches_closed_form",
                     test_trw_int_walk_matches_closed_form) == NULL ||
+        CU_add_test(s, "test_trw_int_targets_in_contact_order",
+                    test_trw_int_targets_in_contact_order) == NULL ||
         CU_add_test(s, "test_trw_int_slow_scan_through_the_detector",
                     test_trw_int_slow_scan_through_the_detector) == NULL)
         return CU_get_error();
