@@ -13,8 +13,12 @@
  * members (key, dimension, value) with the start of their latest flow, and
  * a FIFO of member refreshes in arrival order. A refresh older than the
  * window pops from the FIFO; if it is still the member's latest, the member
- * dies and its key's count drops. Dead members and idle keys leave the
- * tables on their next rebuild. Memory follows the flows of one window.
+ * dies: it leaves its table at once and its key's count drops. A key whose
+ * last member died leaves too, unless its hold-down after an alert still
+ * runs (then its time is the hold-down's end, and a rebuild after that
+ * drops it), so a key that comes back after a quiet window starts afresh. Memory follows
+ * the flows of one window; the tables hold only live entries, so they
+ * stay small and rarely rebuild.
  * Flows arriving out of order (within the reorder tolerance) count with
  * their own start; one already older than the window is late.
  */
@@ -29,19 +33,19 @@
 enum { V_DST = SCANDINT_V_DST, V_DPORT = SCANDINT_V_DPORT, V_SRC = SCANDINT_V_SRC,
        V_PAIR = SCANDINT_V_PAIR };
 
-/* Per key: 112 bytes; an alert's address samples come from the member
+/* Per key: 120 bytes; an alert's address samples come from the member
  * table when it fires. */
 struct keyval {
     uint32_t count[MAX_DIMS];
     uint32_t flows;
+    uint32_t live; /* live members, all dimensions */
+    uint32_t pad;
     int64_t first_ms, last_ms;
     int64_t last_alert; /* INT64_MIN: never */
     uint8_t n_ports, n_camps;
     uint16_t ports[8];
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
 };
-
-#define M_DEAD 0x01
 
 struct refresh {
     uint8_t mem[MEM_SIZE];
@@ -181,11 +185,10 @@ static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], uint32_
     return SCAND_OK;
 }
 
-/* Drop members whose latest flow left the window (before horizon). */
-static int expire(struct scandint_sliding *s, int64_t horizon)
+/* Drop members whose latest flow left the window (before horizon), and
+ * keys left without members and without a running hold-down. */
+static void expire(struct scandint_sliding *s, int64_t horizon)
 {
-    /* lookups here may insert (an entry a rebuild dropped): with this
-     * horizon, such a rebuild drops only what is out of the window */
     while (s->n > 0 && s->fifo[s->head].ts < horizon) {
         struct refresh *r = &s->fifo[s->head];
         if (s->n > 8) { /* the member a few pops ahead: its slot is likely cold */
@@ -195,29 +198,30 @@ static int expire(struct scandint_sliding *s, int64_t horizon)
         }
         s->head = (s->head + 1) % s->cap;
         s->n--;
-        int is_new;
-        struct scandint_tent *m =
-            scandint_ttab_get_tag(&s->mems, r->mem, r->mtag, horizon, &is_new);
-        if (m == NULL)
-            return SCAND_ERR_NOMEM;
-        if (is_new) { /* already dropped by a rebuild: forget it again */
-            m->flags = M_DEAD;
-            m->t = INT64_MIN;
-            continue;
-        }
-        if (m->t != r->ts || (m->flags & M_DEAD))
-            continue; /* refreshed since, or dead already */
-        m->flags = M_DEAD;
-        struct scandint_tent *k =
-            scandint_ttab_get_tag(&s->keys, r->mem, r->ktag, horizon, &is_new);
+        /* a member's refreshes enter in the order of their starts, so
+         * one not found died at its latest refresh, popped earlier */
+        struct scandint_tent *m = scandint_ttab_find(&s->mems, r->mem, r->mtag);
+        if (m == NULL || m->t != r->ts)
+            continue; /* refreshed since */
+        scandint_ttab_del(&s->mems, m);
+        struct scandint_tent *k = scandint_ttab_find(&s->keys, r->mem, r->ktag);
         if (k == NULL)
-            return SCAND_ERR_NOMEM;
+            continue; /* dropped as idle by a rebuild, hold-down and all */
         struct keyval *kv = scandint_ttab_val(&s->keys, k);
         int dim = r->mem[KEY_SIZE];
-        if (!is_new && kv->count[dim] > 0)
+        if (kv->count[dim] > 0)
             kv->count[dim]--;
+        if (kv->live == 0 || --kv->live > 0)
+            continue;
+        /* its last member: any flow still to come (start >= horizon) is
+         * past the hold-down, or the key waits for that in its time, when
+         * a rebuild drops it */
+        int64_t w = s->cfg->window_ms, la = kv->last_alert;
+        if (la == INT64_MIN || (la < horizon && (uint64_t)horizon - (uint64_t)la >= (uint64_t)w))
+            scandint_ttab_del(&s->keys, k); /* a flow to come starts it afresh */
+        else
+            k->t = la > INT64_MAX - w ? INT64_MAX : la + w - 1;
     }
-    return SCAND_OK;
 }
 
 static int fires(const struct scandint_sliding *s, const struct keyval *kv)
@@ -242,7 +246,7 @@ static unsigned samples(const struct scandint_sliding *s, const uint8_t key[KEY_
     int64_t when[SCAND_SAMPLES];
     for (size_t i = 0; i < s->mems.cap; i++) {
         struct scandint_tent *m = scandint_ttab_slot(&s->mems, i);
-        if (m != NULL && !(m->flags & M_DEAD) && m->key[KEY_SIZE] == d &&
+        if (m != NULL && m->key[KEY_SIZE] == d &&
             memcmp(m->key, key, KEY_SIZE) == 0)
             scandint_add_sample(out, &n, when, m->key + KEY_SIZE + 1, m->t);
     }
@@ -261,9 +265,8 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
                           : s->newest - c->window_ms + 1;
     if (f->start < horizon)
         return 2; /* older than the window already */
-    int rc = expire(s, horizon);
-    if (rc != SCAND_OK)
-        return rc;
+    expire(s, horizon);
+    int rc;
     uint8_t mem[MEM_SIZE];
     key_bytes(c, t, mem);
     int is_new;
@@ -284,12 +287,13 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
         uint32_t mtag = d == 0 ? f->tag[1]
                                : scandint_mem_tag(scandint_key_hash(c->key, f), d, s->dim_kind[d], f);
-        struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, horizon, &is_new);
+        /* members leave only by expire(): a rebuild must not drop one */
+        struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, INT64_MIN, &is_new);
         if (m == NULL)
             return SCAND_ERR_NOMEM;
-        if (is_new || (m->flags & M_DEAD)) {
+        if (is_new) {
             kv->count[d]++;
-            m->flags = 0;
+            kv->live++;
             m->t = f->start;
         } else if (f->start > m->t) {
             m->t = f->start;
@@ -299,7 +303,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         if ((rc = push(s, mem, mtag, ktag, m->t)) != SCAND_OK)
             return rc;
     }
-    k->t = s->newest; /* keys live while they see flows */
+    k->t = INT64_MAX; /* with a live member: no rebuild drops it */
     kv->flows++;
     if (f->start < kv->first_ms)
         kv->first_ms = f->start;

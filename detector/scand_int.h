@@ -197,6 +197,22 @@ static inline int scandint_ttab_key_eq(const uint8_t *a, const uint8_t *b, size_
     return 1;
 }
 
+/* The entry of key (tag h), or NULL: a lookup that never inserts. */
+static inline struct scandint_tent *scandint_ttab_find(const struct scandint_ttab *tt,
+                                                       const void *key, uint32_t h)
+{
+    for (size_t i = h & tt->mask;; i = (i + 1) & tt->mask) {
+        uint32_t tag = tt->tags[i];
+        if (tag == 0)
+            return NULL;
+        if (tag == h) {
+            struct scandint_tent *e = (struct scandint_tent *)(void *)(tt->slots + i * tt->esize);
+            if (scandint_ttab_key_eq(e->key, key, tt->key_size))
+                return e;
+        }
+    }
+}
+
 /* Inline: the probe runs for every tuple in the flow table and several
  * times per flow in the rules; the insert is out of line. */
 static inline struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *tt,

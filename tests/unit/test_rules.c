@@ -410,6 +410,50 @@ static void test_rules_sliding_window_edges(void)
     detect_free(ctx, &al);
 }
 
+static void flow_to(scand_ctx *ctx, int64_t ts, const char *src, int host)
+{
+    char dst[32];
+    snprintf(dst, sizeof dst, "10.0.1.%d", host);
+    feed(ctx, mk_tuple(ts, src, dst, (uint16_t)(40000 + host), 22, 6, SCAND_ST_B));
+}
+
+/* A key whose members all left the window is forgotten: when the source
+ * comes back, its flows and first-seen time start afresh. But not while
+ * the hold-down after its alert runs: late flows within it (the reorder
+ * tolerance lets them in) must not alert again. */
+static void test_rules_sliding_key_lifetime(void)
+{
+    static const char *const sliding[] = {"vertical.enabled", "false",
+                                          "horizontal.window_kind", "sliding", NULL};
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, sliding);
+    for (int h = 1; h <= 3; h++) /* three hosts: no alert; then quiet */
+        flow_to(ctx, T0 + h * SEC, "10.0.0.1", h);
+    int64_t back = T0 + 5 * MIN;
+    for (int h = 1; h <= 7; h++)
+        flow_to(ctx, back + h * SEC, "10.0.0.1", 10 + h);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].flows, 7);
+    CU_ASSERT_EQUAL(al.a[0].first_seen_ms, back + SEC);
+    detect_free(ctx, &al);
+
+    ctx = ctx_with(&al, NULL, sliding);
+    for (int h = 1; h <= 7; h++) /* the alert, at L = T0 + 7 s */
+        flow_to(ctx, T0 + h * SEC, "10.0.0.1", h);
+    int64_t l = T0 + 7 * SEC;
+    flow_to(ctx, l + MIN + 10 * SEC, "10.0.0.2", 1); /* every member of 10.0.0.1 leaves */
+    for (int h = 1; h <= 7; h++) /* late, within the hold-down: held */
+        flow_to(ctx, l + 20 * SEC + h * SEC, "10.0.0.1", 20 + h);
+    CU_ASSERT_EQUAL(al.n, 1);
+    flow_to(ctx, l + MIN, "10.0.0.1", 99); /* the hold-down's end: alerts again */
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 2);
+    CU_ASSERT_EQUAL(al.a[1].reached_ms, l + MIN);
+    CU_ASSERT_EQUAL(al.a[1].count, 8);
+    detect_free(ctx, &al);
+}
+
 /* A sliding alert's target samples: the earliest flows' destinations, in
  * time order, whatever the table order (so whatever the hash seed). */
 static void test_rules_sliding_samples_in_time_order(void)
@@ -514,6 +558,7 @@ int test_rules_register(void)
     ADD(test_rules_sliding_catches_the_split_scan)
     ADD(test_rules_sliding_window_edges)
     ADD(test_rules_sliding_samples_in_time_order)
+    ADD(test_rules_sliding_key_lifetime)
     ADD(test_rules_sliding_matches_naive_reference)
 #undef ADD
     return CUE_SUCCESS;
