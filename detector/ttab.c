@@ -9,9 +9,10 @@
  * flows) costs no entry reads at all and a hit reads one entry. Owners
  * that know when an entry is done (a flow's E tuple) delete it at once
  * (backward shift, no tombstones); the rest expires in bulk when an insert
- * would pass 3/4 load, by rebuilding into a table sized for the live
- * entries (load <= 1/2 afterwards), so the amortised cost per insert stays
- * O(1) and memory follows the live population.
+ * would pass 3/4 load: one pass deletes the expired entries in place, and
+ * the table then grows or shrinks so that its load is at most 1/2, so the
+ * amortised cost per insert stays O(1) and memory follows the live
+ * population.
  */
 #include <string.h>
 
@@ -64,19 +65,9 @@ void scandint_ttab_fini(struct scandint_ttab *tt)
     tt->slots = NULL;
 }
 
-static int rebuild(struct scandint_ttab *tt, int64_t horizon)
+/* Move every entry into a table of cap slots. */
+static int resize(struct scandint_ttab *tt, size_t cap)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < tt->cap; i++)
-        live += tt->tags[i] != 0 && at(tt, tt->slots, i)->t >= horizon;
-    size_t cap = tt->cap;
-    if (live * 2 > cap) {
-        if (cap >= MAX_CAP)
-            return SCAND_ERR_NOMEM;
-        cap *= 2;
-    }
-    else if (live * 8 < cap && cap > MIN_CAP)
-        cap /= 2;
     uint32_t *ntags = scandint_calloc(cap, sizeof *ntags);
     uint8_t *ns = ntags ? scandint_malloc(cap * tt->esize) : NULL;
     if (ns == NULL) {
@@ -86,14 +77,13 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
     size_t mask = cap - 1;
     for (size_t i = 0; i < tt->cap; i++) {
         uint32_t tag = tt->tags[i];
-        struct scandint_tent *e = at(tt, tt->slots, i);
-        if (tag == 0 || e->t < horizon)
+        if (tag == 0)
             continue;
         size_t j = tag & mask;
         while (ntags[j] != 0)
             j = (j + 1) & mask;
         ntags[j] = tag;
-        copy_words((uint8_t *)at(tt, ns, j), (const uint8_t *)e, tt->esize);
+        copy_words((uint8_t *)at(tt, ns, j), (const uint8_t *)at(tt, tt->slots, i), tt->esize);
     }
     scandint_free(tt->tags);
     scandint_free(tt->slots);
@@ -101,7 +91,35 @@ static int rebuild(struct scandint_ttab *tt, int64_t horizon)
     tt->slots = ns;
     tt->cap = cap;
     tt->mask = mask;
-    tt->n = live;
+    return SCAND_OK;
+}
+
+/* Drop the entries older than horizon in place, one pass, by deletion. The
+ * scan starts after an empty slot: a deletion moves entries back only
+ * within the run after its hole, which then never reaches a slot already
+ * scanned, and the slot it refilled is looked at again. */
+static void purge(struct scandint_ttab *tt, int64_t horizon)
+{
+    size_t start = 0;
+    while (tt->tags[start] != 0) /* there is one: the load is at most 3/4 */
+        start++;
+    for (size_t k = 1; k <= tt->cap; k++) {
+        size_t i = (start + k) & tt->mask;
+        while (tt->tags[i] != 0 && at(tt, tt->slots, i)->t < horizon)
+            scandint_ttab_del(tt, at(tt, tt->slots, i));
+    }
+}
+
+/* At 3/4 load: drop what expired, in place; then grow when still over half
+ * full, or shrink when under an eighth, so memory follows the live entries
+ * and an insert's amortised cost stays O(1). */
+static int rebuild(struct scandint_ttab *tt, int64_t horizon)
+{
+    purge(tt, horizon);
+    if (tt->n * 2 > tt->cap)
+        return tt->cap >= MAX_CAP ? SCAND_ERR_NOMEM : resize(tt, tt->cap * 2);
+    if (tt->n * 8 < tt->cap && tt->cap > MIN_CAP)
+        return resize(tt, tt->cap / 2);
     return SCAND_OK;
 }
 
