@@ -4,8 +4,10 @@
  * order) into the Azure VNet flow-log blob tree, one PT1H.json per logging
  * NIC and hour (sim/p2f.c decides flows and tuples).
  *
- * Tuples are gathered in memory and written at the end, sorted by NIC,
- * hour and time (the blob writer wants one NIC-hour at a time).
+ * Tuples wait in memory until their hour is complete, then go out sorted
+ * by NIC, hour and time (the blob writer wants one NIC-hour at a time);
+ * past --max-buffer they spill to sorted runs in temporary files, merged
+ * when their hour is written, so memory stays bounded.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +41,10 @@ static const char usage[] =
     "      --udp-idle DURATION a UDP flow with no packets this long ends (30s)\n"
     "      --max-flows N       flows held at once (default 1000000, 0 = no limit);\n"
     "                          past it the longest-quiet flow ends early, counted\n"
+    "      --max-buffer N      tuples held in memory until their hour is written\n"
+    "                          (default 1000000, 56 bytes each; 0 = no limit);\n"
+    "                          past it they spill, sorted, to files under $TMPDIR\n"
+    "                          (or /tmp); the blobs come out the same\n"
     "      --icmp              also log ICMP as protocol 1 (58 for ICMPv6), ports 0,\n"
     "                          for non-Azure use (Azure never logs ICMP)\n"
     "      --policy FILE       NSG rules that deny flows, as JSON (README): the\n"
@@ -57,6 +63,7 @@ static const char usage[] =
     "not a capture, an unsupported link type or a write error, 2 usage error.\n";
 
 #define MAX_INSIDE 64
+#define DEFAULT_MAX_BUFFER 1000000 /* tuples: 56 MB */
 
 /* Tuples wait here until their hour can no longer grow: a tuple is decided
  * at most p2f_decision_lag_ms() after its time (a held-back B until the next tuple, 5
@@ -76,8 +83,30 @@ struct ctup {
 };
 _Static_assert(sizeof(struct ctup) == 56, "a buffered tuple is 56 bytes");
 
+/* A spilled tuple: addresses in full, as the address table forgets them. */
+struct stup {
+    int64_t ts;
+    uint64_t bytes_s2d, bytes_d2s;
+    uint8_t src[16], dst[16];
+    uint32_t mac, pkts_s2d, pkts_d2s, seq;
+    uint16_t sport, dport;
+    uint8_t proto, dir, state, flags;
+};
+_Static_assert(sizeof(struct stup) == 80, "a spilled tuple is 80 bytes");
+
+/* A sorted run of spilled tuples in an unlinked temporary file. */
+struct run {
+    FILE *f;
+    struct stup cur; /* its next tuple, when live */
+    int live;
+};
+
 struct conv {
     const char *dir;
+    size_t max_buffer;  /* tuples held before a spill */
+    struct run *runs;
+    size_t n_runs, cap_runs;
+    uint64_t spilled, n_spills;
     scand_strtab *st;
     struct ctup *t;
     size_t n, cap;
@@ -143,11 +172,178 @@ static uint32_t clip32(struct conv *c, uint64_t v)
     return UINT32_MAX;
 }
 
+/* The order of the blobs' tuples: blob hour, NIC, time, arrival. */
+static int cmp_order(int64_t ta, uint32_t ma, uint32_t sa, int64_t tb, uint32_t mb, uint32_t sb)
+{
+    int64_t ha = scand_blob_hour(ta), hb = scand_blob_hour(tb);
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
+    if (ma != mb)
+        return ma < mb ? -1 : 1;
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return sa < sb ? -1 : sa > sb; /* arrival order (wraps after 4G, as the in-memory sort) */
+}
+
+/* A buffered tuple's place in blob order, its hour computed once. */
+struct okey {
+    int64_t hour, ts;
+    uint32_t mac, seq, pos, pad;
+};
+
+static int cmp_okey(const void *a, const void *b)
+{
+    const struct okey *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
+    if (x->mac != y->mac)
+        return x->mac < y->mac ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* c->t[0..n) in blob order, as positions. */
+static struct okey *order(const struct conv *c, size_t n)
+{
+    struct okey *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++) {
+        const struct ctup *x = &c->t[i];
+        k[i] = (struct okey){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
+    }
+    qsort(k, n, sizeof *k, cmp_okey);
+    return k;
+}
+
+static void to_stup(const struct conv *c, const struct ctup *x, struct stup *y)
+{
+    memset(y, 0, sizeof *y);
+    y->ts = x->ts;
+    y->bytes_s2d = x->bytes_s2d;
+    y->bytes_d2s = x->bytes_d2s;
+    memcpy(y->src, c->addr[x->src], 16);
+    memcpy(y->dst, c->addr[x->dst], 16);
+    y->mac = x->mac;
+    y->pkts_s2d = x->pkts_s2d;
+    y->pkts_d2s = x->pkts_d2s;
+    y->seq = x->seq;
+    y->sport = x->sport;
+    y->dport = x->dport;
+    y->proto = x->proto;
+    y->dir = x->dir;
+    y->state = x->state;
+    y->flags = x->flags;
+}
+
+static void stup_expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
+{
+    memset(t, 0, sizeof *t);
+    t->ts_ms = x->ts;
+    memcpy(t->src, x->src, 16);
+    memcpy(t->dst, x->dst, 16);
+    t->pkts_s2d = x->pkts_s2d;
+    t->bytes_s2d = x->bytes_s2d;
+    t->pkts_d2s = x->pkts_d2s;
+    t->bytes_d2s = x->bytes_d2s;
+    t->sport = x->sport;
+    t->dport = x->dport;
+    t->proto = x->proto;
+    t->dir = x->dir;
+    t->state = x->state;
+    t->enc = SCAND_ENC_NX;
+    t->mac = x->mac;
+    t->group = c->group;
+    t->flags = x->flags;
+}
+
+/* Read run r's next tuple; 0, or -1 on a read error (printed). */
+static int run_next(struct run *r)
+{
+    if (fread(&r->cur, sizeof r->cur, 1, r->f) == 1)
+        return 0;
+    r->live = 0;
+    if (ferror(r->f)) {
+        cli_error("pcap2flow: reading back spilled tuples: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void forget_addresses(struct conv *c)
+{
+    free(c->addr);
+    free(c->aidx);
+    c->addr = NULL;
+    c->aidx = NULL;
+    c->n_addr = c->cap_addr = 0;
+    c->amask = 0;
+}
+
+/* The buffer is full: sort it into a run in an unlinked temporary file
+ * (under $TMPDIR, else /tmp), so memory stays bounded however many
+ * flows an hour has. 0, or -1 (printed). */
+static int spill(struct conv *c)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    if (tmpdir == NULL || tmpdir[0] == '\0')
+        tmpdir = "/tmp";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/scanlab-p2f.XXXXXX", tmpdir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        cli_error("%s: cannot make a temporary file to spill tuples to (--max-buffer): %s",
+                  tmpdir, strerror(errno));
+        return -1;
+    }
+    unlink(path); /* gone when closed, or when we exit */
+    FILE *f = fdopen(fd, "w+b");
+    if (f == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct okey *k = order(c, c->n);
+    for (size_t i = 0; i < c->n; i++) {
+        struct stup y;
+        to_stup(c, &c->t[k[i].pos], &y);
+        if (fwrite(&y, sizeof y, 1, f) != 1) {
+            cli_error("%s: spilling tuples: %s", path, strerror(errno));
+            free(k);
+            fclose(f);
+            return -1;
+        }
+    }
+    free(k);
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+        cli_error("%s: spilling tuples: %s", path, strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    if (c->n_runs == c->cap_runs) {
+        c->cap_runs = c->cap_runs ? c->cap_runs * 2 : 8;
+        c->runs = xreallocarray(c->runs, c->cap_runs, sizeof *c->runs);
+    }
+    struct run *r = &c->runs[c->n_runs++];
+    r->f = f;
+    r->live = 1;
+    c->spilled += c->n;
+    c->n_spills++;
+    c->n = 0;
+    forget_addresses(c);
+    return run_next(r);
+}
+
 static int on_tuple(void *arg, const struct scand_tuple *t)
 {
     struct conv *c = arg;
     if (scand_blob_hour(t->ts_ms) < c->written_before) {
         c->too_late++;
+        return 0;
+    }
+    if (c->failed)
+        return 0; /* a spill failed (printed); the clock stops the run */
+    if (c->max_buffer > 0 && c->n >= c->max_buffer && spill(c) != 0) {
+        c->failed = 1;
         return 0;
     }
     if (c->n == c->cap) { /* grow by half: an hour of tuples, little slack */
@@ -197,6 +393,143 @@ static void expand(const struct conv *c, const struct ctup *x, struct scand_tupl
 
 static long write_blobs(struct conv *c, size_t n);
 
+static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
+                      const struct scand_tuple *blob, size_t n);
+
+/* A chunk of merged NIC-hour blobs, written by two threads: groups
+ * [g0, g1) of t, group g being t[gs[g] .. gs[g + 1]). */
+struct gjob {
+    const struct conv *c;
+    const struct scand_tuple *t;
+    const size_t *gs;
+    size_t g0, g1;
+    long blobs; /* written, or -1 after an error */
+};
+
+static void *write_groups(void *arg)
+{
+    struct gjob *j = arg;
+    for (size_t g = j->g0; g < j->g1; g++) {
+        const struct scand_tuple *first = &j->t[j->gs[g]];
+        if (write_blob(j->c, first->mac, scand_blob_hour(first->ts_ms), first,
+                       j->gs[g + 1] - j->gs[g]) != 0) {
+            j->blobs = -1;
+            break;
+        }
+        j->blobs++;
+    }
+    cli_blob_close(); /* this thread's hour folder */
+    return NULL;
+}
+
+/* Write the ng groups of t[0..n) (gs[ng] == n); the number written, or -1. */
+static long write_chunk(const struct conv *c, const struct scand_tuple *t, size_t n,
+                        const size_t *gs, size_t ng)
+{
+    size_t mid = 0;
+    while (mid < ng && gs[mid] < n / 2)
+        mid++;
+    struct gjob jobs[2] = {{c, t, gs, 0, mid, 0}, {c, t, gs, mid, ng, 0}};
+    pthread_t th;
+    int threaded = mid < ng && n > 65536 && pthread_create(&th, NULL, write_groups, &jobs[1]) == 0;
+    write_groups(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        write_groups(&jobs[1]);
+    if (jobs[0].blobs < 0 || jobs[1].blobs < 0)
+        return -1;
+    return jobs[0].blobs + jobs[1].blobs;
+}
+
+#define MERGE_CHUNK 262144 /* tuples gathered before a chunk is written */
+
+/* With spilled runs: write the NIC-hour blobs of the hours before
+ * `before` from the runs and c->t[0..k) merged in blob order (the order
+ * write_blobs() sorts into, so the blobs are the same bytes), a chunk of
+ * whole blobs in memory at a time. The number written, or -1 after an
+ * error (printed). */
+static long merge_blobs(struct conv *c, size_t k, int64_t before)
+{
+    struct okey *ok = order(c, k);
+    struct scand_tuple *t = NULL;
+    size_t *gs = NULL;
+    size_t n = 0, cap = 0, ng = 0, cap_g = 0, mi = 0;
+    long blobs = 0;
+    int rc = 0;
+    for (;;) {
+        /* the least next tuple among the runs and memory */
+        struct run *best = NULL;
+        for (size_t r = 0; r < c->n_runs; r++) {
+            struct run *x = &c->runs[r];
+            if (x->live && scand_blob_hour(x->cur.ts) < before &&
+                (best == NULL || cmp_order(x->cur.ts, x->cur.mac, x->cur.seq, best->cur.ts,
+                                           best->cur.mac, best->cur.seq) < 0))
+                best = x;
+        }
+        struct stup y;
+        const struct ctup *m = mi < k ? &c->t[ok[mi].pos] : NULL;
+        if (m != NULL && (best == NULL || cmp_order(m->ts, m->mac, m->seq, best->cur.ts,
+                                                    best->cur.mac, best->cur.seq) < 0)) {
+            to_stup(c, m, &y);
+            mi++;
+        } else if (best != NULL) {
+            y = best->cur;
+            if (run_next(best) != 0) {
+                rc = -1;
+                break;
+            }
+        } else {
+            break;
+        }
+        /* a new NIC-hour: a chunk ends only between two */
+        if (n == 0 || t[gs[ng - 1]].mac != y.mac ||
+            scand_blob_hour(t[gs[ng - 1]].ts_ms) != scand_blob_hour(y.ts)) {
+            if (n >= MERGE_CHUNK) {
+                gs[ng] = n;
+                long b = write_chunk(c, t, n, gs, ng);
+                if (b < 0) {
+                    rc = -1;
+                    break;
+                }
+                blobs += b;
+                n = ng = 0;
+            }
+            if (ng + 1 >= cap_g) {
+                cap_g = cap_g ? cap_g * 2 : 1024;
+                gs = xreallocarray(gs, cap_g, sizeof *gs);
+            }
+            gs[ng++] = n;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            t = xreallocarray(t, cap, sizeof *t);
+        }
+        stup_expand(c, &y, &t[n++]);
+    }
+    if (rc == 0 && n > 0) {
+        gs[ng] = n;
+        long b = write_chunk(c, t, n, gs, ng);
+        if (b < 0)
+            rc = -1;
+        else
+            blobs += b;
+    }
+    free(ok);
+    free(t);
+    free(gs);
+    /* runs read to their end are done */
+    size_t keep = 0;
+    for (size_t r = 0; r < c->n_runs; r++) {
+        if (c->runs[r].live)
+            c->runs[keep++] = c->runs[r];
+        else
+            fclose(c->runs[r].f);
+    }
+    c->n_runs = keep;
+    return rc == 0 ? blobs : -1;
+}
+
 /* Write the hours before `before` and keep the rest. */
 static int flush(struct conv *c, int64_t before)
 {
@@ -210,9 +543,9 @@ static int flush(struct conv *c, int64_t before)
             c->t[i] = c->t[k];
             c->t[k++] = x;
         }
-    if (k == 0)
+    if (k == 0 && c->n_runs == 0)
         return 0;
-    long b = write_blobs(c, k);
+    long b = c->n_runs > 0 ? merge_blobs(c, k, before) : write_blobs(c, k);
     if (b < 0) {
         c->failed = 1;
         return -1;
@@ -239,6 +572,8 @@ static int flush(struct conv *c, int64_t before)
 static int on_clock(void *arg, int64_t now)
 {
     struct conv *c = arg;
+    if (c->failed)
+        return -1;
     int64_t safe = scand_blob_hour(now - c->lag_ms); /* hours before this are complete */
     return safe > c->written_before ? flush(c, safe) : 0; /* once an hour */
 }
@@ -272,6 +607,44 @@ struct wjob {
     long blobs; /* written, or -1 after an error */
 };
 
+/* Write one NIC-hour blob: n tuples of NIC mac and blob hour hour, in
+ * order. 0, or -1 after an error (printed). */
+static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
+                      const struct scand_tuple *blob, size_t n)
+{
+    size_t ml;
+    const char *mac = scand_strtab_get(c->st, mac_idx, &ml);
+    char target[160];
+    snprintf(target, sizeof target,
+             "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pcap2flow/"
+             "providers/Microsoft.Network/networkInterfaces/nic-%s",
+             mac);
+    struct scand_blob_meta meta = {
+        mac, "00000000-0000-4000-8000-00000000p2f0",
+        "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/"
+        "NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/"
+        "NETWORKWATCHER_PCAP2FLOW/FLOWLOGS/PCAP2FLOW",
+        target};
+    char rel[2048], path[PATH_MAX + 2048];
+    scand_blob_path(&meta, hour, rel, sizeof rel);
+    snprintf(path, sizeof path, "%s/%s", c->dir, rel);
+    int fd = cli_blob_open(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (f == NULL) {
+        if (fd >= 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            close(fd);
+        }
+        return -1;
+    }
+    if (scand_blob_write(&meta, blob, n, c->st, fwrite_fn, f) != SCAND_OK) {
+        fclose(f);
+        cli_error("%s: write error", path);
+        return -1;
+    }
+    return cli_close_out(f, path) == EXIT_OK ? 0 : -1;
+}
+
 static void write_range(struct wjob *w)
 {
     struct conv *c = w->c;
@@ -291,40 +664,7 @@ static void write_range(struct wjob *w)
         }
         for (size_t q = i; q < j; q++)
             expand(c, &c->t[k[q].pos], &blob[q - i]);
-        size_t ml;
-        const char *mac = scand_strtab_get(c->st, first->mac, &ml);
-        char target[160];
-        snprintf(target, sizeof target,
-                 "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pcap2flow/"
-                 "providers/Microsoft.Network/networkInterfaces/nic-%s",
-                 mac);
-        struct scand_blob_meta meta = {
-            mac, "00000000-0000-4000-8000-00000000p2f0",
-            "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/"
-            "NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/"
-            "NETWORKWATCHER_PCAP2FLOW/FLOWLOGS/PCAP2FLOW",
-            target};
-        char rel[2048], path[PATH_MAX + 2048];
-        scand_blob_path(&meta, hour, rel, sizeof rel);
-        snprintf(path, sizeof path, "%s/%s", c->dir, rel);
-        int fd = cli_blob_open(path);
-        FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-        if (f == NULL) {
-            if (fd >= 0) {
-                cli_error("%s: %s", path, strerror(errno));
-                close(fd);
-            }
-            w->blobs = -1;
-            break;
-        }
-        int rc = scand_blob_write(&meta, blob, j - i, c->st, fwrite_fn, f);
-        if (rc != SCAND_OK) {
-            fclose(f);
-            cli_error("%s: write error", path);
-            w->blobs = -1;
-            break;
-        }
-        if (cli_close_out(f, path) != EXIT_OK) {
+        if (write_blob(c, first->mac, hour, blob, j - i) != 0) {
             w->blobs = -1;
             break;
         }
@@ -396,6 +736,7 @@ int cmd_pcap2flow(int argc, char **argv)
         {"max-warnings", required_argument, NULL, 'w'}, {"force", no_argument, NULL, 'f'},
         {"policy", required_argument, NULL, 'P'}, {"icmp", no_argument, NULL, 'I'},
         {"max-flows", required_argument, NULL, 'M'},
+        {"max-buffer", required_argument, NULL, 'B'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -406,7 +747,7 @@ int cmd_pcap2flow(int argc, char **argv)
     const char *dir = NULL;
     int force = 0, quiet = 0;
     const char *policy = NULL;
-    uint64_t max_warnings = 20;
+    uint64_t max_warnings = 20, max_buffer = DEFAULT_MAX_BUFFER;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":i:o:qh", longopts, NULL)) != -1) {
@@ -452,6 +793,11 @@ int cmd_pcap2flow(int argc, char **argv)
             po.max_flows = (size_t)m;
             break;
         }
+        case 'B':
+            if (cli_parse_u64("pcap2flow", "--max-buffer", optarg, 0, 1000000000,
+                              &max_buffer) != 0)
+                return EXIT_USAGE;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -483,6 +829,7 @@ int cmd_pcap2flow(int argc, char **argv)
     static struct conv c;
     memset(&c, 0, sizeof c);
     c.dir = dir;
+    c.max_buffer = (size_t)max_buffer;
     c.written_before = INT64_MIN;
     c.lag_ms = p2f_decision_lag_ms(&po);
     c.st = scand_strtab_new();
@@ -493,7 +840,7 @@ int cmd_pcap2flow(int argc, char **argv)
     struct cap_stats cs;
     int rc = cap_run(argv + optind, argc - optind, &po, max_warnings, c.st, on_tuple, on_clock,
                      &c, &cs);
-    if (rc == EXIT_OK && flush(&c, INT64_MAX) != 0)
+    if (rc == EXIT_OK && (c.failed || flush(&c, INT64_MAX) != 0))
         rc = EXIT_INPUT;
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s/", dir);
@@ -515,6 +862,11 @@ int cmd_pcap2flow(int argc, char **argv)
                             "written (packets out of order by more than %lld minutes); not "
                             "written\n",
                     (unsigned long long)c.too_late, (long long)(c.lag_ms / 60000));
+        if (c.n_spills > 0)
+            fprintf(stderr, "scanlab: pcap2flow: %llu tuples spilled to temporary files in %llu "
+                            "sorted runs (--max-buffer %llu)\n",
+                    (unsigned long long)c.spilled, (unsigned long long)c.n_spills,
+                    (unsigned long long)max_buffer);
         if (cs.warnings_suppressed > 0)
             fprintf(stderr, "scanlab: pcap2flow: %llu more warnings not shown (--max-warnings)\n",
                     (unsigned long long)cs.warnings_suppressed);
@@ -522,6 +874,9 @@ int cmd_pcap2flow(int argc, char **argv)
     cli_blob_close();
     free(deny);
     scand_strtab_free(c.st);
+    for (size_t r = 0; r < c.n_runs; r++)
+        fclose(c.runs[r].f);
+    free(c.runs);
     free(c.t);
     free(c.addr);
     free(c.aidx);

@@ -70,10 +70,20 @@ struct scand_ctx {
     struct rule rules[SCANDINT_MAX_RULES];
     size_t n_rules;
     int64_t newest;
-    int64_t next_close; /* the watermark that closes windows next */
+    int64_t sec_end; /* the last watermark of the current second */
     uint32_t sweep_max; /* scand_set_sweep(): its max_threshold + 1, 0 = off */
     struct scand_stats stats;
 };
+
+/* The greatest v in the same second as wm (seconds as C division
+ * truncates them: (-1000, 1000) is second 0); INT64_MAX's second ends it. */
+static int64_t second_end(int64_t wm)
+{
+    int64_t q = wm / 1000;
+    if (wm >= 0)
+        return q >= INT64_MAX / 1000 ? INT64_MAX : (q + 1) * 1000 - 1;
+    return q == 0 ? 999 : q * 1000;
+}
 
 scand_ctx *scand_new(char *errbuf)
 {
@@ -84,7 +94,7 @@ scand_ctx *scand_new(char *errbuf)
     }
     scandint_cfg_defaults(&ctx->cfg);
     ctx->newest = INT64_MIN;
-    ctx->next_close = INT64_MIN;
+    ctx->sec_end = second_end(INT64_MIN);
     return ctx;
 }
 
@@ -345,13 +355,13 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
         }
     }
     *start_ts = e->t - (int64_t)v->start_rel;
-    if (t->state == SCAND_ST_E)
-        scandint_ttab_del(tt, e); /* closed: a later tuple starts a new flow */
     if (is_new) {
         uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
         if (n_flows > ctx->stats.peak_flows)
             ctx->stats.peak_flows = n_flows;
     }
+    if (t->state == SCAND_ST_E)
+        scandint_ttab_del(tt, e); /* closed: a later tuple starts a new flow */
     return SCAND_OK;
 }
 
@@ -507,16 +517,6 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
     }
 }
 
-/* The least v > wm in another second than wm (seconds as C division
- * truncates them: (-1000, 1000) is second 0), saturating at INT64_MAX. */
-static int64_t next_second(int64_t wm)
-{
-    int64_t q = wm / 1000;
-    if (wm >= 0)
-        return q >= INT64_MAX / 1000 ? INT64_MAX : (q + 1) * 1000;
-    return q == 0 ? 1000 : q * 1000 + 1;
-}
-
 /* Phase 4: the rules, then the watermark. */
 static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
 {
@@ -546,8 +546,8 @@ static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
      * cheap, and windows are at least a second wide. The watermark never
      * goes back, so one compare per tuple does it. */
     int64_t wm = sat_sub(ev->newest, ctx->cfg.reorder_ms);
-    if (wm >= ctx->next_close) {
-        ctx->next_close = next_second(wm);
+    if (wm > ctx->sec_end) {
+        ctx->sec_end = second_end(wm);
         return close_windows(ctx, wm);
     }
     return SCAND_OK;

@@ -333,14 +333,14 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         b = &dc->bins[dc->cur]; /* the usual case: the same bin as the last flow */
     } else {
         int64_t start = scandint_bin(f->start, c->window_ms);
-        if (start + c->window_ms <= dc->closed_wm)
+        if (scandint_add_sat(start, c->window_ms) <= dc->closed_wm)
             return 2;
         b = get_bin(dc, start);
         if (b == NULL)
             return SCAND_ERR_NOMEM;
         dc->cur = (size_t)(b - dc->bins);
         dc->cur_lo = start;
-        dc->cur_hi = start + c->window_ms;
+        dc->cur_hi = scandint_add_sat(start, c->window_ms);
     }
     struct dkey kb;
     uint64_t kh;
@@ -542,7 +542,7 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
         memcpy(a->dst, k->b, 16);
         a->port = k->port;
         a->window_start_ms = b->start;
-        a->window_end_ms = b->start + c->window_ms;
+        a->window_end_ms = scandint_add_sat(b->start, c->window_ms);
         a->first_seen_ms = k->first_ms;
         a->last_seen_ms = k->last_ms;
         a->count = k->count[0];
@@ -594,7 +594,7 @@ int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_
         for (size_t i = 0; i < dc->n_bins; i++) {
             struct bin *b = &dc->bins[i];
             if (b->start == INT64_MIN ||
-                (wm != INT64_MAX && b->start + dc->cfg->window_ms > wm))
+                (wm != INT64_MAX && scandint_add_sat(b->start, dc->cfg->window_ms) > wm))
                 continue;
             if (next == NULL || b->start < next->start)
                 next = b;

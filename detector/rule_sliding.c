@@ -275,6 +275,12 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     if (k == NULL)
         return SCAND_ERR_NOMEM;
     struct keyval *kv = scandint_ttab_val(&s->keys, k);
+    if (!is_new && kv->live == 0 && k->t < horizon) {
+        /* kept past its last member for a hold-down that has ended, and
+         * not yet dropped by a rebuild: it starts afresh all the same */
+        memset(kv, 0, sizeof *kv);
+        is_new = 1;
+    }
     if (is_new) {
         kv->first_ms = INT64_MAX;
         kv->last_ms = INT64_MIN;
@@ -326,7 +332,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
             kv->camps[kv->n_camps++] = t->campaign;
     }
     if (!fires(s, kv) ||
-        (kv->last_alert != INT64_MIN && f->start < kv->last_alert + c->window_ms))
+        (kv->last_alert != INT64_MIN && f->start < scandint_add_sat(kv->last_alert, c->window_ms)))
         return 1;
     kv->last_alert = f->start;
     struct scand_alert a;
@@ -342,8 +348,8 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     memcpy(a.src, k->key, 16);
     memcpy(a.dst, k->key + 16, 16);
     memcpy(&a.port, k->key + 32, 2);
-    a.window_start_ms = f->start - c->window_ms + 1;
-    a.window_end_ms = f->start + 1;
+    a.window_start_ms = scandint_sub_sat(f->start, c->window_ms - 1);
+    a.window_end_ms = scandint_add_sat(f->start, 1);
     a.first_seen_ms = kv->first_ms;
     a.last_seen_ms = kv->last_ms;
     a.reached_ms = f->start;

@@ -174,7 +174,7 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     a.has_src = 1;
     memcpy(a.src, t->src, 16);
     a.window_start_ms = s->start_ms;
-    a.window_end_ms = f->start + 1;
+    a.window_end_ms = scandint_add_sat(f->start, 1);
     a.first_seen_ms = s->start_ms;
     a.last_seen_ms = s->last_ms;
     a.reached_ms = f->start;

@@ -110,6 +110,19 @@ static inline int64_t scandint_bin(int64_t t, int64_t w)
     return q * w;
 }
 
+/* a + b for b >= 0, saturating at INT64_MAX (times are caller input: a
+ * window's end may not wrap). */
+static inline int64_t scandint_add_sat(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* a - b for b >= 0, saturating at INT64_MIN. */
+static inline int64_t scandint_sub_sat(int64_t a, int64_t b)
+{
+    return a < INT64_MIN + b ? INT64_MIN : a - b;
+}
+
 /* Parse a decimal uint64 from [s, s+n); 0 ok, -1 not a number, -2 overflow. */
 int scandint_parse_u64(const char *s, size_t n, uint64_t *out);
 

@@ -452,6 +452,44 @@ static void test_rules_sliding_key_lifetime(void)
     CU_ASSERT_EQUAL(al.a[1].reached_ms, l + MIN);
     CU_ASSERT_EQUAL(al.a[1].count, 8);
     detect_free(ctx, &al);
+
+    /* kept for its hold-down, then back long after it ended: afresh too */
+    ctx = ctx_with(&al, NULL, sliding);
+    for (int h = 1; h <= 7; h++)
+        flow_to(ctx, T0 + h * SEC, "10.0.0.1", h);
+    flow_to(ctx, l + 30 * SEC, "10.0.0.2", 1);
+    flow_to(ctx, l + 70 * SEC, "10.0.0.2", 2); /* its members leave, the hold-down runs */
+    back = T0 + 30 * MIN;
+    for (int h = 1; h <= 7; h++)
+        flow_to(ctx, back + h * SEC, "10.0.0.1", 30 + h);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 2);
+    CU_ASSERT_EQUAL(al.a[1].flows, 7);
+    CU_ASSERT_EQUAL(al.a[1].first_seen_ms, back + SEC);
+    detect_free(ctx, &al);
+}
+
+/* The watermark at the top of time: windows close once per second of it,
+ * so flows in INT64_MAX's own second are not made late by a close that
+ * already ran in it. */
+static void test_rules_watermark_at_the_end_of_time(void)
+{
+    static const char *const kv[] = {"reorder", "0s", "flow_idle", "1s", NULL};
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, kv);
+    feed(ctx, mk_tuple(INT64_MAX - 500, "10.0.0.1", "10.0.1.1", 40000, 22, 6, SCAND_ST_B));
+    for (int h = 2; h <= 4; h++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "10.0.1.%d", h);
+        feed(ctx, mk_tuple(INT64_MAX, "10.0.0.1", dst, (uint16_t)(40000 + h), 22, 6,
+                           SCAND_ST_B));
+    }
+    struct scand_stats st;
+    scand_stats(ctx, &st);
+    CU_ASSERT_EQUAL(st.late, 0);
+    CU_ASSERT_EQUAL(st.used, 4);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    detect_free(ctx, &al);
 }
 
 /* A sliding alert's target samples: the earliest flows' destinations, in
@@ -559,6 +597,7 @@ int test_rules_register(void)
     ADD(test_rules_sliding_window_edges)
     ADD(test_rules_sliding_samples_in_time_order)
     ADD(test_rules_sliding_key_lifetime)
+    ADD(test_rules_watermark_at_the_end_of_time)
     ADD(test_rules_sliding_matches_naive_reference)
 #undef ADD
     return CUE_SUCCESS;
