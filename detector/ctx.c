@@ -16,6 +16,11 @@
  *    RST (Zeek's REJ; scan_anchors.md 1.2, 4.5). "No payload" is at most 80
  *    bytes each way, as Azure counts whole frames: a bare RST is 54 bytes,
  *    a SYN with options at most 74 (a real blob's reset reads "1,54").
+ * A flow between two logged NICs is logged twice, O at the source's NIC
+ * and I at the destination's, each with its own B, C and E: the table
+ * keeps the two views apart (its key is the 5-tuple and the direction), so
+ * the end of one never makes the other's next tuple look like a flow seen
+ * mid-way, which would count it again at its end's time.
  * A rule counting all flows takes STARTs; one counting failures takes
  * failed ENDs, binned at their flow's start, so both bin like the KQL rule.
  *
@@ -33,9 +38,9 @@
 
 #define NOPAYLOAD_BYTES 80
 
-/* 5-tuple keys of the flow tables: IPv4 4+4 | 2+2+1 bytes, IPv6 16+16 |
- * 2+2+1, the last word zero-padded to 8 bytes. Two tables, so the common
- * IPv4 entry stays small. */
+/* Flow keys: the 5-tuple and the direction, IPv4 4+4 | 2+2+1+1 bytes,
+ * IPv6 16+16 | 2+2+1+1, the last word zero-padded to 8 bytes. Two tables,
+ * so the common IPv4 entry stays small. */
 #define FKEY4_SIZE 16
 #define FKEY_SIZE 40
 
@@ -267,7 +272,8 @@ static int fail(scand_ctx *ctx, int rc)
  * word read back over several narrower stores stalls store forwarding. */
 static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
 {
-    uint64_t ports = (uint64_t)t->sport | (uint64_t)t->dport << 16 | (uint64_t)t->proto << 32;
+    uint64_t ports = (uint64_t)t->sport | (uint64_t)t->dport << 16 | (uint64_t)t->proto << 32 |
+                     (uint64_t)t->dir << 40;
     if (scandint_is_v4(t->src) && scandint_is_v4(t->dst)) {
         uint32_t s, d;
         memcpy(&s, t->src + 12, 4);

@@ -469,6 +469,45 @@ static void test_rules_sliding_key_lifetime(void)
     detect_free(ctx, &al);
 }
 
+/* A flow between two logged NICs is logged twice, O at the source's NIC
+ * and I at the destination's. Each view is a flow of its own: the end of
+ * the first view must not make the second's E look like a flow seen
+ * mid-way (a start at its end's time, in a later window). */
+static void test_rules_double_logged_flows(void)
+{
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, NULL);
+    /* 8 hosts probed at second 10 of a minute, each flow ending 4
+     * minutes later: one horizontal alert in the first minute only */
+    for (int dir = 0; dir < 2; dir++)
+        for (int h = 1; h <= 8; h++) {
+            char dst[32];
+            snprintf(dst, sizeof dst, "10.0.1.%d", h);
+            struct scand_tuple b = mk_tuple(T0 + 10 * SEC + h, "10.0.0.1", dst,
+                                            (uint16_t)(40000 + h), 22, 6, SCAND_ST_B);
+            b.dir = dir ? SCAND_DIR_IN : SCAND_DIR_OUT;
+            feed(ctx, b);
+        }
+    for (int dir = 0; dir < 2; dir++)
+        for (int h = 1; h <= 8; h++) {
+            char dst[32];
+            snprintf(dst, sizeof dst, "10.0.1.%d", h);
+            struct scand_tuple e = mk_tuple(T0 + 4 * MIN + 10 * SEC + h, "10.0.0.1", dst,
+                                            (uint16_t)(40000 + h), 22, 6, SCAND_ST_E);
+            e.dir = dir ? SCAND_DIR_IN : SCAND_DIR_OUT;
+            feed(ctx, e);
+        }
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    struct scand_stats st;
+    scand_stats(ctx, &st);
+    CU_ASSERT_EQUAL(st.starts, 16); /* one per view */
+    CU_ASSERT_EQUAL(st.ends, 16);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].window_start_ms, T0);
+    CU_ASSERT_EQUAL(al.a[0].count, 8);
+    detect_free(ctx, &al);
+}
+
 /* The watermark at the top of time: windows close once per second of it,
  * so flows in INT64_MAX's own second are not made late by a close that
  * already ran in it. */
@@ -598,6 +637,7 @@ int test_rules_register(void)
     ADD(test_rules_sliding_samples_in_time_order)
     ADD(test_rules_sliding_key_lifetime)
     ADD(test_rules_watermark_at_the_end_of_time)
+    ADD(test_rules_double_logged_flows)
     ADD(test_rules_sliding_matches_naive_reference)
 #undef ADD
     return CUE_SUCCESS;
