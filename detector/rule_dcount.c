@@ -64,6 +64,8 @@ struct bin {
     size_t kmask;
     struct dmem *mem;
     size_t n_mem, mmask;
+    uint32_t *cand; /* keys whose first count passed the threshold: the only ones close looks at */
+    size_t n_cand, cap_cand;
 };
 
 struct scandint_dcount {
@@ -95,6 +97,7 @@ static int bin_init(struct bin *b)
 
 static void bin_fini(struct bin *b)
 {
+    scandint_free(b->cand);
     scandint_free(b->keys);
     scandint_free(b->kidx);
     scandint_free(b->mem);
@@ -106,6 +109,7 @@ static void bin_clear(struct bin *b)
     memset(b->mem, 0, (b->mmask + 1) * sizeof *b->mem);
     b->n_keys = 0;
     b->n_mem = 0;
+    b->n_cand = 0;
     b->start = INT64_MIN;
 }
 
@@ -396,6 +400,18 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         if (fresh < 0)
             return SCAND_ERR_NOMEM;
         b->keys[ki].count[d] += (uint32_t)fresh;
+        if (d == 0 && fresh && b->keys[ki].count[0] == c->threshold + 1) {
+            /* it just passed the threshold: close will look at it */
+            if (b->n_cand == b->cap_cand) {
+                size_t cap = b->cap_cand ? b->cap_cand * 2 : 64;
+                uint32_t *nc = scandint_reallocarray(b->cand, cap, sizeof *nc);
+                if (nc == NULL)
+                    return SCAND_ERR_NOMEM;
+                b->cand = nc;
+                b->cap_cand = cap;
+            }
+            b->cand[b->n_cand++] = (uint32_t)ki;
+        }
     }
     struct dkey *k = &b->keys[ki];
     k->flows++;
@@ -515,8 +531,10 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
 {
     const struct scandint_rule_cfg *c = dc->cfg;
     size_t na = 0;
-    for (size_t i = 0; i < b->n_keys; i++) {
-        struct dkey *k = &b->keys[i];
+    /* only keys whose first count passed the threshold can fire; the
+     * others' alert fields are 0 from find_key() */
+    for (size_t i = 0; i < b->n_cand; i++) {
+        struct dkey *k = &b->keys[b->cand[i]];
         k->alert = 0;
         if (!fires(dc, k))
             continue;
