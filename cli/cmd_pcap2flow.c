@@ -42,9 +42,10 @@ static const char usage[] =
     "      --max-flows N       flows held at once (default 1000000, 0 = no limit);\n"
     "                          past it the longest-quiet flow ends early, counted\n"
     "      --max-buffer N      tuples held in memory until their hour is written\n"
-    "                          (default 1000000, 56 bytes each; 0 = no limit);\n"
-    "                          past it they spill, sorted, to files under $TMPDIR\n"
-    "                          (or /tmp); the blobs come out the same\n"
+    "                          (default 1000000, at least 1000; 0 = no limit);\n"
+    "                          past it they spill, sorted, to temporary files under\n"
+    "                          $TMPDIR (or /tmp, 80 bytes a tuple); the blobs come\n"
+    "                          out the same\n"
     "      --icmp              also log ICMP as protocol 1 (58 for ICMPv6), ports 0,\n"
     "                          for non-Azure use (Azure never logs ICMP)\n"
     "      --policy FILE       NSG rules that deny flows, as JSON (README): the\n"
@@ -69,8 +70,8 @@ static const char usage[] =
  * at most p2f_decision_lag_ms() after its time (a held-back B until the next tuple, 5
  * minutes; an E found by the lazy lists up to two idle timeouts late), so
  * hour H is written once the packet clock passes H + 1 h + that lag.
- * Memory holds about an hour of tuples, kept compact: 56 bytes, addresses
- * as indices into a table of the capture's addresses. */
+ * Tuples are kept compact, 56 bytes, addresses as indices into a table of
+ * the buffered tuples' addresses; past --max-buffer of them they spill. */
 
 struct ctup {
     int64_t ts;
@@ -98,8 +99,16 @@ _Static_assert(sizeof(struct stup) == 80, "a spilled tuple is 80 bytes");
 struct run {
     FILE *f;
     struct stup cur; /* its next tuple, when live */
+    int64_t hour;    /* cur's blob hour */
+    uint64_t left;   /* tuples still in the file after cur */
     int live;
+    int level;       /* 0 a spill; k + 1 a merge of FAN_IN runs of level k */
 };
+
+/* FAN_IN runs of one level merge into one of the next, as in a tiered
+ * (log-structured) merge: each tuple is rewritten about log16(spills)
+ * times, and at most 15 runs per level stay open. */
+#define FAN_IN 16
 
 struct conv {
     const char *dir;
@@ -173,9 +182,9 @@ static uint32_t clip32(struct conv *c, uint64_t v)
 }
 
 /* The order of the blobs' tuples: blob hour, NIC, time, arrival. */
-static int cmp_order(int64_t ta, uint32_t ma, uint32_t sa, int64_t tb, uint32_t mb, uint32_t sb)
+static int cmp_order(int64_t ha, uint32_t ma, int64_t ta, uint32_t sa, int64_t hb, uint32_t mb,
+                     int64_t tb, uint32_t sb)
 {
-    int64_t ha = scand_blob_hour(ta), hb = scand_blob_hour(tb);
     if (ha != hb)
         return ha < hb ? -1 : 1;
     if (ma != mb)
@@ -194,13 +203,13 @@ struct okey {
 static int cmp_okey(const void *a, const void *b)
 {
     const struct okey *x = a, *y = b;
-    if (x->hour != y->hour)
-        return x->hour < y->hour ? -1 : 1;
-    if (x->mac != y->mac)
-        return x->mac < y->mac ? -1 : 1;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    return cmp_order(x->hour, x->mac, x->ts, x->seq, y->hour, y->mac, y->ts, y->seq);
+}
+
+static int run_less(const struct run *x, const struct run *y)
+{
+    return cmp_order(x->hour, x->cur.mac, x->cur.ts, x->cur.seq, y->hour, y->cur.mac, y->cur.ts,
+                     y->cur.seq) < 0;
 }
 
 /* c->t[0..n) in blob order, as positions. */
@@ -256,17 +265,76 @@ static void stup_expand(const struct conv *c, const struct stup *x, struct scand
     t->flags = x->flags;
 }
 
-/* Read run r's next tuple; 0, or -1 on a read error (printed). */
+/* Read run r's next tuple; 0, or -1 on a read error or a file cut short
+ * (printed). */
 static int run_next(struct run *r)
 {
-    if (fread(&r->cur, sizeof r->cur, 1, r->f) == 1)
+    if (r->left == 0) {
+        r->live = 0;
         return 0;
-    r->live = 0;
-    if (ferror(r->f)) {
-        cli_error("pcap2flow: reading back spilled tuples: %s", strerror(errno));
+    }
+    if (fread(&r->cur, sizeof r->cur, 1, r->f) != 1) {
+        r->live = 0;
+        cli_error("pcap2flow: reading back spilled tuples: %s",
+                  ferror(r->f) ? strerror(errno) : "the temporary file is cut short");
         return -1;
     }
+    r->left--;
+    r->hour = scand_blob_hour(r->cur.ts);
     return 0;
+}
+
+/* An unlinked temporary file under $TMPDIR (else /tmp) to spill to; NULL
+ * after an error (printed). */
+static FILE *spill_file(void)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    if (tmpdir == NULL || tmpdir[0] == '\0')
+        tmpdir = "/tmp";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/scanlab-p2f.XXXXXX", tmpdir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        cli_error("%s: cannot make a temporary file to spill tuples to (--max-buffer): %s",
+                  tmpdir, strerror(errno));
+        return NULL;
+    }
+    unlink(path); /* gone when closed, or when we exit */
+    FILE *f = fdopen(fd, "w+b");
+    if (f == NULL) {
+        cli_error("%s: a temporary file to spill tuples to: %s", tmpdir, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+/* Make f, holding n tuples in blob order, a run of level. 0, or -1
+ * (printed). */
+static int add_run(struct conv *c, FILE *f, uint64_t n, int level)
+{
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+        cli_error("pcap2flow: spilling tuples: %s", strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    if (c->n_runs == c->cap_runs) {
+        c->cap_runs = c->cap_runs ? c->cap_runs * 2 : 8;
+        c->runs = xreallocarray(c->runs, c->cap_runs, sizeof *c->runs);
+    }
+    struct run *r = &c->runs[c->n_runs++];
+    r->f = f;
+    r->left = n;
+    r->live = 1;
+    r->level = level;
+    return run_next(r);
+}
+
+static int spill_write(FILE *f, const struct stup *y)
+{
+    if (fwrite(y, sizeof *y, 1, f) == 1)
+        return 0;
+    cli_error("pcap2flow: spilling tuples: %s", strerror(errno));
+    return -1;
 }
 
 static void forget_addresses(struct conv *c)
@@ -279,58 +347,66 @@ static void forget_addresses(struct conv *c)
     c->amask = 0;
 }
 
-/* The buffer is full: sort it into a run in an unlinked temporary file
- * (under $TMPDIR, else /tmp), so memory stays bounded however many
- * flows an hour has. 0, or -1 (printed). */
+/* While the last FAN_IN runs share a level, merge them into one run of
+ * the next level (runs only ever join at the end, so levels never rise
+ * along the array). */
+static int compact(struct conv *c)
+{
+    while (c->n_runs >= FAN_IN) {
+        struct run *tail = &c->runs[c->n_runs - FAN_IN];
+        int level = c->runs[c->n_runs - 1].level;
+        for (size_t r = 0; r < FAN_IN; r++)
+            if (tail[r].level != level)
+                return 0;
+        FILE *f = spill_file();
+        if (f == NULL)
+            return -1;
+        uint64_t n = 0;
+        for (;;) {
+            struct run *best = NULL;
+            for (size_t r = 0; r < FAN_IN; r++)
+                if (tail[r].live && (best == NULL || run_less(&tail[r], best)))
+                    best = &tail[r];
+            if (best == NULL)
+                break;
+            if (spill_write(f, &best->cur) != 0 || run_next(best) != 0) {
+                fclose(f);
+                return -1;
+            }
+            n++;
+        }
+        for (size_t r = 0; r < FAN_IN; r++)
+            fclose(tail[r].f);
+        c->n_runs -= FAN_IN;
+        if (add_run(c, f, n, level + 1) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int spill(struct conv *c)
 {
-    const char *tmpdir = getenv("TMPDIR");
-    if (tmpdir == NULL || tmpdir[0] == '\0')
-        tmpdir = "/tmp";
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/scanlab-p2f.XXXXXX", tmpdir);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        cli_error("%s: cannot make a temporary file to spill tuples to (--max-buffer): %s",
-                  tmpdir, strerror(errno));
+    FILE *f = spill_file();
+    if (f == NULL)
         return -1;
-    }
-    unlink(path); /* gone when closed, or when we exit */
-    FILE *f = fdopen(fd, "w+b");
-    if (f == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
     struct okey *k = order(c, c->n);
     for (size_t i = 0; i < c->n; i++) {
         struct stup y;
         to_stup(c, &c->t[k[i].pos], &y);
-        if (fwrite(&y, sizeof y, 1, f) != 1) {
-            cli_error("%s: spilling tuples: %s", path, strerror(errno));
+        if (spill_write(f, &y) != 0) {
             free(k);
             fclose(f);
             return -1;
         }
     }
     free(k);
-    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
-        cli_error("%s: spilling tuples: %s", path, strerror(errno));
-        fclose(f);
+    if (add_run(c, f, c->n, 0) != 0)
         return -1;
-    }
-    if (c->n_runs == c->cap_runs) {
-        c->cap_runs = c->cap_runs ? c->cap_runs * 2 : 8;
-        c->runs = xreallocarray(c->runs, c->cap_runs, sizeof *c->runs);
-    }
-    struct run *r = &c->runs[c->n_runs++];
-    r->f = f;
-    r->live = 1;
     c->spilled += c->n;
     c->n_spills++;
     c->n = 0;
     forget_addresses(c);
-    return run_next(r);
+    return compact(c);
 }
 
 static int on_tuple(void *arg, const struct scand_tuple *t)
@@ -462,16 +538,15 @@ static long merge_blobs(struct conv *c, size_t k, int64_t before)
         struct run *best = NULL;
         for (size_t r = 0; r < c->n_runs; r++) {
             struct run *x = &c->runs[r];
-            if (x->live && scand_blob_hour(x->cur.ts) < before &&
-                (best == NULL || cmp_order(x->cur.ts, x->cur.mac, x->cur.seq, best->cur.ts,
-                                           best->cur.mac, best->cur.seq) < 0))
+            if (x->live && x->hour < before && (best == NULL || run_less(x, best)))
                 best = x;
         }
         struct stup y;
-        const struct ctup *m = mi < k ? &c->t[ok[mi].pos] : NULL;
-        if (m != NULL && (best == NULL || cmp_order(m->ts, m->mac, m->seq, best->cur.ts,
-                                                    best->cur.mac, best->cur.seq) < 0)) {
-            to_stup(c, m, &y);
+        const struct okey *m = mi < k ? &ok[mi] : NULL;
+        if (m != NULL && (best == NULL || cmp_order(m->hour, m->mac, m->ts, m->seq, best->hour,
+                                                    best->cur.mac, best->cur.ts,
+                                                    best->cur.seq) < 0)) {
+            to_stup(c, &c->t[m->pos], &y);
             mi++;
         } else if (best != NULL) {
             y = best->cur;
@@ -797,6 +872,10 @@ int cmd_pcap2flow(int argc, char **argv)
             if (cli_parse_u64("pcap2flow", "--max-buffer", optarg, 0, 1000000000,
                               &max_buffer) != 0)
                 return EXIT_USAGE;
+            if (max_buffer > 0 && max_buffer < 1000)
+                return cli_usage_error("pcap2flow",
+                                       "--max-buffer: 0 (no limit) or at least 1000, not '%s'",
+                                       optarg);
             break;
         case 'q':
             quiet = 1;
@@ -863,8 +942,8 @@ int cmd_pcap2flow(int argc, char **argv)
                             "written\n",
                     (unsigned long long)c.too_late, (long long)(c.lag_ms / 60000));
         if (c.n_spills > 0)
-            fprintf(stderr, "scanlab: pcap2flow: %llu tuples spilled to temporary files in %llu "
-                            "sorted runs (--max-buffer %llu)\n",
+            fprintf(stderr, "scanlab: pcap2flow: %llu tuples spilled, sorted, to temporary files "
+                            "(%llu spills; --max-buffer %llu)\n",
                     (unsigned long long)c.spilled, (unsigned long long)c.n_spills,
                     (unsigned long long)max_buffer);
         if (cs.warnings_suppressed > 0)
