@@ -108,6 +108,9 @@ tsan:
 	    scenarios/vertical.json -o build/tsan/sim --pcap build/tsan/sim.pcap >/dev/null
 	rm -rf build/tsan/p2f && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab pcap2flow -q \
 	    --inside 10.0.0.0/8 -o build/tsan/p2f build/tsan/sim.pcap
+	rm -rf build/tsan/p2fs && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab pcap2flow -q \
+	    --max-buffer 1000 --inside 10.0.0.0/8 -o build/tsan/p2fs build/tsan/sim.pcap
+	diff -r build/tsan/p2f build/tsan/p2fs
 	@echo "tsan: clean"
 
 valgrind: all $(UNIT)
