@@ -38,10 +38,10 @@
 
 #define NOPAYLOAD_BYTES 80
 
-/* Flow keys: the 5-tuple and the direction, IPv4 4+4 | 2+2+1+1 bytes,
- * IPv6 16+16 | 2+2+1+1, the last word zero-padded to 8 bytes. Two tables,
- * so the common IPv4 entry stays small. */
-#define FKEY4_SIZE 16
+/* Flow keys: the 5-tuple and the direction. IPv4 flows go to the lean
+ * table of ftab.c (two key words inline: the addresses; ports, protocol
+ * and direction); IPv6 flows to a timed table keyed 16+16 | 2+2+1+1 bytes,
+ * the last word zero-padded to 8. */
 #define FKEY_SIZE 40
 
 /* What the flow table keeps per flow, to tell its outcome at its end: 8
@@ -70,7 +70,8 @@ struct scand_ctx {
     char errbuf[SCAND_ERRBUF_SIZE];
     scand_alert_fn alert_fn;
     void *alert_arg;
-    struct scandint_ttab flows[2]; /* [0] IPv4, [1] IPv6 */
+    struct scandint_ftab flows4;  /* IPv4 flows */
+    struct scandint_ttab flows6;  /* IPv6 flows */
     struct scandint_ttab held;     /* hold-down */
     struct rule rules[SCANDINT_MAX_RULES];
     size_t n_rules;
@@ -105,8 +106,8 @@ scand_ctx *scand_new(char *errbuf)
 
 static void free_tables(scand_ctx *ctx)
 {
-    for (int i = 0; i < 2; i++)
-        scandint_ttab_fini(&ctx->flows[i]);
+    scandint_ftab_fini(&ctx->flows4);
+    scandint_ttab_fini(&ctx->flows6);
     scandint_ttab_fini(&ctx->held);
     for (size_t i = 0; i < ctx->n_rules; i++) {
         scandint_dcount_free(ctx->rules[i].dc);
@@ -227,9 +228,9 @@ int scand_finalize(scand_ctx *ctx)
         ctx->cfg.rule[i].reach_max = ctx->sweep_max;
     ctx->finalized = 1; /* free_tables() cleans up from here on */
     uint64_t seed = ctx->cfg.hash_seed;
-    if (scandint_ttab_init(&ctx->flows[0], FKEY4_SIZE, sizeof(struct flowval), seed) !=
-            SCAND_OK ||
-        scandint_ttab_init(&ctx->flows[1], FKEY_SIZE, sizeof(struct flowval), seed) != SCAND_OK ||
+    _Static_assert(sizeof(struct flowval) == sizeof ctx->flows4.e->v, "flowval fits ftab's value");
+    if (scandint_ftab_init(&ctx->flows4, seed) != SCAND_OK ||
+        scandint_ttab_init(&ctx->flows6, FKEY_SIZE, sizeof(struct flowval), seed) != SCAND_OK ||
         scandint_ttab_init(&ctx->held, HKEY_SIZE, 0, seed) != SCAND_OK)
         goto nomem;
     for (size_t i = 0; i < ctx->cfg.n_rules; i++) {
@@ -267,10 +268,18 @@ static int fail(scand_ctx *ctx, int rc)
     return rc;
 }
 
-/* Write t's flow key; return its table (0 IPv4, 1 IPv6). The key goes
- * out in whole 8-byte words, the size the hash and compare read it in: a
- * word read back over several narrower stores stalls store forwarding. */
-static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
+/* A tuple's flow key, computed in the batch's first phase. */
+struct fkey {
+    uint64_t k0, k1; /* IPv4: ftab's key words */
+    uint64_t h;      /* IPv4: ftab's hash; IPv6: the ttab tag */
+    int v6;
+    uint8_t key[FKEY_SIZE]; /* IPv6: the ttab key */
+};
+
+/* Write t's flow key and hash it. The key goes out in whole 8-byte words,
+ * the size the hash and compare read it in: a word read back over several
+ * narrower stores stalls store forwarding. */
+static void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct fkey *k)
 {
     uint64_t ports = (uint64_t)t->sport | (uint64_t)t->dport << 16 | (uint64_t)t->proto << 32 |
                      (uint64_t)t->dir << 40;
@@ -278,15 +287,19 @@ static int flow_key(const struct scand_tuple *t, uint8_t key[FKEY_SIZE])
         uint32_t s, d;
         memcpy(&s, t->src + 12, 4);
         memcpy(&d, t->dst + 12, 4);
-        uint64_t w = (uint64_t)s | (uint64_t)d << 32;
-        memcpy(key, &w, 8);
-        memcpy(key + 8, &ports, 8);
-        return 0;
+        k->v6 = 0;
+        k->k0 = (uint64_t)s | (uint64_t)d << 32;
+        k->k1 = ports | SCANDINT_FK1_USED;
+        k->h = scandint_ftab_hash(&ctx->flows4, k->k0, k->k1);
+        scandint_ftab_prefetch(&ctx->flows4, k->h);
+        return;
     }
-    memcpy(key, t->src, 16);
-    memcpy(key + 16, t->dst, 16);
-    memcpy(key + 32, &ports, 8);
-    return 1;
+    k->v6 = 1;
+    memcpy(k->key, t->src, 16);
+    memcpy(k->key + 16, t->dst, 16);
+    memcpy(k->key + 32, &ports, 8);
+    k->h = scandint_ttab_tag(&ctx->flows6, k->key);
+    scandint_ttab_prefetch(&ctx->flows6, (uint32_t)k->h);
 }
 
 static uint8_t sat8(uint8_t a, uint64_t b)
@@ -302,49 +315,44 @@ static int failed_flow(const struct flowval *v)
            v->bytes_d2s <= NOPAYLOAD_BYTES; /* a bare reset */
 }
 
-/* Turn tuple t into flow events: sets *start (1 when it starts a flow),
- * *end (1 when it ends one), *failed and *start_ts. SCAND_ERR_NOMEM. */
-static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const uint8_t *key,
-                     uint32_t tag, int *start, int *end, int *failed, int64_t *start_ts)
+/* Turn tuple t into flow events on its flow's entry (time *et, flags *ef,
+ * value v; is_new when just made): sets *start (1 when it starts a flow),
+ * *end (1 when it ends one), *failed and *start_ts. */
+static void flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is_new, int64_t *et,
+                       uint8_t *ef, struct flowval *v, int *start, int *end, int *failed,
+                       int64_t *start_ts)
 {
-    struct scandint_ttab *tt = &ctx->flows[tab];
     int64_t idle = ctx->cfg.flow_idle_ms;
-    int is_new;
-    struct scandint_tent *e =
-        scandint_ttab_get_tag(tt, key, tag, sat_sub(ctx->newest, idle), &is_new);
-    if (e == NULL)
-        return SCAND_ERR_NOMEM;
-    struct flowval *v = scandint_ttab_val(tt, e);
-    int live = !is_new && t->ts_ms <= e->t + idle;
+    int live = !is_new && t->ts_ms <= *et + idle;
     /* the entry's time moves to the newest tuple; the start stays put */
     if (is_new) {
-        e->t = t->ts_ms;
-    } else if (t->ts_ms > e->t) {
-        uint64_t rel = (uint64_t)v->start_rel + (uint64_t)(t->ts_ms - e->t);
+        *et = t->ts_ms;
+    } else if (t->ts_ms > *et) {
+        uint64_t rel = (uint64_t)v->start_rel + (uint64_t)(t->ts_ms - *et);
         v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
-        e->t = t->ts_ms;
+        *et = t->ts_ms;
     }
     *start = *end = *failed = 0;
     int restart = 0;
     switch (t->state) {
     case SCAND_ST_B:
         *start = restart = 1;
-        e->flags = FL_OPEN;
+        *ef = FL_OPEN;
         break;
     case SCAND_ST_D:
-        *start = *end = !(live && (e->flags & FL_DENIED));
+        *start = *end = !(live && (*ef & FL_DENIED));
         *failed = 1;
         restart = *start;
-        e->flags = FL_DENIED;
+        *ef = FL_DENIED;
         break;
     default: /* C, E */
-        if (!(live && (e->flags & FL_OPEN)))
+        if (!(live && (*ef & FL_OPEN)))
             *start = restart = 1;
         break;
     }
     if (restart) {
         memset(v, 0, sizeof *v);
-        uint64_t rel = (uint64_t)(e->t - t->ts_ms); /* e->t >= ts */
+        uint64_t rel = (uint64_t)(*et - t->ts_ms); /* *et >= ts */
         v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
     }
     if (t->state == SCAND_ST_C || t->state == SCAND_ST_E) {
@@ -357,17 +365,44 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, int tab, const
             /* without counters (",,,,") the outcome is unknown: not a failure */
             *failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v);
         } else {
-            e->flags = FL_OPEN;
+            *ef = FL_OPEN;
         }
     }
-    *start_ts = e->t - (int64_t)v->start_rel;
-    if (is_new) {
-        uint64_t n_flows = ctx->flows[0].n + ctx->flows[1].n;
-        if (n_flows > ctx->stats.peak_flows)
-            ctx->stats.peak_flows = n_flows;
+    *start_ts = *et - (int64_t)v->start_rel;
+}
+
+/* The flow table's step for tuple t (key k): flow_logic() on its entry,
+ * which goes at an E (a later tuple starts a new flow). SCAND_ERR_NOMEM. */
+static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct fkey *k,
+                     int *start, int *end, int *failed, int64_t *start_ts)
+{
+    int64_t horizon = sat_sub(ctx->newest, ctx->cfg.flow_idle_ms);
+    int is_new;
+    if (!k->v6) {
+        struct scandint_fent *e =
+            scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, horizon, &is_new);
+        if (e == NULL)
+            return SCAND_ERR_NOMEM;
+        uint8_t flags = (uint8_t)(e->k1 >> 48);
+        flow_logic(ctx, t, is_new, &e->t, &flags, (struct flowval *)(void *)e->v, start, end,
+                   failed, start_ts);
+        e->k1 = (e->k1 & ~SCANDINT_FK1_FLAGS) | (uint64_t)flags << 48;
+        if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
+            ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
+        if (t->state == SCAND_ST_E)
+            scandint_ftab_del(&ctx->flows4, e);
+        return SCAND_OK;
     }
+    struct scandint_ttab *tt = &ctx->flows6;
+    struct scandint_tent *e = scandint_ttab_get_tag(tt, k->key, (uint32_t)k->h, horizon, &is_new);
+    if (e == NULL)
+        return SCAND_ERR_NOMEM;
+    flow_logic(ctx, t, is_new, &e->t, &e->flags, scandint_ttab_val(tt, e), start, end, failed,
+               start_ts);
+    if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
+        ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
     if (t->state == SCAND_ST_E)
-        scandint_ttab_del(tt, e); /* closed: a later tuple starts a new flow */
+        scandint_ttab_del(tt, e);
     return SCAND_OK;
 }
 
@@ -469,8 +504,8 @@ static int takes(const struct scandint_rule_cfg *c, const struct ev *e)
 }
 
 /* Phase 2: the flow table. Sets *ev; SCAND_ERR_NOMEM. */
-static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, int tab, const uint8_t *key,
-                      uint32_t tag, struct ev *ev)
+static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct fkey *k,
+                      struct ev *ev)
 {
     memset(ev, 0, offsetof(struct ev, tag)); /* tags are written where mask says */
     ctx->stats.tuples++;
@@ -482,7 +517,7 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, int tab, con
         return SCAND_OK;
     }
     int start, end, failed;
-    int rc = flow_step(ctx, tp, tab, key, tag, &start, &end, &failed, &ev->start_ts);
+    int rc = flow_step(ctx, tp, k, &start, &end, &failed, &ev->start_ts);
     if (rc != SCAND_OK)
         return rc;
     ev->start = (uint8_t)start;
@@ -573,19 +608,14 @@ int scand_feed(scand_ctx *ctx, const struct scand_tuple *t, size_t n)
      * hash the addresses and prefetch the rules' slots; (4) count and close
      * windows, tuple by tuple in order. The flow table never depends on the
      * rules, so the phases give exactly what tuple-at-a-time would. */
-    uint8_t keys[FEED_BATCH][FKEY_SIZE];
-    uint32_t tags[FEED_BATCH];
-    int tabs[FEED_BATCH];
+    struct fkey keys[FEED_BATCH];
     struct ev evs[FEED_BATCH];
     for (size_t b = 0; b < n; b += FEED_BATCH) {
         size_t m = n - b < FEED_BATCH ? n - b : FEED_BATCH;
+        for (size_t i = 0; i < m; i++)
+            flow_key(ctx, &t[b + i], &keys[i]);
         for (size_t i = 0; i < m; i++) {
-            tabs[i] = flow_key(&t[b + i], keys[i]);
-            tags[i] = scandint_ttab_tag(&ctx->flows[tabs[i]], keys[i]);
-            scandint_ttab_prefetch(&ctx->flows[tabs[i]], tags[i]);
-        }
-        for (size_t i = 0; i < m; i++) {
-            int rc = flow_phase(ctx, &t[b + i], tabs[i], keys[i], tags[i], &evs[i]);
+            int rc = flow_phase(ctx, &t[b + i], &keys[i], &evs[i]);
             if (rc != SCAND_OK)
                 return fail(ctx, rc);
         }

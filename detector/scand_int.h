@@ -249,6 +249,69 @@ static inline struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *
     return scandint_ttab_insert(tt, key, h, horizon, i);
 }
 
+/*
+ * The IPv4 flow table (ftab.c): open addressing over 32-byte entries with
+ * the key inline. k0 holds the two addresses, k1 the ports, protocol and
+ * direction, the entry's flags (bits 48-55, not part of the key) and bit
+ * 63 set (k1 == 0 marks an empty slot). v is the owner's 8 bytes.
+ */
+#define SCANDINT_FK1_FLAGS (0xffULL << 48)
+#define SCANDINT_FK1_USED (1ULL << 63)
+
+struct scandint_fent {
+    uint64_t k0, k1;
+    int64_t t;
+    uint8_t v[8];
+};
+
+struct scandint_ftab {
+    struct scandint_fent *e;
+    size_t cap, mask, n;
+    uint64_t s0, s1; /* the hash's keys, from the seed */
+};
+
+int scandint_ftab_init(struct scandint_ftab *ft, uint64_t seed);
+void scandint_ftab_fini(struct scandint_ftab *ft);
+
+/* The hash of key (k0, k1), k1 without flags. */
+static inline uint64_t scandint_ftab_hash(const struct scandint_ftab *ft, uint64_t k0, uint64_t k1)
+{
+    return scandint_mix(k0 ^ ft->s0, k1 ^ ft->s1);
+}
+
+static inline void scandint_ftab_prefetch(const struct scandint_ftab *ft, uint64_t h)
+{
+    __builtin_prefetch(&ft->e[h & ft->mask]);
+}
+
+/* (The insert half of scandint_ftab_get(): empty slot i ends the probe.) */
+struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
+                                           uint64_t h, int64_t horizon, size_t i);
+
+/* Find key (k0, k1) with hash h; if absent insert it with t 0, flags 0 and
+ * a zero value (*is_new = 1), after dropping entries older than horizon if
+ * the table is full. NULL on NOMEM. */
+static inline struct scandint_fent *scandint_ftab_get(struct scandint_ftab *ft, uint64_t k0,
+                                                      uint64_t k1, uint64_t h, int64_t horizon,
+                                                      int *is_new)
+{
+    size_t i = h & ft->mask;
+    for (;; i = (i + 1) & ft->mask) {
+        struct scandint_fent *e = &ft->e[i];
+        if (e->k1 == 0)
+            break;
+        if (e->k0 == k0 && (e->k1 & ~SCANDINT_FK1_FLAGS) == k1) {
+            *is_new = 0;
+            return e;
+        }
+    }
+    *is_new = 1;
+    return scandint_ftab_insert(ft, k0, k1, h, horizon, i);
+}
+
+/* Remove entry e now; later entries of its run move back. */
+void scandint_ftab_del(struct scandint_ftab *ft, struct scandint_fent *e);
+
 /* The general tuple parser, which scand_tuple_parse() falls back to when
  * its fast path declines; exported for the differential test. */
 int scandint_tuple_parse_slow(const char *s, size_t len, enum scand_fmt fmt,

@@ -3,7 +3,8 @@
  * a plain array, through random inserts, lookups and deletions, with tags
  * chosen so that probe runs collide, wrap around the end of the table and
  * straddle deletions (backward-shift deletion must keep every key
- * reachable), and through the rebuilds of growth and expiry.
+ * reachable), and through the rebuilds of growth and expiry; and the IPv4
+ * flow table (ftab.c) the same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,69 @@ static void test_ttab_int_expiry_drops_only_old_entries(void)
     CU_ASSERT_EQUAL(scandint_ttab_init(&tt, 4, 0, 7), SCAND_ERR_INVAL); /* keys under 8 bytes */
 }
 
+/* The IPv4 flow table (ftab.c) against a plain array: inserts, lookups,
+ * deletions, and expiry by horizon at its rebuilds (3,000 keys, a table
+ * of 1,024 slots and up: it purges, grows and shrinks, and runs wrap). */
+static void test_ttab_int_ftab_matches_reference(void)
+{
+    struct scandint_ftab ft;
+    CU_ASSERT_EQUAL_FATAL(scandint_ftab_init(&ft, 7), SCAND_OK);
+    enum { NK = 3000 };
+    static struct ref r[NK];
+    memset(r, 0, sizeof r);
+    size_t max_cap = 0;
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (int step = 0; step < 80000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t k = (uint32_t)(x % NK);
+        uint64_t k0 = 0x0a000000u + k, k1 = (uint64_t)(k * 7919u % 65536) | SCANDINT_FK1_USED;
+        uint64_t h = scandint_ftab_hash(&ft, k0, k1);
+        int is_new;
+        /* horizon: entries more than 1500 steps old may go at a rebuild */
+        struct scandint_fent *e = scandint_ftab_get(&ft, k0, k1, h, step - 1500, &is_new);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        if (!is_new && !r[k].present) {
+            CU_FAIL("found a key the reference does not hold");
+        }
+        if (is_new && r[k].present) /* dropped as old: it must have been old */
+            CU_ASSERT(r[k].t < step - 1500);
+        if (!is_new && (x >> 40) % 3 == 0) {
+            scandint_ftab_del(&ft, e);
+            r[k].present = 0;
+            continue;
+        }
+        if (!is_new) {
+            uint32_t v;
+            memcpy(&v, e->v, 4);
+            CU_ASSERT_EQUAL(v, r[k].val);
+            CU_ASSERT_EQUAL(e->t, r[k].t);
+            CU_ASSERT_EQUAL(e->k1 >> 48 & 0xff, r[k].val & 0xff); /* flags kept */
+        }
+        e->t = step;
+        uint32_t v = (uint32_t)(x >> 32);
+        memcpy(e->v, &v, 4);
+        e->k1 = (e->k1 & ~SCANDINT_FK1_FLAGS) | (uint64_t)(v & 0xff) << 48;
+        r[k] = (struct ref){1, step, v};
+        if (ft.cap > max_cap)
+            max_cap = ft.cap;
+    }
+    CU_ASSERT(max_cap > 1024); /* it grew */
+    /* everything the reference holds and the table kept is found */
+    size_t n = 0;
+    for (uint32_t k = 0; k < NK; k++) {
+        uint64_t k0 = 0x0a000000u + k, k1 = (uint64_t)(k * 7919u % 65536) | SCANDINT_FK1_USED;
+        for (size_t i = 0; i < ft.cap; i++)
+            if (ft.e[i].k1 != 0 && ft.e[i].k0 == k0 && (ft.e[i].k1 & ~SCANDINT_FK1_FLAGS) == k1) {
+                CU_ASSERT(r[k].present);
+                n++;
+            }
+    }
+    CU_ASSERT_EQUAL(n, ft.n);
+    scandint_ftab_fini(&ft);
+}
+
 int test_ttab_int_register(void)
 {
     CU_pSuite s = CU_add_suite("ttab_int", NULL, NULL);
@@ -145,7 +209,9 @@ int test_ttab_int_register(void)
     if (CU_add_test(s, "test_ttab_int_delete_keeps_runs_reachable",
                     test_ttab_int_delete_keeps_runs_reachable) == NULL ||
         CU_add_test(s, "test_ttab_int_expiry_drops_only_old_entries",
-                    test_ttab_int_expiry_drops_only_old_entries) == NULL)
+                    test_ttab_int_expiry_drops_only_old_entries) == NULL ||
+        CU_add_test(s, "test_ttab_int_ftab_matches_reference",
+                    test_ttab_int_ftab_matches_reference) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
