@@ -7,10 +7,11 @@
  *
  * A flow's entry goes at its E tuple (backward-shift deletion, no
  * tombstones); the rest (flows never closed, D attempts remembered for
- * flow_idle) expires when an insert would pass 3/4 load: one pass deletes
+ * flow_idle) expires when an insert would pass 1/2 load: one pass deletes
  * the entries older than the horizon in place, and the table then grows or
- * shrinks so its load is at most 1/2. The hash is keyed by hash_seed
- * [H2, H4].
+ * shrinks so its load is at most 1/4 (short probe runs matter more here
+ * than the bytes: every tuple probes, and every E deletes). The hash is
+ * keyed by hash_seed [H2, H4].
  */
 #include <string.h>
 
@@ -81,7 +82,7 @@ void scandint_ftab_del(struct scandint_ftab *ft, struct scandint_fent *e)
 static void purge(struct scandint_ftab *ft, int64_t horizon)
 {
     size_t start = 0;
-    while (ft->e[start].k1 != 0) /* the load is at most 3/4 */
+    while (ft->e[start].k1 != 0) /* the load is at most 1/2 */
         start++;
     for (size_t k = 1; k <= ft->cap; k++) {
         size_t i = (start + k) & ft->mask;
@@ -93,12 +94,12 @@ static void purge(struct scandint_ftab *ft, int64_t horizon)
 struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
                                            uint64_t h, int64_t horizon, size_t i)
 {
-    if ((ft->n + 1) * 4 > ft->cap * 3) {
+    if ((ft->n + 1) * 2 > ft->cap) {
         purge(ft, horizon);
         int rc = SCAND_OK;
-        if (ft->n * 2 > ft->cap)
+        if (ft->n * 4 > ft->cap)
             rc = ft->cap >= MAX_CAP ? SCAND_ERR_NOMEM : resize(ft, ft->cap * 2);
-        else if (ft->n * 8 < ft->cap && ft->cap > MIN_CAP)
+        else if (ft->n * 16 < ft->cap && ft->cap > MIN_CAP)
             rc = resize(ft, ft->cap / 2);
         if (rc != SCAND_OK)
             return NULL;
