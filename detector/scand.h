@@ -412,7 +412,9 @@ struct scand_stats {
     uint64_t alerts;      /* alerts emitted */
     uint64_t bins_closed; /* (rule, bin) windows closed */
     uint64_t peak_keys;   /* largest number of live keys in one rule's bin */
-    uint64_t peak_flows;  /* largest flow-table population */
+    uint64_t peak_flows;  /* largest flow-table population: open flows and D attempts
+                             remembered, plus entries expired but not yet dropped (the
+                             tables drop them in bulk, when they fill) */
 };
 
 /*
