@@ -191,7 +191,7 @@ static int cmp_order(int64_t ha, uint32_t ma, int64_t ta, uint32_t sa, int64_t h
         return ma < mb ? -1 : 1;
     if (ta != tb)
         return ta < tb ? -1 : 1;
-    return sa < sb ? -1 : sa > sb; /* arrival order (wraps after 4G, as the in-memory sort) */
+    return sa < sb ? -1 : sa > sb; /* arrival order (wraps after 4G) */
 }
 
 /* A buffered tuple's place in blob order, its hour computed once. */
@@ -244,7 +244,7 @@ static void to_stup(const struct conv *c, const struct ctup *x, struct stup *y)
     y->flags = x->flags;
 }
 
-static void stup_expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
+static void expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
 {
     memset(t, 0, sizeof *t);
     t->ts_ms = x->ts;
@@ -446,29 +446,6 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     return 0;
 }
 
-static void expand(const struct conv *c, const struct ctup *x, struct scand_tuple *t)
-{
-    memset(t, 0, sizeof *t);
-    t->ts_ms = x->ts;
-    memcpy(t->src, c->addr[x->src], 16);
-    memcpy(t->dst, c->addr[x->dst], 16);
-    t->pkts_s2d = x->pkts_s2d;
-    t->bytes_s2d = x->bytes_s2d;
-    t->pkts_d2s = x->pkts_d2s;
-    t->bytes_d2s = x->bytes_d2s;
-    t->sport = x->sport;
-    t->dport = x->dport;
-    t->proto = x->proto;
-    t->dir = x->dir;
-    t->state = x->state;
-    t->enc = SCAND_ENC_NX;
-    t->mac = x->mac;
-    t->group = c->group;
-    t->flags = x->flags;
-}
-
-static long write_blobs(struct conv *c, size_t n);
-
 static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
                       const struct scand_tuple *blob, size_t n);
 
@@ -520,12 +497,12 @@ static long write_chunk(const struct conv *c, const struct scand_tuple *t, size_
 
 #define MERGE_CHUNK 262144 /* tuples gathered before a chunk is written */
 
-/* With spilled runs: write the NIC-hour blobs of the hours before
- * `before` from the runs and c->t[0..k) merged in blob order (the order
- * write_blobs() sorts into, so the blobs are the same bytes), a chunk of
- * whole blobs in memory at a time. The number written, or -1 after an
- * error (printed). */
-static long merge_blobs(struct conv *c, size_t k, int64_t before)
+/* Write the NIC-hour blobs of the hours before `before`: c->t[0..k) and
+ * the spilled runs' tuples of those hours, merged in blob order, a chunk
+ * of whole blobs in memory at a time (without runs, the same path: the
+ * blobs are the same bytes whether or not anything spilled). The number
+ * written, or -1 after an error (printed). */
+static long write_blobs(struct conv *c, size_t k, int64_t before)
 {
     struct okey *ok = order(c, k);
     struct scand_tuple *t = NULL;
@@ -580,7 +557,7 @@ static long merge_blobs(struct conv *c, size_t k, int64_t before)
             cap = cap ? cap * 2 : 4096;
             t = xreallocarray(t, cap, sizeof *t);
         }
-        stup_expand(c, &y, &t[n++]);
+        expand(c, &y, &t[n++]);
     }
     if (rc == 0 && n > 0) {
         gs[ng] = n;
@@ -620,7 +597,7 @@ static int flush(struct conv *c, int64_t before)
         }
     if (k == 0 && c->n_runs == 0)
         return 0;
-    long b = c->n_runs > 0 ? merge_blobs(c, k, before) : write_blobs(c, k);
+    long b = write_blobs(c, k, before);
     if (b < 0) {
         c->failed = 1;
         return -1;
@@ -653,34 +630,10 @@ static int on_clock(void *arg, int64_t now)
     return safe > c->written_before ? flush(c, safe) : 0; /* once an hour */
 }
 
-/* A sort key per tuple (16 bytes): hour (relative), NIC and time within
- * the hour packed in 64 bits, then the arrival sequence, so that equal keys
- * keep the order the engine decided them in. */
-struct skey {
-    uint64_t key;
-    uint32_t pos, seq;
-};
-
-static int cmp_key(const void *a, const void *b)
-{
-    const struct skey *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq; /* arrival order (wraps after 4G) */
-}
-
 static int fwrite_fn(void *arg, const void *buf, size_t len)
 {
     return fwrite(buf, 1, len, arg) == len ? 0 : -1;
 }
-
-/* One writer's share: the NIC-hour blobs of keys [from, to). */
-struct wjob {
-    struct conv *c;
-    const struct skey *k;
-    size_t from, to;
-    long blobs; /* written, or -1 after an error */
-};
 
 /* Write one NIC-hour blob: n tuples of NIC mac and blob hour hour, in
  * order. 0, or -1 after an error (printed). */
@@ -718,89 +671,6 @@ static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
         return -1;
     }
     return cli_close_out(f, path) == EXIT_OK ? 0 : -1;
-}
-
-static void write_range(struct wjob *w)
-{
-    struct conv *c = w->c;
-    const struct skey *k = w->k;
-    struct scand_tuple *blob = NULL;
-    size_t cap = 0;
-    for (size_t i = w->from; i < w->to;) {
-        const struct ctup *first = &c->t[k[i].pos];
-        int64_t hour = scand_blob_hour(first->ts);
-        size_t j = i + 1;
-        while (j < w->to && c->t[k[j].pos].mac == first->mac &&
-               scand_blob_hour(c->t[k[j].pos].ts) == hour)
-            j++;
-        if (j - i > cap) {
-            cap = j - i;
-            blob = xreallocarray(blob, cap, sizeof *blob);
-        }
-        for (size_t q = i; q < j; q++)
-            expand(c, &c->t[k[q].pos], &blob[q - i]);
-        if (write_blob(c, first->mac, hour, blob, j - i) != 0) {
-            w->blobs = -1;
-            break;
-        }
-        w->blobs++;
-        i = j;
-    }
-    free(blob);
-    cli_blob_close(); /* this thread's hour folder */
-}
-
-static void *write_range_main(void *arg)
-{
-    write_range(arg);
-    return NULL;
-}
-
-/* Write every NIC-hour blob of c->t[0..n); the number written, or -1
- * after an error. A blob is written once: its hour is complete. */
-static long write_blobs(struct conv *c, size_t n)
-{
-    int64_t h0 = INT64_MAX;
-    for (size_t i = 0; i < n; i++)
-        if (scand_blob_hour(c->t[i].ts) < h0)
-            h0 = scand_blob_hour(c->t[i].ts);
-    for (size_t i = 0; i < n; i++)
-        if (c->t[i].mac > 0x3ffffff || scand_blob_hour(c->t[i].ts) - h0 > 0xffffLL * 3600000) {
-            cli_error("%s: more than 67 million NICs, or a capture spanning more than 7 "
-                      "years: not supported",
-                      c->dir);
-            return -1;
-        }
-    struct skey *k = xmalloc((n ? n : 1) * sizeof *k);
-    for (size_t i = 0; i < n; i++) {
-        int64_t h = scand_blob_hour(c->t[i].ts);
-        uint64_t rel = (uint64_t)((h - h0) / 3600000) & 0xffff; /* hours since the first */
-        /* time from the blob hour's start: a tuple's record is the end of
-         * its minute, so it can sit up to a minute before the hour */
-        k[i].key = rel << 48 | (uint64_t)(c->t[i].mac & 0x3ffffff) << 22 |
-                   (uint64_t)(c->t[i].ts - h + 60000); /* < 3,660,000: 22 bits */
-        k[i].pos = (uint32_t)i;
-        k[i].seq = c->t[i].seq;
-    }
-    qsort(k, n, sizeof *k, cmp_key);
-    /* two writers: the blobs split where the tuples are half written (a
-     * NIC-hour never splits); each has its own scratch and hour folder */
-    size_t mid = n / 2;
-    while (mid > 0 && mid < n && c->t[k[mid].pos].mac == c->t[k[mid - 1].pos].mac &&
-           scand_blob_hour(c->t[k[mid].pos].ts) == scand_blob_hour(c->t[k[mid - 1].pos].ts))
-        mid++;
-    struct wjob jobs[2] = {{c, k, 0, mid, 0}, {c, k, mid, n, 0}};
-    pthread_t th;
-    int threaded = mid < n && n > 65536 && pthread_create(&th, NULL, write_range_main, &jobs[1]) == 0;
-    write_range(&jobs[0]);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        write_range(&jobs[1]);
-    free(k);
-    if (jobs[0].blobs < 0 || jobs[1].blobs < 0)
-        return -1;
-    return jobs[0].blobs + jobs[1].blobs;
 }
 
 int cmd_pcap2flow(int argc, char **argv)
