@@ -371,38 +371,48 @@ static void flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is
     *start_ts = *et - (int64_t)v->start_rel;
 }
 
-/* The flow table's step for tuple t (key k): flow_logic() on its entry,
- * which goes at an E (a later tuple starts a new flow). SCAND_ERR_NOMEM. */
+/* The flow table's step for tuple t (key k): flow_logic() on its entry
+ * (IPv4 in the lean table, flags in its key word; IPv6 in the timed
+ * table), which goes at an E (a later tuple starts a new flow).
+ * SCAND_ERR_NOMEM. */
 static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct fkey *k,
                      int *start, int *end, int *failed, int64_t *start_ts)
 {
     int64_t horizon = sat_sub(ctx->newest, ctx->cfg.flow_idle_ms);
     int is_new;
+    struct scandint_fent *e4 = NULL;
+    struct scandint_tent *e6 = NULL;
+    int64_t *et;
+    uint8_t flags;
+    struct flowval *v;
     if (!k->v6) {
-        struct scandint_fent *e =
-            scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, horizon, &is_new);
-        if (e == NULL)
+        e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, horizon, &is_new);
+        if (e4 == NULL)
             return SCAND_ERR_NOMEM;
-        uint8_t flags = (uint8_t)(e->k1 >> 48);
-        flow_logic(ctx, t, is_new, &e->t, &flags, (struct flowval *)(void *)e->v, start, end,
-                   failed, start_ts);
-        e->k1 = (e->k1 & ~SCANDINT_FK1_FLAGS) | (uint64_t)flags << 48;
-        if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
-            ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
-        if (t->state == SCAND_ST_E)
-            scandint_ftab_del(&ctx->flows4, e);
-        return SCAND_OK;
+        et = &e4->t;
+        flags = (uint8_t)(e4->k1 >> 48);
+        v = (struct flowval *)(void *)e4->v;
+    } else {
+        e6 = scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h, horizon, &is_new);
+        if (e6 == NULL)
+            return SCAND_ERR_NOMEM;
+        et = &e6->t;
+        flags = e6->flags;
+        v = scandint_ttab_val(&ctx->flows6, e6);
     }
-    struct scandint_ttab *tt = &ctx->flows6;
-    struct scandint_tent *e = scandint_ttab_get_tag(tt, k->key, (uint32_t)k->h, horizon, &is_new);
-    if (e == NULL)
-        return SCAND_ERR_NOMEM;
-    flow_logic(ctx, t, is_new, &e->t, &e->flags, scandint_ttab_val(tt, e), start, end, failed,
-               start_ts);
     if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
         ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
-    if (t->state == SCAND_ST_E)
-        scandint_ttab_del(tt, e);
+    flow_logic(ctx, t, is_new, et, &flags, v, start, end, failed, start_ts);
+    int close = t->state == SCAND_ST_E;
+    if (e4 != NULL) {
+        e4->k1 = (e4->k1 & ~SCANDINT_FK1_FLAGS) | (uint64_t)flags << 48;
+        if (close)
+            scandint_ftab_del(&ctx->flows4, e4);
+    } else {
+        e6->flags = flags;
+        if (close)
+            scandint_ttab_del(&ctx->flows6, e6);
+    }
     return SCAND_OK;
 }
 

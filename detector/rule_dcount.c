@@ -25,8 +25,6 @@
 
 #include "scand_int.h"
 
-enum { V_DST = SCANDINT_V_DST, V_DPORT = SCANDINT_V_DPORT, V_SRC = SCANDINT_V_SRC,
-       V_PAIR = SCANDINT_V_PAIR };
 
 #define MAX_DIMS 3
 
@@ -71,7 +69,7 @@ struct bin {
 struct scandint_dcount {
     const struct scandint_rule_cfg *cfg;
     int n_dims;
-    int dim_kind[MAX_DIMS]; /* V_* */
+    int dim_kind[MAX_DIMS]; /* SCANDINT_V_* */
     struct bin *bins;
     size_t n_bins;
     int64_t closed_wm; /* every bin ending at or before this has closed */
@@ -124,22 +122,22 @@ struct scandint_dcount *scandint_dcount_new(const struct scandint_rule_cfg *cfg)
     switch (cfg->family) {
     case SCAND_FAM_HORIZONTAL:
         dc->n_dims = 1;
-        dc->dim_kind[0] = V_DST;
+        dc->dim_kind[0] = SCANDINT_V_DST;
         break;
     case SCAND_FAM_VERTICAL:
         dc->n_dims = 1;
-        dc->dim_kind[0] = V_DPORT;
+        dc->dim_kind[0] = SCANDINT_V_DPORT;
         break;
     case SCAND_FAM_BLOCK:
         dc->n_dims = 3;
-        dc->dim_kind[0] = V_PAIR;
-        dc->dim_kind[1] = V_DST;
-        dc->dim_kind[2] = V_DPORT;
+        dc->dim_kind[0] = SCANDINT_V_PAIR;
+        dc->dim_kind[1] = SCANDINT_V_DST;
+        dc->dim_kind[2] = SCANDINT_V_DPORT;
         break;
     default: /* distributed */
         dc->n_dims = 2;
-        dc->dim_kind[0] = V_SRC;
-        dc->dim_kind[1] = cfg->key == SCANDINT_KEY_DST ? V_DPORT : V_DST;
+        dc->dim_kind[0] = SCANDINT_V_SRC;
+        dc->dim_kind[1] = cfg->key == SCANDINT_KEY_DST ? SCANDINT_V_DPORT : SCANDINT_V_DST;
         break;
     }
     return dc;
@@ -379,18 +377,18 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
     for (int d = 0; d < dc->n_dims; d++) {
         uint8_t val[18] = {0};
         switch (dc->dim_kind[d]) {
-        case V_DST:
+        case SCANDINT_V_DST:
             memcpy(val, t->dst, 16);
             break;
-        case V_SRC:
+        case SCANDINT_V_SRC:
             memcpy(val, t->src, 16);
             break;
-        case V_PAIR:
+        case SCANDINT_V_PAIR:
             memcpy(val, t->dst, 16);
             val[16] = (uint8_t)(t->dport >> 8);
             val[17] = (uint8_t)t->dport;
             break;
-        default: /* V_DPORT */
+        default: /* SCANDINT_V_DPORT */
             val[16] = (uint8_t)(t->dport >> 8);
             val[17] = (uint8_t)t->dport;
             break;
@@ -499,9 +497,9 @@ static int reach_times(struct scandint_dcount *dc, struct bin *b, size_t na)
         int64_t first = b->start + m->first_rel;
         if (m->dim == 0 && fill[ai] < off[ai + 1] - off[ai])
             dc->times[off[ai] + fill[ai]++] = first;
-        if (kind == V_DST && !a->has_dst)
+        if (kind == SCANDINT_V_DST && !a->has_dst)
             scandint_add_sample(a->targets, &a->n_targets, tw[ai], m->val, first);
-        else if (kind == V_SRC)
+        else if (kind == SCANDINT_V_SRC)
             scandint_add_sample(a->sources, &a->n_sources, sw[ai], m->val, first);
     }
     for (size_t i = 0; i < na; i++) {

@@ -16,9 +16,9 @@
  * dies: it leaves its table at once and its key's count drops. A key whose
  * last member died leaves too, unless its hold-down after an alert still
  * runs (then its time is the hold-down's end, and a rebuild after that
- * drops it), so a key that comes back after a quiet window starts afresh. Memory follows
- * the flows of one window; the tables hold only live entries, so they
- * stay small and rarely rebuild.
+ * drops it), so a key that comes back after a quiet window starts
+ * afresh. Memory follows the flows of one window; the tables hold only
+ * live entries, so they stay small and rarely rebuild.
  * Flows arriving out of order (within the reorder tolerance) count with
  * their own start; one already older than the window is late.
  */
@@ -30,8 +30,6 @@
 #define KEY_SIZE 34 /* a[16] b[16] port[2] */
 #define MEM_SIZE (KEY_SIZE + 1 + 18)
 
-enum { V_DST = SCANDINT_V_DST, V_DPORT = SCANDINT_V_DPORT, V_SRC = SCANDINT_V_SRC,
-       V_PAIR = SCANDINT_V_PAIR };
 
 /* Per key: 120 bytes; an alert's address samples come from the member
  * table when it fires. */
@@ -74,22 +72,22 @@ struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cf
     switch (cfg->family) {
     case SCAND_FAM_HORIZONTAL:
         s->n_dims = 1;
-        s->dim_kind[0] = V_DST;
+        s->dim_kind[0] = SCANDINT_V_DST;
         break;
     case SCAND_FAM_VERTICAL:
         s->n_dims = 1;
-        s->dim_kind[0] = V_DPORT;
+        s->dim_kind[0] = SCANDINT_V_DPORT;
         break;
     case SCAND_FAM_BLOCK:
         s->n_dims = 3;
-        s->dim_kind[0] = V_PAIR;
-        s->dim_kind[1] = V_DST;
-        s->dim_kind[2] = V_DPORT;
+        s->dim_kind[0] = SCANDINT_V_PAIR;
+        s->dim_kind[1] = SCANDINT_V_DST;
+        s->dim_kind[2] = SCANDINT_V_DPORT;
         break;
     default:
         s->n_dims = 2;
-        s->dim_kind[0] = V_SRC;
-        s->dim_kind[1] = cfg->key == SCANDINT_KEY_DST ? V_DPORT : V_DST;
+        s->dim_kind[0] = SCANDINT_V_SRC;
+        s->dim_kind[1] = cfg->key == SCANDINT_KEY_DST ? SCANDINT_V_DPORT : SCANDINT_V_DST;
         break;
     }
     if (scandint_ttab_init(&s->keys, KEY_SIZE, sizeof(struct keyval), seed) != SCAND_OK ||
@@ -143,11 +141,11 @@ static void key_bytes(const struct scandint_rule_cfg *c, const struct scand_tupl
 static void val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
 {
     memset(v, 0, 18);
-    if (kind == V_DST || kind == V_PAIR)
+    if (kind == SCANDINT_V_DST || kind == SCANDINT_V_PAIR)
         memcpy(v, t->dst, 16);
-    else if (kind == V_SRC)
+    else if (kind == SCANDINT_V_SRC)
         memcpy(v, t->src, 16);
-    if (kind == V_DPORT || kind == V_PAIR) {
+    if (kind == SCANDINT_V_DPORT || kind == SCANDINT_V_PAIR) {
         v[16] = (uint8_t)(t->dport >> 8);
         v[17] = (uint8_t)t->dport;
     }
@@ -288,11 +286,13 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     }
     if (s->keys.n > s->peak_keys)
         s->peak_keys = s->keys.n;
+    /* the prefetch phase hashed the first member; the key's full hash is
+     * needed again only for the members of further dimensions */
+    uint64_t kh = s->n_dims > 1 ? scandint_key_hash(c->key, f) : 0;
     for (int d = 0; d < s->n_dims; d++) {
         mem[KEY_SIZE] = (uint8_t)d;
         val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
-        uint32_t mtag = d == 0 ? f->tag[1]
-                               : scandint_mem_tag(scandint_key_hash(c->key, f), d, s->dim_kind[d], f);
+        uint32_t mtag = d == 0 ? f->tag[1] : scandint_mem_tag(kh, d, s->dim_kind[d], f);
         /* members leave only by expire(): a rebuild must not drop one */
         struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, INT64_MIN, &is_new);
         if (m == NULL)
@@ -370,9 +370,9 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         a.n_targets = 1;
     }
     for (int d = 0; d < s->n_dims; d++) {
-        if (s->dim_kind[d] == V_DST && !a.has_dst)
+        if (s->dim_kind[d] == SCANDINT_V_DST && !a.has_dst)
             a.n_targets = samples(s, k->key, d, a.targets);
-        else if (s->dim_kind[d] == V_SRC)
+        else if (s->dim_kind[d] == SCANDINT_V_SRC)
             a.n_sources = samples(s, k->key, d, a.sources);
     }
     a.n_ports = kv->n_ports;

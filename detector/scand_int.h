@@ -519,9 +519,10 @@ int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_
 uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc);
 
 /* The same families over a sliding window (rule_sliding.c; f->tag set by
- * scandint_sliding_prefetch): each flow is counted as it comes and an alert emitted at once when the count over the
- * last window passes the rule. Returns 1 counted, 2 late, SCAND_ERR_NOMEM,
- * or SCAND_ERR_STATE if emit asked to stop. */
+ * scandint_sliding_prefetch): each flow is counted as it comes and an
+ * alert emitted at once when the count over the last window passes the
+ * rule. Returns 1 counted, 2 late, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if
+ * emit asked to stop. */
 struct scandint_sliding;
 struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed);
 void scandint_sliding_free(struct scandint_sliding *s);
@@ -531,9 +532,10 @@ uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
 /* Hash flow f's key and first member into f->tag and prefetch their slots. */
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f);
 
-/* Threshold Random Walk (rule_trw.c; f->tag set by scandint_trw_prefetch): per source, the outcomes of first
- * contacts (ended flows) walk a log-likelihood ratio to a verdict; an alert
- * at the scanner verdict. Returns 1, SCAND_ERR_NOMEM or SCAND_ERR_STATE. */
+/* Threshold Random Walk (rule_trw.c; f->tag set by scandint_trw_prefetch):
+ * per source, the outcomes of first contacts (ended flows) walk a
+ * log-likelihood ratio to a verdict; an alert at the scanner verdict.
+ * Returns 1, SCAND_ERR_NOMEM or SCAND_ERR_STATE. */
 struct scandint_trw;
 struct scandint_trw *scandint_trw_new(const struct scandint_rule_cfg *cfg, uint64_t seed);
 void scandint_trw_free(struct scandint_trw *w);

@@ -160,7 +160,8 @@ void scandint_ttab_del(struct scandint_ttab *tt, struct scandint_tent *e)
         if (((j - home) & tt->mask) < ((j - i) & tt->mask))
             continue; /* home in (i, j]: it stays */
         tt->tags[i] = tag;
-        copy_words((uint8_t *)at(tt, tt->slots, i), (const uint8_t *)at(tt, tt->slots, j), tt->esize);
+        copy_words((uint8_t *)at(tt, tt->slots, i), (const uint8_t *)at(tt, tt->slots, j),
+                   tt->esize);
         i = j;
     }
     tt->tags[i] = 0;
