@@ -417,6 +417,21 @@ static void flow_to(scand_ctx *ctx, int64_t ts, const char *src, int host)
     feed(ctx, mk_tuple(ts, src, dst, (uint16_t)(40000 + host), 22, 6, SCAND_ST_B));
 }
 
+/* src to hosts host0 + 1 .. host0 + n, one a second after t0. */
+static void burst(scand_ctx *ctx, int64_t t0, const char *src, int host0, int n)
+{
+    for (int h = 1; h <= n; h++)
+        flow_to(ctx, t0 + h * SEC, src, host0 + h);
+}
+
+/* Alert i was raised by a key that started afresh at back + 1 s, with 7 flows. */
+static void assert_afresh(const struct alerts *al, size_t i, int64_t back)
+{
+    CU_ASSERT_EQUAL_FATAL(al->n, i + 1);
+    CU_ASSERT_EQUAL(al->a[i].flows, 7);
+    CU_ASSERT_EQUAL(al->a[i].first_seen_ms, back + SEC);
+}
+
 /* A key whose members all left the window is forgotten: when the source
  * comes back, its flows and first-seen time start afresh. But not while
  * the hold-down after its alert runs: late flows within it (the reorder
@@ -427,24 +442,18 @@ static void test_rules_sliding_key_lifetime(void)
                                           "horizontal.window_kind", "sliding", NULL};
     struct alerts al;
     scand_ctx *ctx = ctx_with(&al, NULL, sliding);
-    for (int h = 1; h <= 3; h++) /* three hosts: no alert; then quiet */
-        flow_to(ctx, T0 + h * SEC, "10.0.0.1", h);
+    burst(ctx, T0, "10.0.0.1", 0, 3); /* three hosts: no alert; then quiet */
     int64_t back = T0 + 5 * MIN;
-    for (int h = 1; h <= 7; h++)
-        flow_to(ctx, back + h * SEC, "10.0.0.1", 10 + h);
+    burst(ctx, back, "10.0.0.1", 10, 7);
     CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
-    CU_ASSERT_EQUAL_FATAL(al.n, 1);
-    CU_ASSERT_EQUAL(al.a[0].flows, 7);
-    CU_ASSERT_EQUAL(al.a[0].first_seen_ms, back + SEC);
+    assert_afresh(&al, 0, back);
     detect_free(ctx, &al);
 
     ctx = ctx_with(&al, NULL, sliding);
-    for (int h = 1; h <= 7; h++) /* the alert, at L = T0 + 7 s */
-        flow_to(ctx, T0 + h * SEC, "10.0.0.1", h);
+    burst(ctx, T0, "10.0.0.1", 0, 7); /* the alert, at L = T0 + 7 s */
     int64_t l = T0 + 7 * SEC;
     flow_to(ctx, l + MIN + 10 * SEC, "10.0.0.2", 1); /* every member of 10.0.0.1 leaves */
-    for (int h = 1; h <= 7; h++) /* late, within the hold-down: held */
-        flow_to(ctx, l + 20 * SEC + h * SEC, "10.0.0.1", 20 + h);
+    burst(ctx, l + 20 * SEC, "10.0.0.1", 20, 7); /* late, within the hold-down: held */
     CU_ASSERT_EQUAL(al.n, 1);
     flow_to(ctx, l + MIN, "10.0.0.1", 99); /* the hold-down's end: alerts again */
     CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
@@ -455,17 +464,13 @@ static void test_rules_sliding_key_lifetime(void)
 
     /* kept for its hold-down, then back long after it ended: afresh too */
     ctx = ctx_with(&al, NULL, sliding);
-    for (int h = 1; h <= 7; h++)
-        flow_to(ctx, T0 + h * SEC, "10.0.0.1", h);
+    burst(ctx, T0, "10.0.0.1", 0, 7);
     flow_to(ctx, l + 30 * SEC, "10.0.0.2", 1);
     flow_to(ctx, l + 70 * SEC, "10.0.0.2", 2); /* its members leave, the hold-down runs */
     back = T0 + 30 * MIN;
-    for (int h = 1; h <= 7; h++)
-        flow_to(ctx, back + h * SEC, "10.0.0.1", 30 + h);
+    burst(ctx, back, "10.0.0.1", 30, 7);
     CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
-    CU_ASSERT_EQUAL_FATAL(al.n, 2);
-    CU_ASSERT_EQUAL(al.a[1].flows, 7);
-    CU_ASSERT_EQUAL(al.a[1].first_seen_ms, back + SEC);
+    assert_afresh(&al, 1, back);
     detect_free(ctx, &al);
 }
 
