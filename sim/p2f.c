@@ -323,20 +323,35 @@ void p2f_derived_mac(const uint8_t addr[16], char out[13])
 
 /* ------------------------------------------------------------ flows */
 
-/* The flow key's hash: 8 bytes at a time, a multiply-xorshift mix
- * (per-packet cost; FNV's byte loop was a tenth of the run). */
-static uint32_t key_hash(const uint8_t *k)
+/* Big-endian word: memcmp's order. */
+static inline uint64_t be64(const uint8_t *b)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
+           (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+           (uint64_t)b[6] << 8 | b[7];
+}
+
+static inline uint64_t word(const uint8_t *b)
+{
+    uint64_t w;
+    memcpy(&w, b, 8);
+    return w;
+}
+
+/* The flow key's hash from its parts: each address as two 64-bit words,
+ * then ports and protocol, a multiply-xorshift mix (per-packet cost;
+ * FNV's byte loop was a tenth of the run). Computed from the packet's own
+ * fields, not from the key just built: reading back bytes just stored
+ * stalls on store forwarding. */
+static inline uint32_t hash_parts(const uint8_t *a, const uint8_t *b, uint32_t ports,
+                                  uint8_t proto)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL, w[4] = {word(a), word(a + 8), word(b), word(b + 8)};
     for (int i = 0; i < 4; i++) {
-        uint64_t w;
-        memcpy(&w, k + 8 * i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
     }
-    uint64_t tail = 0;
-    memcpy(&tail, k + 32, 5);
-    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+    h = (h ^ ((uint64_t)ports << 8 | proto)) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
     return (uint32_t)h;
 }
@@ -463,7 +478,7 @@ void p2f_get_stats(const p2f *p, struct p2f_stats *s)
 
 static struct macent *mac_slot(struct macent *t, size_t mask, const uint8_t addr[16])
 {
-    size_t j = fnv(addr, 16) & mask;
+    size_t j = hash_parts(addr, addr, 0, 0) & mask;
     while (t[j].used && memcmp(t[j].addr, addr, 16) != 0)
         j = (j + 1) & mask;
     return &t[j];
@@ -737,6 +752,13 @@ static int expire_until(p2f *p, int64_t now)
             if (expire(p, i) != 0)
                 return -1;
         }
+        /* the flow behind the head is the next to be looked at: fetch it
+         * now, not when the head leaves */
+        if (p->lists[l].head != NIL) {
+            uint32_t nx = p->slab[p->lists[l].head].next;
+            if (nx != NIL)
+                __builtin_prefetch(&p->slab[nx].t_enq);
+        }
     }
     return 0;
 }
@@ -807,20 +829,21 @@ static void apply_policy(p2f *p, struct flow *f)
     }
 }
 
-/* A packet's canonical flow key (the smaller (address, port) end first);
- * returns the sender's endpoint index. */
-static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE])
+/* A packet's canonical flow key (the smaller (address, port) end first)
+ * and its hash; returns the sender's endpoint index. */
+static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE], uint32_t *h)
 {
-    int swap = memcmp(k->src, k->dst, 16);
-    if (swap == 0)
-        swap = (int)k->sport - (int)k->dport;
-    swap = swap > 0;
-    key[0] = k->proto;
-    memcpy(key + 1, swap ? k->dst : k->src, 16);
-    memcpy(key + 17, swap ? k->src : k->dst, 16);
+    /* memcmp's order, a word at a time */
+    uint64_t s0 = be64(k->src), d0 = be64(k->dst), s1 = be64(k->src + 8), d1 = be64(k->dst + 8);
+    int swap = s0 != d0 ? s0 > d0 : s1 != d1 ? s1 > d1 : k->sport > k->dport;
+    const uint8_t *a = swap ? k->dst : k->src, *b = swap ? k->src : k->dst;
     uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
+    key[0] = k->proto;
+    memcpy(key + 1, a, 16);
+    memcpy(key + 17, b, 16);
     key[33] = (uint8_t)(pa >> 8), key[34] = (uint8_t)pa;
     key[35] = (uint8_t)(pb >> 8), key[36] = (uint8_t)pb;
+    *h = hash_parts(a, b, (uint32_t)pa << 16 | pb, k->proto);
     return swap;
 }
 
@@ -830,36 +853,60 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
 int p2f_packet(p2f *p, const struct p2f_pkt *k)
 {
     uint8_t key[KEY_SIZE];
-    int sender = make_key(k, key);
-    return packet_keyed(p, k, key, sender, key_hash(key));
+    uint32_t h;
+    int sender = make_key(k, key, &h);
+    return packet_keyed(p, k, key, sender, h);
 }
 
-#define BATCH 32
+/* Packets in a software pipeline, so that memory latency overlaps: packet
+ * i + 2D is hashed and its index slot prefetched, packet i + D's slot is
+ * read and its flow's lines prefetched when the tag matches, and packet i
+ * is stepped (prefetches are only hints: a step may move the index). */
+#define PIPE_D 16
+#define PIPE (4 * PIPE_D) /* a ring of keys: a power of two above 2D */
+
+/* A prefetch the compiler keeps: GCC deletes a finite loop whose only
+ * effect is __builtin_prefetch, so the asm marks it as one it must run. */
+#define PREFETCH(a)                                                                         \
+    do {                                                                                    \
+        __builtin_prefetch(a);                                                              \
+        __asm__ volatile("" : : "r"(a));                                                    \
+    } while (0)
+
+static void prefetch_flow(const p2f *p, uint32_t h)
+{
+    /* the probe sequence up to an empty slot (most keys sit near home) */
+    for (size_t j = h & p->mask, n = 0; n < 8; j = (j + 1) & p->mask, n++) {
+        uint64_t v = p->index[j];
+        if (v == 0)
+            return;
+        if ((uint32_t)(v >> 32) == h) {
+            const char *fp = (const char *)&p->slab[(uint32_t)v - 1];
+            for (size_t off = 0; off < sizeof(struct flow); off += 64)
+                PREFETCH(fp + off);
+            return;
+        }
+    }
+}
 
 int p2f_packets(p2f *p, const struct p2f_pkt *k, size_t n)
 {
-    /* in batches, so that memory latency overlaps: hash every key and
-     * prefetch its index slot; then prefetch the flows whose tag matches;
-     * then step each packet in order (prefetches are only hints: a step may
-     * grow the index) */
-    uint8_t keys[BATCH][KEY_SIZE];
-    uint32_t hs[BATCH];
-    int snd[BATCH];
-    for (size_t b = 0; b < n; b += BATCH) {
-        size_t m = n - b < BATCH ? n - b : BATCH;
-        for (size_t i = 0; i < m; i++) {
-            snd[i] = make_key(&k[b + i], keys[i]);
-            hs[i] = key_hash(keys[i]);
-            __builtin_prefetch(&p->index[hs[i] & p->mask]);
+    uint8_t keys[PIPE][KEY_SIZE];
+    uint32_t hs[PIPE];
+    int snd[PIPE];
+    for (size_t i = 0; i < n + 2 * PIPE_D; i++) {
+        if (i < n) {
+            size_t r = i % PIPE;
+            snd[r] = make_key(&k[i], keys[r], &hs[r]);
+            __builtin_prefetch(&p->index[hs[r] & p->mask]);
         }
-        for (size_t i = 0; i < m; i++) {
-            uint64_t v = p->index[hs[i] & p->mask];
-            if (v != 0 && (uint32_t)(v >> 32) == hs[i])
-                __builtin_prefetch(&p->slab[(uint32_t)v - 1]);
-        }
-        for (size_t i = 0; i < m; i++)
-            if (packet_keyed(p, &k[b + i], keys[i], snd[i], hs[i]) != 0)
+        if (i >= PIPE_D && i - PIPE_D < n)
+            prefetch_flow(p, hs[(i - PIPE_D) % PIPE]);
+        if (i >= 2 * PIPE_D) {
+            size_t j = i - 2 * PIPE_D, r = j % PIPE;
+            if (packet_keyed(p, &k[j], keys[r], snd[r], hs[r]) != 0)
                 return -1;
+        }
     }
     return 0;
 }
