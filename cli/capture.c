@@ -6,6 +6,7 @@
  * file that is not a capture or has a link type we do not read is an error.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,231 @@ static void next(struct cap_stats *s, struct cap *k, uint64_t max)
     k->done = 1;
 }
 
+/* Decoded packets go from the reader (libpcap and the decoder) to the flow
+ * engine in batches through a ring of RING buffers: the reader runs on a
+ * thread of its own, so reading the files overlaps the flow engine and
+ * what it feeds. A batch ends at every second of capture time, where the
+ * clock is called after its packets, as when one thread did both. */
+enum { BATCH = 512, RING = 4 };
+
+struct batch {
+    struct p2f_pkt pk[BATCH + 2]; /* + a confirmed jump */
+    size_t n;
+    int has_clock;
+    int64_t clock_ms;
+    const char *path; /* where its last packet came from, for errors */
+    uint64_t index;
+};
+
+struct feed {
+    /* the reader's side */
+    struct cap *caps;
+    int n;
+    const struct p2f_opts *po;
+    uint64_t max_warnings;
+    struct cap_stats *s;
+    /* the engine's side */
+    p2f *p;
+    cap_clock_fn clock;
+    void *arg;
+    int rc; /* the engine's verdict: EXIT_INPUT stops the reader */
+    /* the ring */
+    struct batch *ring;
+    size_t head, count; /* the filled batches start at head */
+    int eof, stop, threaded;
+    pthread_mutex_t mu;
+    pthread_cond_t filled, freed;
+};
+
+/* Feed one batch to the flow engine, then the clock; the engine's thread. */
+static int consume(struct feed *f, const struct batch *b)
+{
+    if (b->n > 0 && p2f_packets(f->p, b->pk, b->n) != 0) {
+        cli_error("%s: packet %llu: out of memory", b->path, (unsigned long long)b->index);
+        return EXIT_INPUT;
+    }
+    if (b->has_clock && f->clock(f->arg, b->clock_ms) != 0)
+        return EXIT_INPUT; /* printed */
+    return EXIT_OK;
+}
+
+/* The batch the reader fills next, or NULL when the engine has stopped. */
+static struct batch *fill_slot(struct feed *f)
+{
+    if (!f->threaded)
+        return f->rc == EXIT_OK ? &f->ring[0] : NULL;
+    pthread_mutex_lock(&f->mu);
+    while (f->count == RING && !f->stop)
+        pthread_cond_wait(&f->freed, &f->mu);
+    struct batch *b = f->stop ? NULL : &f->ring[(f->head + f->count) % RING];
+    pthread_mutex_unlock(&f->mu);
+    if (b != NULL)
+        b->n = 0, b->has_clock = 0;
+    return b;
+}
+
+/* Hand the filled batch over; the next to fill, or NULL when the engine
+ * has stopped. */
+static struct batch *submit(struct feed *f, struct batch *b)
+{
+    if (!f->threaded) {
+        if (f->rc == EXIT_OK)
+            f->rc = consume(f, b);
+        b->n = 0, b->has_clock = 0;
+        return f->rc == EXIT_OK ? b : NULL;
+    }
+    pthread_mutex_lock(&f->mu);
+    f->count++;
+    pthread_cond_signal(&f->filled);
+    pthread_mutex_unlock(&f->mu);
+    return fill_slot(f);
+}
+
+/* The reader: every capture merged by packet time, decoded into batches. */
+static void *reader(void *arg)
+{
+    struct feed *f = arg;
+    struct cap *caps = f->caps;
+    int n = f->n;
+    struct cap_stats *s = f->s;
+    uint64_t max_warnings = f->max_warnings;
+    int64_t last_clock = INT64_MIN;
+    int64_t newest = INT64_MIN; /* the latest packet time taken */
+    struct p2f_pkt susp;        /* a packet far ahead, waiting for confirmation */
+    int have_susp = 0, susp_keep = 0, susp_v = 0;
+    int64_t susp_from = 0;
+    const char *susp_path = "";
+    uint64_t susp_index = 0;
+    struct batch *b = fill_slot(f);
+    for (int i = 0; i < n; i++)
+        next(s, &caps[i], max_warnings);
+    while (b != NULL) {
+        /* the capture whose next packet is earliest (ties: argument order) */
+        struct cap *k = NULL;
+        for (int i = 0; i < n; i++) {
+            if (caps[i].done)
+                continue;
+            if (k == NULL || caps[i].hdr->ts.tv_sec < k->hdr->ts.tv_sec ||
+                (caps[i].hdr->ts.tv_sec == k->hdr->ts.tv_sec &&
+                 caps[i].hdr->ts.tv_usec < k->hdr->ts.tv_usec))
+                k = &caps[i];
+        }
+        if (k == NULL)
+            break;
+        s->packets++;
+        struct p2f_pkt *pk = &b->pk[b->n];
+        const struct timeval tv = k->hdr->ts;
+        if (tv.tv_sec < 0 || (int64_t)tv.tv_sec >= ((int64_t)1 << 33) || tv.tv_usec < 0 ||
+            tv.tv_usec >= 1000000) {
+            s->bad_time++;
+            warn(s, k, max_warnings, "timestamp out of range; skipped");
+            next(s, k, max_warnings);
+            continue;
+        }
+        int64_t ts = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+        int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, pk);
+        s->verdicts[v]++;
+        if (v == P2F_TRUNCATED || v == P2F_BAD_HEADER)
+            warn(s, k, max_warnings,
+                 v == P2F_TRUNCATED ? "headers cut by the capture length; skipped"
+                                    : "impossible header lengths; skipped");
+        int keep = v == P2F_FLOW || (v == P2F_ICMP && f->po->icmp);
+        /* A packet more than an hour ahead of everything before it is
+         * taken only if the next one confirms the jump (a capture can
+         * resume later); alone, it is a damaged timestamp that would
+         * close every hour early. */
+        int64_t ahead = newest == INT64_MIN ? 0 : ts - newest;
+        if (have_susp) {
+            have_susp = 0;
+            if (ts - susp_from > 3600000000LL) { /* confirmed */
+                struct p2f_pkt cur = *pk;
+                if (susp_keep)
+                    b->pk[b->n++] = susp;
+                b->pk[b->n] = cur;
+                pk = &b->pk[b->n];
+                if (susp.ts_us > newest)
+                    newest = susp.ts_us;
+                ahead = ts - newest;
+            } else {
+                s->bad_time++;
+                s->verdicts[susp_v]--; /* counted as a bad timestamp instead */
+                cli_warn("%s: packet %llu: timestamp more than an hour ahead of the "
+                         "capture and not followed; skipped",
+                         susp_path, (unsigned long long)susp_index);
+            }
+        }
+        if (ahead > 3600000000LL) {
+            have_susp = 1;
+            susp = *pk;
+            susp_keep = keep;
+            susp_v = v;
+            susp_from = newest;
+            susp_path = k->path;
+            susp_index = k->index;
+            next(s, k, max_warnings);
+            continue;
+        }
+        if (ts > newest)
+            newest = ts;
+        if (keep)
+            b->n++; /* kept for the flow engine, a batch at a time */
+        b->path = k->path;
+        b->index = k->index;
+        /* the clock, once a second of capture time, after the packets */
+        int tick = f->clock != NULL && ts / 1000000 != last_clock;
+        if (tick) {
+            last_clock = ts / 1000000;
+            b->has_clock = 1;
+            b->clock_ms = ts / 1000;
+        }
+        if (b->n >= BATCH || tick)
+            b = submit(f, b);
+        next(s, k, max_warnings);
+    }
+    if (have_susp) {
+        s->bad_time++;
+        s->verdicts[susp_v]--;
+        cli_warn("%s: packet %llu: timestamp more than an hour ahead of the capture and not "
+                 "followed; skipped",
+                 susp_path, (unsigned long long)susp_index);
+    }
+    if (b != NULL && b->n > 0)
+        b = submit(f, b);
+    if (f->threaded) {
+        pthread_mutex_lock(&f->mu);
+        f->eof = 1;
+        pthread_cond_signal(&f->filled);
+        pthread_mutex_unlock(&f->mu);
+    }
+    return NULL;
+}
+
+/* The engine's loop: batches from the reader thread until it is done. */
+static void engine(struct feed *f)
+{
+    for (;;) {
+        pthread_mutex_lock(&f->mu);
+        while (f->count == 0 && !f->eof)
+            pthread_cond_wait(&f->filled, &f->mu);
+        if (f->count == 0) {
+            pthread_mutex_unlock(&f->mu);
+            return;
+        }
+        struct batch *b = &f->ring[f->head];
+        pthread_mutex_unlock(&f->mu);
+        int rc = f->rc == EXIT_OK ? consume(f, b) : EXIT_OK;
+        pthread_mutex_lock(&f->mu);
+        if (rc != EXIT_OK) {
+            f->rc = rc;
+            f->stop = 1; /* the reader stops at its next batch */
+        }
+        f->head = (f->head + 1) % RING;
+        f->count--;
+        pthread_cond_signal(&f->freed);
+        pthread_mutex_unlock(&f->mu);
+    }
+}
+
 int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_warnings,
             scand_strtab *st, p2f_tuple_fn fn, cap_clock_fn clock, void *arg,
             struct cap_stats *s)
@@ -107,122 +333,30 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
         cli_error("out of memory");
         rc = EXIT_INPUT;
     }
-    int64_t last_clock = INT64_MIN;
-    enum { BATCH = 64 };
-    struct p2f_pkt *batch = xmalloc((BATCH + 2) * sizeof *batch); /* + a confirmed jump */
-    size_t nb = 0;
-    int64_t newest = INT64_MIN; /* the latest packet time taken */
-    struct p2f_pkt susp;        /* a packet far ahead, waiting for confirmation */
-    int have_susp = 0, susp_keep = 0, susp_v = 0;
-    int64_t susp_from = 0;
-    const char *susp_path = "";
-    uint64_t susp_index = 0;
     if (rc == EXIT_OK) {
-        for (int i = 0; i < n; i++)
-            next(s, &caps[i], max_warnings);
-        for (;;) {
-            /* the capture whose next packet is earliest (ties: argument order) */
-            struct cap *k = NULL;
-            for (int i = 0; i < n; i++) {
-                if (caps[i].done)
-                    continue;
-                if (k == NULL || caps[i].hdr->ts.tv_sec < k->hdr->ts.tv_sec ||
-                    (caps[i].hdr->ts.tv_sec == k->hdr->ts.tv_sec &&
-                     caps[i].hdr->ts.tv_usec < k->hdr->ts.tv_usec))
-                    k = &caps[i];
-            }
-            if (k == NULL)
-                break;
-            s->packets++;
-            struct p2f_pkt *pk = &batch[nb];
-            const struct timeval tv = k->hdr->ts;
-            if (tv.tv_sec < 0 || (int64_t)tv.tv_sec >= ((int64_t)1 << 33) || tv.tv_usec < 0 ||
-                tv.tv_usec >= 1000000) {
-                s->bad_time++;
-                warn(s, k, max_warnings, "timestamp out of range; skipped");
-                next(s, k, max_warnings);
-                continue;
-            }
-            int64_t ts = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-            int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, pk);
-            s->verdicts[v]++;
-            if (v == P2F_TRUNCATED || v == P2F_BAD_HEADER)
-                warn(s, k, max_warnings,
-                     v == P2F_TRUNCATED ? "headers cut by the capture length; skipped"
-                                        : "impossible header lengths; skipped");
-            int keep = v == P2F_FLOW || (v == P2F_ICMP && po->icmp);
-            /* A packet more than an hour ahead of everything before it is
-             * taken only if the next one confirms the jump (a capture can
-             * resume later); alone, it is a damaged timestamp that would
-             * close every hour early. */
-            int64_t ahead = newest == INT64_MIN ? 0 : ts - newest;
-            if (have_susp) {
-                have_susp = 0;
-                if (ts - susp_from > 3600000000LL) { /* confirmed */
-                    struct p2f_pkt cur = *pk;
-                    if (susp_keep)
-                        batch[nb++] = susp;
-                    batch[nb] = cur;
-                    pk = &batch[nb];
-                    if (susp.ts_us > newest)
-                        newest = susp.ts_us;
-                    ahead = ts - newest;
-                } else {
-                    s->bad_time++;
-                    s->verdicts[susp_v]--; /* counted as a bad timestamp instead */
-                    cli_warn("%s: packet %llu: timestamp more than an hour ahead of the "
-                             "capture and not followed; skipped",
-                             susp_path, (unsigned long long)susp_index);
-                }
-            }
-            if (ahead > 3600000000LL) {
-                have_susp = 1;
-                susp = *pk;
-                susp_keep = keep;
-                susp_v = v;
-                susp_from = newest;
-                susp_path = k->path;
-                susp_index = k->index;
-                next(s, k, max_warnings);
-                continue;
-            }
-            if (ts > newest)
-                newest = ts;
-            if (keep)
-                nb++; /* kept for the flow engine, a batch at a time */
-            int tick = clock != NULL && ts / 1000000 != last_clock;
-            if ((nb >= BATCH || tick) && nb > 0) {
-                if (p2f_packets(p, batch, nb) != 0) {
-                    cli_error("%s: packet %llu: out of memory", k->path,
-                              (unsigned long long)k->index);
-                    rc = EXIT_INPUT;
-                    break;
-                }
-                nb = 0;
-            }
-            /* the clock, once a second of capture time */
-            if (tick) {
-                last_clock = ts / 1000000;
-                if (clock(arg, ts / 1000) != 0) {
-                    rc = EXIT_INPUT;
-                    break;
-                }
-            }
-            next(s, k, max_warnings);
+        static struct feed f; /* the ring is 128 KB: not on the stack */
+        memset(&f, 0, sizeof f);
+        f.caps = caps, f.n = n, f.po = po, f.max_warnings = max_warnings, f.s = s;
+        f.p = p, f.clock = clock, f.arg = arg, f.rc = EXIT_OK;
+        f.ring = xcalloc(RING, sizeof *f.ring);
+        pthread_mutex_init(&f.mu, NULL);
+        pthread_cond_init(&f.filled, NULL);
+        pthread_cond_init(&f.freed, NULL);
+        pthread_t th;
+        f.threaded = 1;
+        if (pthread_create(&th, NULL, reader, &f) == 0) {
+            engine(&f);
+            pthread_join(th, NULL);
+        } else { /* no thread: read and feed in turn */
+            f.threaded = 0;
+            reader(&f);
         }
+        rc = f.rc;
+        pthread_cond_destroy(&f.freed);
+        pthread_cond_destroy(&f.filled);
+        pthread_mutex_destroy(&f.mu);
+        free(f.ring);
     }
-    if (have_susp) {
-        s->bad_time++;
-        s->verdicts[susp_v]--;
-        cli_warn("%s: packet %llu: timestamp more than an hour ahead of the capture and not "
-                 "followed; skipped",
-                 susp_path, (unsigned long long)susp_index);
-    }
-    if (rc == EXIT_OK && nb > 0 && p2f_packets(p, batch, nb) != 0) {
-        cli_error("out of memory");
-        rc = EXIT_INPUT;
-    }
-    free(batch);
     if (rc == EXIT_OK && p2f_finish(p) != 0) {
         cli_error("out of memory");
         rc = EXIT_INPUT;

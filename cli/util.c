@@ -17,9 +17,11 @@
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
+    flockfile(stderr); /* one line, whichever thread prints (pcap2flow's reader) */
     fprintf(stderr, "scanlab: %s: ", kind);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    funlockfile(stderr);
 }
 
 void cli_error(const char *fmt, ...)
