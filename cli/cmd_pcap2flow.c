@@ -70,19 +70,26 @@ static const char usage[] =
  * at most p2f_decision_lag_ms() after its time (a held-back B until the next tuple, 5
  * minutes; an E found by the lazy lists up to two idle timeouts late), so
  * hour H is written once the packet clock passes H + 1 h + that lag.
- * Tuples are kept compact, 56 bytes, addresses as indices into a table of
- * the buffered tuples' addresses; past --max-buffer of them they spill. */
+ * Tuples are kept compact, 56 bytes: IPv4 addresses inline, IPv6 ones as
+ * indices into a table of the buffered tuples' IPv6 addresses; past
+ * --max-buffer of them they spill. */
 
 struct ctup {
     int64_t ts;
     uint64_t bytes_s2d, bytes_d2s;
-    uint32_t src, dst, mac; /* address table indices; strtab index */
+    uint32_t src, dst, mac; /* IPv4 addresses (CT_V4), else address table indices;
+                               strtab index */
     uint32_t pkts_s2d, pkts_d2s;
     uint16_t sport, dport;
     uint8_t proto, dir, state, flags;
     uint32_t seq; /* arrival order: ties keep it, whatever moves the tuple */
 };
 _Static_assert(sizeof(struct ctup) == 56, "a buffered tuple is 56 bytes");
+/* A bit of ctup.flags beside the SCAND_TF_* ones: src and dst are IPv4
+ * addresses, not indices (most tuples: no table lookup for them). */
+#define CT_V4 0x80
+_Static_assert((CT_V4 & (SCAND_TF_V6 | SCAND_TF_NOCOUNT | SCAND_TF_TS_SEC)) == 0,
+               "CT_V4 is not a tuple flag");
 
 /* A spilled tuple: addresses in full, as the address table forgets them. */
 struct stup {
@@ -224,14 +231,32 @@ static struct okey *order(const struct conv *c, size_t n)
     return k;
 }
 
+/* Buffered address a of x in full (IPv4-mapped for IPv4). */
+static void ct_addr(const struct conv *c, const struct ctup *x, uint32_t a, uint8_t out[16])
+{
+    if (x->flags & CT_V4) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(out, mapped, 12);
+        out[12] = (uint8_t)(a >> 24), out[13] = (uint8_t)(a >> 16);
+        out[14] = (uint8_t)(a >> 8), out[15] = (uint8_t)a;
+    } else {
+        memcpy(out, c->addr[a], 16);
+    }
+}
+
+static uint32_t v4_of(const uint8_t a[16])
+{
+    return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
 static void to_stup(const struct conv *c, const struct ctup *x, struct stup *y)
 {
     memset(y, 0, sizeof *y);
     y->ts = x->ts;
     y->bytes_s2d = x->bytes_s2d;
     y->bytes_d2s = x->bytes_d2s;
-    memcpy(y->src, c->addr[x->src], 16);
-    memcpy(y->dst, c->addr[x->dst], 16);
+    ct_addr(c, x, x->src, y->src);
+    ct_addr(c, x, x->dst, y->dst);
     y->mac = x->mac;
     y->pkts_s2d = x->pkts_s2d;
     y->pkts_d2s = x->pkts_d2s;
@@ -241,7 +266,7 @@ static void to_stup(const struct conv *c, const struct ctup *x, struct stup *y)
     y->proto = x->proto;
     y->dir = x->dir;
     y->state = x->state;
-    y->flags = x->flags;
+    y->flags = x->flags & (uint8_t)~CT_V4;
 }
 
 static void expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
@@ -431,8 +456,15 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     x->ts = t->ts_ms;
     x->bytes_s2d = t->bytes_s2d;
     x->bytes_d2s = t->bytes_d2s;
-    x->src = addr_index(c, t->src);
-    x->dst = addr_index(c, t->dst);
+    x->flags = t->flags;
+    if (scand_addr_is_v4(t->src) && scand_addr_is_v4(t->dst)) {
+        x->src = v4_of(t->src);
+        x->dst = v4_of(t->dst);
+        x->flags |= CT_V4;
+    } else {
+        x->src = addr_index(c, t->src);
+        x->dst = addr_index(c, t->dst);
+    }
     x->mac = t->mac;
     x->pkts_s2d = clip32(c, t->pkts_s2d);
     x->pkts_d2s = clip32(c, t->pkts_d2s);
@@ -441,7 +473,6 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     x->proto = t->proto;
     x->dir = t->dir;
     x->state = t->state;
-    x->flags = t->flags;
     x->seq = c->seq++;
     return 0;
 }
@@ -614,6 +645,8 @@ static int flush(struct conv *c, int64_t before)
     c->aidx = NULL;
     c->amask = 0;
     for (size_t i = 0; i < c->n; i++) {
+        if (c->t[i].flags & CT_V4)
+            continue;
         c->t[i].src = addr_index(c, old[c->t[i].src]);
         c->t[i].dst = addr_index(c, old[c->t[i].dst]);
     }

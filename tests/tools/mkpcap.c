@@ -7,7 +7,10 @@
  * `mkpcap --bench FILE N` writes a benchmark capture of at least N packets
  * instead: many short TCP sessions (handshake, two exchanges, FIN both
  * ways) and UDP exchanges between 65,536 clients and 2,000 servers,
- * hundreds of thousands of flows interleaved in time.
+ * hundreds of thousands of flows interleaved in time. `mkpcap --mixed FILE
+ * N` writes the same kind of traffic, one flow in four over IPv6, spread
+ * over three hours with fewer flows at once: hour flushes and spills meet
+ * both address families.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -297,11 +300,11 @@ static void pcapng(const char *name)
 /* A flow of the benchmark capture, in progress. */
 struct bflow {
     struct ep c, s;
-    char cip[16], sip[16];
+    char cip[24], sip[24];
     int step, udp;
 };
 
-static void bench(const char *file, unsigned long long want)
+static void bench(const char *file, unsigned long long want, int mixed)
 {
     char d[4096];
     snprintf(d, sizeof d, "%s", file);
@@ -316,11 +319,13 @@ static void bench(const char *file, unsigned long long want)
     }
     open_cap(name, DLT_EN10MB);
     snap = 96;
-    enum { LIVE = 4096 };
-    static struct bflow live[LIVE];
+    enum { MAX_LIVE = 4096 };
+    static struct bflow live[MAX_LIVE];
+    const unsigned LIVE = mixed ? 64 : MAX_LIVE;
+    const double step = mixed ? 3 * 3600.0 / (double)want : 0.00002;
     uint64_t x = 0x9e3779b97f4a7c15ULL, n = 0, flows = 0;
     double t = 0;
-    for (int i = 0; i < LIVE; i++)
+    for (unsigned i = 0; i < LIVE; i++)
         live[i].step = -1;
     while (n < want) {
         /* xorshift64*: which live flow moves next */
@@ -329,8 +334,13 @@ static void bench(const char *file, unsigned long long want)
         struct bflow *f = &live[r % LIVE];
         if (f->step < 0) { /* a new flow in this slot */
             unsigned cl = (unsigned)(r >> 16) & 0xffff, sv = (unsigned)(r >> 32) % 2000;
-            snprintf(f->cip, sizeof f->cip, "10.1.%u.%u", cl >> 8, cl & 0xff);
-            snprintf(f->sip, sizeof f->sip, "10.2.%u.%u", sv >> 8, sv & 0xff);
+            if (mixed && (r >> 56) % 4 == 0) {
+                snprintf(f->cip, sizeof f->cip, "fd01::%x", cl);
+                snprintf(f->sip, sizeof f->sip, "fd02::%x", sv);
+            } else {
+                snprintf(f->cip, sizeof f->cip, "10.1.%u.%u", cl >> 8, cl & 0xff);
+                snprintf(f->sip, sizeof f->sip, "10.2.%u.%u", sv >> 8, sv & 0xff);
+            }
             f->c.ip = f->cip;
             f->s.ip = f->sip;
             f->c.port = 32768 + (unsigned)(flows % 28000);
@@ -343,7 +353,7 @@ static void bench(const char *file, unsigned long long want)
             f->step = 0;
             flows++;
         }
-        t += 0.00002; /* 50,000 packets a second */
+        t += step; /* --bench: 50,000 packets a second */
         if (f->udp) {
             pkt(t, f->step == 0 ? &f->c : &f->s, f->step == 0 ? &f->s : &f->c, 17, 0,
                 f->step == 0 ? 40 : 120);
@@ -367,12 +377,13 @@ static void bench(const char *file, unsigned long long want)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "--bench") == 0) {
-        bench(argv[2], strtoull(argv[3], NULL, 10));
+    if (argc == 4 && (strcmp(argv[1], "--bench") == 0 || strcmp(argv[1], "--mixed") == 0)) {
+        bench(argv[2], strtoull(argv[3], NULL, 10), strcmp(argv[1], "--mixed") == 0);
         return 0;
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: mkpcap DIR\n       mkpcap --bench FILE NPACKETS\n");
+        fprintf(stderr, "usage: mkpcap DIR\n       mkpcap --bench FILE NPACKETS\n"
+                        "       mkpcap --mixed FILE NPACKETS\n");
         return 2;
     }
     dir = argv[1];
