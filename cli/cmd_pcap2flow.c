@@ -207,10 +207,83 @@ struct okey {
     uint32_t mac, seq, pos, pad;
 };
 
-static int cmp_okey(const void *a, const void *b)
+static inline int okey_less(const struct okey *x, const struct okey *y)
 {
-    const struct okey *x = a, *y = b;
-    return cmp_order(x->hour, x->mac, x->ts, x->seq, y->hour, y->mac, y->ts, y->seq);
+    return cmp_order(x->hour, x->mac, x->ts, x->seq, y->hour, y->mac, y->ts, y->seq) < 0;
+}
+
+static inline void okey_swap(struct okey *a, struct okey *b)
+{
+    struct okey t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void okey_sift(struct okey *k, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && okey_less(&k[c], &k[c + 1]))
+            c++;
+        if (!okey_less(&k[i], &k[c]))
+            return;
+        okey_swap(&k[i], &k[c]);
+        i = c;
+    }
+}
+
+/* Sort k[0..n) in blob order: an introsort with the comparison inline
+ * (qsort's indirect calls were a tenth of a pcap2flow run) and no scratch
+ * memory. Keys are unique (seq), so stability does not matter. */
+static void okey_sort(struct okey *k, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) { /* heapsort: no quadratic worst case */
+            for (size_t i = n / 2; i-- > 0;)
+                okey_sift(k, i, n);
+            for (size_t i = n - 1; i > 0; i--) {
+                okey_swap(&k[0], &k[i]);
+                okey_sift(k, 0, i);
+            }
+            return;
+        }
+        /* median of three to k[0], then Hoare partition around it */
+        size_t m = n / 2;
+        if (okey_less(&k[m], &k[0]))
+            okey_swap(&k[m], &k[0]);
+        if (okey_less(&k[n - 1], &k[m]))
+            okey_swap(&k[n - 1], &k[m]);
+        if (okey_less(&k[m], &k[0]))
+            okey_swap(&k[m], &k[0]);
+        okey_swap(&k[0], &k[m]);
+        size_t i = 0, j = n;
+        for (;;) {
+            do
+                i++;
+            while (i < n && okey_less(&k[i], &k[0]));
+            do
+                j--;
+            while (okey_less(&k[0], &k[j]));
+            if (i >= j)
+                break;
+            okey_swap(&k[i], &k[j]);
+        }
+        okey_swap(&k[0], &k[j]);
+        /* recurse into the smaller side, loop on the larger */
+        if (j < n - j - 1) {
+            okey_sort(k, j, depth);
+            k += j + 1;
+            n -= j + 1;
+        } else {
+            okey_sort(k + j + 1, n - j - 1, depth);
+            n = j;
+        }
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort */
+        for (size_t j = i; j > 0 && okey_less(&k[j], &k[j - 1]); j--)
+            okey_swap(&k[j], &k[j - 1]);
 }
 
 static int run_less(const struct run *x, const struct run *y)
@@ -227,7 +300,10 @@ static struct okey *order(const struct conv *c, size_t n)
         const struct ctup *x = &c->t[i];
         k[i] = (struct okey){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
     }
-    qsort(k, n, sizeof *k, cmp_okey);
+    int depth = 0;
+    for (size_t m = n; m > 1; m >>= 1)
+        depth += 2;
+    okey_sort(k, n, depth);
     return k;
 }
 
