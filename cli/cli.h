@@ -177,6 +177,32 @@ void cap_summary(const struct cap_stats *s, char *buf, size_t size);
 /* Read an NSG policy file (policy.c); -1 after printing the error. */
 int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n);
 
+/* The order of the blobs' tuples: blob hour, NIC, time, arrival. */
+static inline int blob_order(int64_t ha, uint32_t ma, int64_t ta, uint32_t sa, int64_t hb, uint32_t mb,
+                     int64_t tb, uint32_t sb)
+{
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
+    if (ma != mb)
+        return ma < mb ? -1 : 1;
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return sa < sb ? -1 : sa > sb; /* arrival order (wraps after 4G) */
+}
+
+/* A buffered tuple's place in blob order, its hour computed once
+ * (pcap2flow). */
+struct blob_key {
+    int64_t hour, ts;
+    uint32_t mac, seq, pos, pad;
+};
+
+/* Sort k[0..n) in blob order (blob_order.c). */
+void blob_key_sort(struct blob_key *k, size_t n);
+/* The same with depth quicksort levels before heapsort takes over (2 log2 n
+ * in blob_key_sort; tests pass 0 to reach the heapsort). */
+void blob_key_introsort(struct blob_key *k, size_t n, int depth);
+
 /* Subcommands. */
 int cmd_detect(int argc, char **argv);
 int cmd_cat(int argc, char **argv);

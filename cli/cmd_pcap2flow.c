@@ -188,122 +188,21 @@ static uint32_t clip32(struct conv *c, uint64_t v)
     return UINT32_MAX;
 }
 
-/* The order of the blobs' tuples: blob hour, NIC, time, arrival. */
-static int cmp_order(int64_t ha, uint32_t ma, int64_t ta, uint32_t sa, int64_t hb, uint32_t mb,
-                     int64_t tb, uint32_t sb)
-{
-    if (ha != hb)
-        return ha < hb ? -1 : 1;
-    if (ma != mb)
-        return ma < mb ? -1 : 1;
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    return sa < sb ? -1 : sa > sb; /* arrival order (wraps after 4G) */
-}
-
-/* A buffered tuple's place in blob order, its hour computed once. */
-struct okey {
-    int64_t hour, ts;
-    uint32_t mac, seq, pos, pad;
-};
-
-static inline int okey_less(const struct okey *x, const struct okey *y)
-{
-    return cmp_order(x->hour, x->mac, x->ts, x->seq, y->hour, y->mac, y->ts, y->seq) < 0;
-}
-
-static inline void okey_swap(struct okey *a, struct okey *b)
-{
-    struct okey t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void okey_sift(struct okey *k, size_t i, size_t n)
-{
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && okey_less(&k[c], &k[c + 1]))
-            c++;
-        if (!okey_less(&k[i], &k[c]))
-            return;
-        okey_swap(&k[i], &k[c]);
-        i = c;
-    }
-}
-
-/* Sort k[0..n) in blob order: an introsort with the comparison inline
- * (qsort's indirect calls were a tenth of a pcap2flow run) and no scratch
- * memory. Keys are unique (seq), so stability does not matter. */
-static void okey_sort(struct okey *k, size_t n, int depth)
-{
-    while (n > 16) {
-        if (depth-- == 0) { /* heapsort: no quadratic worst case */
-            for (size_t i = n / 2; i-- > 0;)
-                okey_sift(k, i, n);
-            for (size_t i = n - 1; i > 0; i--) {
-                okey_swap(&k[0], &k[i]);
-                okey_sift(k, 0, i);
-            }
-            return;
-        }
-        /* median of three to k[0], then Hoare partition around it */
-        size_t m = n / 2;
-        if (okey_less(&k[m], &k[0]))
-            okey_swap(&k[m], &k[0]);
-        if (okey_less(&k[n - 1], &k[m]))
-            okey_swap(&k[n - 1], &k[m]);
-        if (okey_less(&k[m], &k[0]))
-            okey_swap(&k[m], &k[0]);
-        okey_swap(&k[0], &k[m]);
-        size_t i = 0, j = n;
-        for (;;) {
-            do
-                i++;
-            while (i < n && okey_less(&k[i], &k[0]));
-            do
-                j--;
-            while (okey_less(&k[0], &k[j]));
-            if (i >= j)
-                break;
-            okey_swap(&k[i], &k[j]);
-        }
-        okey_swap(&k[0], &k[j]);
-        /* recurse into the smaller side, loop on the larger */
-        if (j < n - j - 1) {
-            okey_sort(k, j, depth);
-            k += j + 1;
-            n -= j + 1;
-        } else {
-            okey_sort(k + j + 1, n - j - 1, depth);
-            n = j;
-        }
-    }
-    for (size_t i = 1; i < n; i++) /* insertion sort */
-        for (size_t j = i; j > 0 && okey_less(&k[j], &k[j - 1]); j--)
-            okey_swap(&k[j], &k[j - 1]);
-}
-
 static int run_less(const struct run *x, const struct run *y)
 {
-    return cmp_order(x->hour, x->cur.mac, x->cur.ts, x->cur.seq, y->hour, y->cur.mac, y->cur.ts,
+    return blob_order(x->hour, x->cur.mac, x->cur.ts, x->cur.seq, y->hour, y->cur.mac, y->cur.ts,
                      y->cur.seq) < 0;
 }
 
 /* c->t[0..n) in blob order, as positions. */
-static struct okey *order(const struct conv *c, size_t n)
+static struct blob_key *order(const struct conv *c, size_t n)
 {
-    struct okey *k = xmalloc((n ? n : 1) * sizeof *k);
+    struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
     for (size_t i = 0; i < n; i++) {
         const struct ctup *x = &c->t[i];
-        k[i] = (struct okey){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
+        k[i] = (struct blob_key){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
     }
-    int depth = 0;
-    for (size_t m = n; m > 1; m >>= 1)
-        depth += 2;
-    okey_sort(k, n, depth);
+    blob_key_sort(k, n);
     return k;
 }
 
@@ -490,7 +389,7 @@ static int spill(struct conv *c)
     FILE *f = spill_file();
     if (f == NULL)
         return -1;
-    struct okey *k = order(c, c->n);
+    struct blob_key *k = order(c, c->n);
     for (size_t i = 0; i < c->n; i++) {
         struct stup y;
         to_stup(c, &c->t[k[i].pos], &y);
@@ -611,7 +510,7 @@ static long write_chunk(const struct conv *c, const struct scand_tuple *t, size_
  * written, or -1 after an error (printed). */
 static long write_blobs(struct conv *c, size_t k, int64_t before)
 {
-    struct okey *ok = order(c, k);
+    struct blob_key *ok = order(c, k);
     struct scand_tuple *t = NULL;
     size_t *gs = NULL;
     size_t n = 0, cap = 0, ng = 0, cap_g = 0, mi = 0;
@@ -626,8 +525,8 @@ static long write_blobs(struct conv *c, size_t k, int64_t before)
                 best = x;
         }
         struct stup y;
-        const struct okey *m = mi < k ? &ok[mi] : NULL;
-        if (m != NULL && (best == NULL || cmp_order(m->hour, m->mac, m->ts, m->seq, best->hour,
+        const struct blob_key *m = mi < k ? &ok[mi] : NULL;
+        if (m != NULL && (best == NULL || blob_order(m->hour, m->mac, m->ts, m->seq, best->hour,
                                                     best->cur.mac, best->cur.ts,
                                                     best->cur.seq) < 0)) {
             to_stup(c, &c->t[m->pos], &y);

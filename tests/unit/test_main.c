@@ -31,6 +31,7 @@ static const struct {
     {"p2f", test_p2f_register},
     {"feeder", test_feeder_register},
     {"ttab_int", test_ttab_int_register},
+    {"blob_order", test_blob_order_register},
 };
 
 int main(int argc, char **argv)

@@ -32,7 +32,8 @@ int test_tuple_int_register(void); /* white-box: includes scand_int.h */
 int test_sim_register(void);
 int test_rules_register(void);
 int test_trw_int_register(void); /* white-box */
-int test_ttab_int_register(void); /* white-box */
+int test_ttab_int_register(void);
+int test_blob_order_register(void); /* white-box */
 int test_lab_register(void);
 int test_p2f_register(void);
 int test_feeder_register(void); /* cli/feeder.c */
