@@ -384,6 +384,9 @@ static int compact(struct conv *c)
     return 0;
 }
 
+/* Tuples read in blob order are prefetched this far ahead. */
+#define AHEAD 16
+
 static int spill(struct conv *c)
 {
     FILE *f = spill_file();
@@ -392,6 +395,8 @@ static int spill(struct conv *c)
     struct blob_key *k = order(c, c->n);
     for (size_t i = 0; i < c->n; i++) {
         struct stup y;
+        if (i + AHEAD < c->n) /* sorted order reads the buffer at random */
+            __builtin_prefetch(&c->t[k[i + AHEAD].pos]);
         to_stup(c, &c->t[k[i].pos], &y);
         if (spill_write(f, &y) != 0) {
             free(k);
@@ -529,6 +534,8 @@ static long write_blobs(struct conv *c, size_t k, int64_t before)
         if (m != NULL && (best == NULL || blob_order(m->hour, m->mac, m->ts, m->seq, best->hour,
                                                     best->cur.mac, best->cur.ts,
                                                     best->cur.seq) < 0)) {
+            if (mi + AHEAD < k)
+                __builtin_prefetch(&c->t[ok[mi + AHEAD].pos]);
             to_stup(c, &c->t[m->pos], &y);
             mi++;
         } else if (best != NULL) {
