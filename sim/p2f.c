@@ -372,6 +372,7 @@ struct flow {
                           NSG logs D tuples only; past an outbound denial
                           nothing arrives */
     int8_t denier;     /* the endpoint whose NIC logs D tuples, -1 none */
+    uint8_t inside;    /* bit e: endpoint e is in an --inside network (its NIC logs) */
     uint8_t mac[2][6];
     uint32_t mac_idx[2]; /* interned MAC of each end's NIC, UINT32_MAX until the first tuple */
     uint32_t hash;
@@ -412,6 +413,7 @@ struct p2f {
     struct macent *macs;
     size_t mac_mask, n_macs;
     int64_t newest_us;
+    int64_t expired_at; /* expire_until's last clock (ms) */
     int failed;
     struct p2f_stats stats;
 };
@@ -458,6 +460,7 @@ p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *
         return NULL;
     }
     p->newest_us = INT64_MIN;
+    p->expired_at = INT64_MIN;
     return p;
 }
 
@@ -489,9 +492,9 @@ static int in_side(const p2f *p, const uint8_t a[16]);
 /* Learn addr's MAC (first frame wins). Only inside addresses have a NIC
  * that logs, so only they are learned: spoofed outside sources cannot
  * grow the table. -1 when out of memory. */
-static int mac_learn(p2f *p, const uint8_t addr[16], const uint8_t mac[6])
+static int mac_learn(p2f *p, const uint8_t addr[16], const uint8_t mac[6], int inside)
 {
-    if (!in_side(p, addr))
+    if (!inside)
         return 0;
     struct macent *e = mac_slot(p->macs, p->mac_mask, addr);
     if (e->used || p->n_macs >= MAX_MACS)
@@ -573,8 +576,8 @@ static int emit(p2f *p, struct flow *f, int state, int64_t ts_ms)
         return 0;
     }
     for (int e = 0; e < 2; e++) {
-        if (f->has_mac & (1 << e))
-            continue;
+        if ((f->has_mac & (1 << e)) || !(f->inside & (1 << e)))
+            continue; /* known, or outside: only inside MACs are learned */
         const struct macent *m = mac_slot_c(p, f->key + 1 + 16 * e);
         if (m->used) {
             memcpy(f->mac[e], m->mac, 6);
@@ -624,7 +627,7 @@ static int emit_at(p2f *p, struct flow *f, int state, int64_t ts_ms, int only)
     for (int end = 0; end < 2; end++) {
         int who = end == 0 ? s : d;
         const uint8_t *addr = f->key + 1 + 16 * who;
-        if (!in_side(p, addr) || (only < 0 && (f->quiet & (1 << who))) ||
+        if (!(f->inside & (1 << who)) || (only < 0 && (f->quiet & (1 << who))) ||
             (only >= 0 && who != only))
             continue;
         if (f->mac_idx[who] == UINT32_MAX) { /* decided once, at the flow's first tuple */
@@ -922,8 +925,11 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
     else if (p->newest_us - k->ts_us > 1000000)
         p->stats.late++;
     int64_t t = k->ts_us / 1000, now = p->newest_us / 1000;
-    if (expire_until(p, now) != 0)
-        goto fail;
+    if (now != p->expired_at) { /* once per ms: the lists cannot change within one */
+        if (expire_until(p, now) != 0)
+            goto fail;
+        p->expired_at = now;
+    }
     uint16_t pa = (uint16_t)(key[33] << 8 | key[34]), pb = (uint16_t)(key[35] << 8 | key[36]);
     int found;
     size_t j = find_slot(p, key, h, &found);
@@ -958,7 +964,7 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
             if (t > f->t_last)
                 f->t_last = t;
             if (k->has_mac && !(f->has_mac & (1 << sender))) { /* once per flow end */
-                if (mac_learn(p, k->src, k->src_mac) != 0)
+                if (mac_learn(p, k->src, k->src_mac, f->inside & (1 << sender)) != 0)
                     goto fail;
                 memcpy(f->mac[sender], k->src_mac, 6);
                 f->has_mac |= (uint8_t)(1 << sender);
@@ -982,7 +988,8 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
         }
     }
     /* a new flow */
-    if (!in_side(p, k->src) && !in_side(p, k->dst)) {
+    int inside = in_side(p, key + 1) | in_side(p, key + 17) << 1;
+    if (inside == 0) {
         p->stats.outside++;
         return 0;
     }
@@ -1024,6 +1031,7 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
     memcpy(f->key, key, KEY_SIZE);
     f->hash = h;
     f->mac_idx[0] = f->mac_idx[1] = UINT32_MAX;
+    f->inside = (uint8_t)inside;
     f->prev = f->next = NIL;
     p->index[j] = (uint64_t)h << 32 | (i + 1);
     p->n_live++;
@@ -1046,7 +1054,7 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
     append(p, i, f->list, now);
     /* each end's NIC, fixed for the flow's life: the MAC its address sent
      * from (learned from any flow), else derived from the address */
-    if (k->has_mac && mac_learn(p, k->src, k->src_mac) != 0)
+    if (k->has_mac && mac_learn(p, k->src, k->src_mac, inside & (1 << sender)) != 0)
         goto fail;
     for (int e = 0; e < 2; e++) {
         const struct macent *m = mac_slot(p->macs, p->mac_mask, key + 1 + 16 * e);
