@@ -34,10 +34,12 @@ static void key_sift(struct blob_key *k, size_t i, size_t n)
     }
 }
 
-void blob_key_introsort(struct blob_key *k, size_t n, int depth)
+void blob_key_introsort(struct blob_key *k, size_t n, int depth, struct blob_sort_stats *st)
 {
     while (n > 16) {
         if (depth-- == 0) { /* heapsort: no quadratic worst case */
+            if (st != NULL)
+                st->fallbacks++;
             for (size_t i = n / 2; i-- > 0;)
                 key_sift(k, i, n);
             for (size_t i = n - 1; i > 0; i--) {
@@ -47,6 +49,8 @@ void blob_key_introsort(struct blob_key *k, size_t n, int depth)
             return;
         }
         /* median of three to k[0], then Hoare partition around it */
+        if (st != NULL)
+            st->partitioned += n;
         size_t m = n / 2;
         if (key_less(&k[m], &k[0]))
             key_swap(&k[m], &k[0]);
@@ -70,11 +74,11 @@ void blob_key_introsort(struct blob_key *k, size_t n, int depth)
         key_swap(&k[0], &k[j]);
         /* recurse into the smaller side, loop on the larger */
         if (j < n - j - 1) {
-            blob_key_introsort(k, j, depth);
+            blob_key_introsort(k, j, depth, st);
             k += j + 1;
             n -= j + 1;
         } else {
-            blob_key_introsort(k + j + 1, n - j - 1, depth);
+            blob_key_introsort(k + j + 1, n - j - 1, depth, st);
             n = j;
         }
     }
@@ -88,5 +92,5 @@ void blob_key_sort(struct blob_key *k, size_t n)
     int depth = 0;
     for (size_t m = n; m > 1; m >>= 1)
         depth += 2;
-    blob_key_introsort(k, n, depth);
+    blob_key_introsort(k, n, depth, NULL);
 }

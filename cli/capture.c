@@ -100,7 +100,8 @@ struct feed {
     /* the ring */
     struct batch *ring;
     size_t head, count; /* the filled batches start at head */
-    int eof, stop, threaded;
+    int eof, threaded;
+    int stop; /* set by the engine under mu; the reader also polls it (atomic) */
     pthread_mutex_t mu;
     pthread_cond_t filled, freed;
 };
@@ -120,15 +121,18 @@ static int consume(struct feed *f, const struct batch *b)
 /* The batch the reader fills next, or NULL when the engine has stopped. */
 static struct batch *fill_slot(struct feed *f)
 {
-    if (!f->threaded)
-        return f->rc == EXIT_OK ? &f->ring[0] : NULL;
+    if (!f->threaded) {
+        struct batch *b = &f->ring[0];
+        b->n = 0, b->has_clock = 0, b->path = "", b->index = 0;
+        return f->rc == EXIT_OK ? b : NULL;
+    }
     pthread_mutex_lock(&f->mu);
     while (f->count == RING && !f->stop)
         pthread_cond_wait(&f->freed, &f->mu);
     struct batch *b = f->stop ? NULL : &f->ring[(f->head + f->count) % RING];
     pthread_mutex_unlock(&f->mu);
     if (b != NULL)
-        b->n = 0, b->has_clock = 0;
+        b->n = 0, b->has_clock = 0, b->path = "", b->index = 0;
     return b;
 }
 
@@ -139,7 +143,7 @@ static struct batch *submit(struct feed *f, struct batch *b)
     if (!f->threaded) {
         if (f->rc == EXIT_OK)
             f->rc = consume(f, b);
-        b->n = 0, b->has_clock = 0;
+        b->n = 0, b->has_clock = 0, b->path = "", b->index = 0;
         return f->rc == EXIT_OK ? b : NULL;
     }
     pthread_mutex_lock(&f->mu);
@@ -168,6 +172,10 @@ static void *reader(void *arg)
     for (int i = 0; i < n; i++)
         next(s, &caps[i], max_warnings);
     while (b != NULL) {
+        /* the engine failed: stop here, not a batch later (no more reading,
+         * no warnings about packets after the error) */
+        if (f->threaded && __atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+            break;
         /* the capture whose next packet is earliest (ties: argument order) */
         struct cap *k = NULL;
         for (int i = 0; i < n; i++) {
@@ -207,8 +215,10 @@ static void *reader(void *arg)
             have_susp = 0;
             if (ts - susp_from > 3600000000LL) { /* confirmed */
                 struct p2f_pkt cur = *pk;
-                if (susp_keep)
+                if (susp_keep) {
                     b->pk[b->n++] = susp;
+                    b->path = susp_path, b->index = susp_index;
+                }
                 b->pk[b->n] = cur;
                 pk = &b->pk[b->n];
                 if (susp.ts_us > newest)
@@ -285,7 +295,7 @@ static void engine(struct feed *f)
         pthread_mutex_lock(&f->mu);
         if (rc != EXIT_OK) {
             f->rc = rc;
-            f->stop = 1; /* the reader stops at its next batch */
+            __atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED); /* the reader stops */
         }
         f->head = (f->head + 1) % RING;
         f->count--;
@@ -334,7 +344,7 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
         rc = EXIT_INPUT;
     }
     if (rc == EXIT_OK) {
-        static struct feed f; /* the ring is 128 KB: not on the stack */
+        struct feed f;
         memset(&f, 0, sizeof f);
         f.caps = caps, f.n = n, f.po = po, f.max_warnings = max_warnings, f.s = s;
         f.p = p, f.clock = clock, f.arg = arg, f.rc = EXIT_OK;

@@ -200,8 +200,13 @@ struct blob_key {
 /* Sort k[0..n) in blob order (blob_order.c). */
 void blob_key_sort(struct blob_key *k, size_t n);
 /* The same with depth quicksort levels before heapsort takes over (2 log2 n
- * in blob_key_sort; tests pass 0 to reach the heapsort). */
-void blob_key_introsort(struct blob_key *k, size_t n, int depth);
+ * in blob_key_sort; tests pass 0 to reach the heapsort). st, when not
+ * NULL, counts the keys partitioned (the quicksort's work: n log n when the
+ * pivots are good) and the heapsort fallbacks. */
+struct blob_sort_stats {
+    uint64_t partitioned, fallbacks;
+};
+void blob_key_introsort(struct blob_key *k, size_t n, int depth, struct blob_sort_stats *st);
 
 /* Subcommands. */
 int cmd_detect(int argc, char **argv);

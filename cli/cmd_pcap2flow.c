@@ -88,8 +88,7 @@ _Static_assert(sizeof(struct ctup) == 56, "a buffered tuple is 56 bytes");
 /* A bit of ctup.flags beside the SCAND_TF_* ones: src and dst are IPv4
  * addresses, not indices (most tuples: no table lookup for them). */
 #define CT_V4 0x80
-_Static_assert((CT_V4 & (SCAND_TF_V6 | SCAND_TF_NOCOUNT | SCAND_TF_TS_SEC)) == 0,
-               "CT_V4 is not a tuple flag");
+_Static_assert((CT_V4 & SCAND_TF_ALL) == 0, "CT_V4 is not a tuple flag");
 
 /* A spilled tuple: addresses in full, as the address table forgets them. */
 struct stup {

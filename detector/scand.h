@@ -84,6 +84,7 @@ enum scand_enc {
 #define SCAND_TF_V6 0x01      /* both addresses are IPv6 (else IPv4-mapped) */
 #define SCAND_TF_NOCOUNT 0x02 /* the counters were empty (",,,,") in the input */
 #define SCAND_TF_TS_SEC 0x04  /* the input timestamp was in seconds */
+#define SCAND_TF_ALL 0x07     /* every flag above */
 
 /*
  * One flow-log tuple. Fixed size, no pointers: strings (MAC, aclID and rule)

@@ -56,7 +56,7 @@ static void check(size_t n, int pat, int depth)
     if (depth < 0)
         blob_key_sort(a, n);
     else
-        blob_key_introsort(a, n, depth);
+        blob_key_introsort(a, n, depth, NULL);
     qsort(b, n, sizeof *b, cmp_ref);
     int same = memcmp(a, b, n * sizeof *a) == 0;
     if (!same)
@@ -86,7 +86,8 @@ static void test_blob_order_heapsort_fallback(void)
         }
 }
 
-/* The order itself: hour, then NIC, then time, then arrival (wrapping). */
+/* The order itself: hour, then NIC, then time, then arrival (unsigned:
+ * after 2^32 buffered tuples the arrival order would invert). */
 static void test_blob_order_fields(void)
 {
     CU_ASSERT(blob_order(0, 9, 9, 9, 3600000, 0, 0, 0) < 0);
@@ -97,12 +98,42 @@ static void test_blob_order_fields(void)
     CU_ASSERT(blob_order(0, 1, 1, UINT32_MAX, 0, 1, 1, 0) > 0);
 }
 
+/* The worst case stays n log n: on random keys the quicksort does about
+ * n log2 n work and never falls back; on an organ pipe (rising, then
+ * falling), which defeats the median of three, it falls back to heapsort
+ * before the work grows quadratic. */
+static void test_blob_order_no_quadratic_case(void)
+{
+    enum { N = 20000 };
+    struct blob_key *k = malloc(N * sizeof *k);
+    CU_ASSERT_FATAL(k != NULL);
+    int depth = 0;
+    for (size_t m = N; m > 1; m >>= 1)
+        depth += 2; /* as blob_key_sort */
+    double nlogn = N * 14.3; /* log2(20000) */
+    struct blob_sort_stats st = {0, 0};
+    fill(k, N, PAT_RANDOM, 42);
+    blob_key_introsort(k, N, depth, &st);
+    CU_ASSERT(st.fallbacks == 0);
+    CU_ASSERT(st.partitioned > 0 && (double)st.partitioned < 2 * nlogn);
+    memset(&st, 0, sizeof st);
+    fill(k, N, PAT_PIPE, 42);
+    blob_key_introsort(k, N, depth, &st);
+    CU_ASSERT(st.fallbacks > 0);
+    CU_ASSERT((double)st.partitioned < 3 * nlogn);
+    for (size_t i = 1; i < N; i++)
+        CU_ASSERT_FATAL(blob_order(k[i - 1].hour, k[i - 1].mac, k[i - 1].ts, k[i - 1].seq,
+                                   k[i].hour, k[i].mac, k[i].ts, k[i].seq) < 0);
+    free(k);
+}
+
 int test_blob_order_register(void)
 {
     CU_pSuite s = CU_add_suite("blob_order", NULL, NULL);
     if (s == NULL || CU_add_test(s, "matches_qsort", test_blob_order_matches_qsort) == NULL ||
         CU_add_test(s, "heapsort_fallback", test_blob_order_heapsort_fallback) == NULL ||
-        CU_add_test(s, "fields", test_blob_order_fields) == NULL)
+        CU_add_test(s, "fields", test_blob_order_fields) == NULL ||
+        CU_add_test(s, "no_quadratic_case", test_blob_order_no_quadratic_case) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
