@@ -6,8 +6,10 @@
  *
  * Tuples wait in memory until their hour is complete, then go out sorted
  * by NIC, hour and time (the blob writer wants one NIC-hour at a time);
- * past --max-buffer they spill to sorted runs in temporary files, merged
- * when their hour is written, so memory stays bounded.
+ * the buffer is two halves of --max-buffer: when one is full it spills,
+ * sorted, to a run in a temporary file on a thread of its own while the
+ * other fills, and the runs are merged when their hour is written, so
+ * memory stays bounded.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -72,7 +74,7 @@ static const char usage[] =
  * hour H is written once the packet clock passes H + 1 h + that lag.
  * Tuples are kept compact, 56 bytes: IPv4 addresses inline, IPv6 ones as
  * indices into a table of the buffered tuples' IPv6 addresses; past
- * --max-buffer of them they spill. */
+ * half --max-buffer of them they spill. */
 
 struct ctup {
     int64_t ts;
@@ -116,20 +118,37 @@ struct run {
  * times, and at most 15 runs per level stay open. */
 #define FAN_IN 16
 
-struct conv {
-    const char *dir;
-    size_t max_buffer;  /* tuples held before a spill */
-    struct run *runs;
-    size_t n_runs, cap_runs;
-    uint64_t spilled, n_spills;
-    scand_strtab *st;
+/* Buffered tuples and the IPv6 addresses they use. */
+struct tbuf {
     struct ctup *t;
     size_t n, cap;
-    /* the capture's addresses: open addressing over an array */
+    /* the tuples' IPv6 addresses: open addressing over an array */
     uint8_t (*addr)[16];
     size_t n_addr, cap_addr;
     uint32_t *aidx; /* address index + 1, 0 = empty */
     size_t amask;
+};
+
+/* A spill on a thread of its own: it sorts and writes one full buffer
+ * while the engine fills the other. */
+struct spilljob {
+    const struct tbuf *b;
+    FILE *f;
+    int rc; /* 0, or -1 after an error (printed) */
+};
+
+struct conv {
+    const char *dir;
+    size_t max_buffer;  /* tuples held in memory, both buffers together */
+    struct run *runs;
+    size_t n_runs, cap_runs;
+    uint64_t spilled, n_spills;
+    scand_strtab *st;
+    struct tbuf b;  /* the tuples arriving */
+    struct tbuf sb; /* the tuples being spilled (sj), or empty */
+    struct spilljob sj;
+    pthread_t sth;
+    int spilling; /* 1: sth is spilling sb; 2: done without a thread */
     uint32_t group;
     long blobs;
     int failed;
@@ -151,7 +170,7 @@ static uint32_t addr_hash(const uint8_t a[16])
     return (uint32_t)(h ^ h >> 31);
 }
 
-static uint32_t addr_index(struct conv *c, const uint8_t a[16])
+static uint32_t addr_index(struct tbuf *c, const uint8_t a[16])
 {
     if ((c->n_addr + 1) * 2 > c->amask + 1) {
         size_t cap = c->amask ? (c->amask + 1) * 2 : 4096;
@@ -194,7 +213,7 @@ static int run_less(const struct run *x, const struct run *y)
 }
 
 /* c->t[0..n) in blob order, as positions. */
-static struct blob_key *order(const struct conv *c, size_t n)
+static struct blob_key *order(const struct tbuf *c, size_t n)
 {
     struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
     for (size_t i = 0; i < n; i++) {
@@ -206,7 +225,7 @@ static struct blob_key *order(const struct conv *c, size_t n)
 }
 
 /* Buffered address a of x in full (IPv4-mapped for IPv4). */
-static void ct_addr(const struct conv *c, const struct ctup *x, uint32_t a, uint8_t out[16])
+static void ct_addr(const struct tbuf *c, const struct ctup *x, uint32_t a, uint8_t out[16])
 {
     if (x->flags & CT_V4) {
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -223,7 +242,7 @@ static uint32_t v4_of(const uint8_t a[16])
     return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
 }
 
-static void to_stup(const struct conv *c, const struct ctup *x, struct stup *y)
+static void to_stup(const struct tbuf *c, const struct ctup *x, struct stup *y)
 {
     memset(y, 0, sizeof *y);
     y->ts = x->ts;
@@ -336,7 +355,7 @@ static int spill_write(FILE *f, const struct stup *y)
     return -1;
 }
 
-static void forget_addresses(struct conv *c)
+static void forget_addresses(struct tbuf *c)
 {
     free(c->addr);
     free(c->aidx);
@@ -386,31 +405,68 @@ static int compact(struct conv *c)
 /* Tuples read in blob order are prefetched this far ahead. */
 #define AHEAD 16
 
+/* Write buffer b, sorted into blob order, to f. The spill thread. */
+static void *spill_run(void *arg)
+{
+    struct spilljob *j = arg;
+    const struct tbuf *b = j->b;
+    struct blob_key *k = order(b, b->n);
+    j->rc = 0;
+    for (size_t i = 0; i < b->n && j->rc == 0; i++) {
+        struct stup y;
+        if (i + AHEAD < b->n) /* sorted order reads the buffer at random */
+            __builtin_prefetch(&b->t[k[i + AHEAD].pos]);
+        to_stup(b, &b->t[k[i].pos], &y);
+        j->rc = spill_write(j->f, &y);
+    }
+    free(k);
+    return NULL;
+}
+
+/* Wait for the spill in flight, if any, and make its file a run. 0, or
+ * -1 after an error (printed). */
+static int spill_done(struct conv *c)
+{
+    if (c->spilling == 0)
+        return 0;
+    if (c->spilling == 1)
+        pthread_join(c->sth, NULL);
+    c->spilling = 0;
+    size_t n = c->sb.n;
+    c->sb.n = 0;
+    forget_addresses(&c->sb);
+    if (c->sj.rc != 0) {
+        fclose(c->sj.f);
+        return -1;
+    }
+    if (add_run(c, c->sj.f, n, 0) != 0)
+        return -1;
+    c->spilled += n;
+    c->n_spills++;
+    return compact(c);
+}
+
+/* Spill the arriving buffer: on a thread, while the engine goes on into
+ * the other buffer (the previous spill is done first). 0, or -1 after an
+ * error (printed). */
 static int spill(struct conv *c)
 {
+    if (spill_done(c) != 0)
+        return -1;
     FILE *f = spill_file();
     if (f == NULL)
         return -1;
-    struct blob_key *k = order(c, c->n);
-    for (size_t i = 0; i < c->n; i++) {
-        struct stup y;
-        if (i + AHEAD < c->n) /* sorted order reads the buffer at random */
-            __builtin_prefetch(&c->t[k[i + AHEAD].pos]);
-        to_stup(c, &c->t[k[i].pos], &y);
-        if (spill_write(f, &y) != 0) {
-            free(k);
-            fclose(f);
-            return -1;
-        }
+    struct tbuf t = c->sb; /* empty; its arrays are reused */
+    c->sb = c->b;
+    c->b = t;
+    c->sj = (struct spilljob){&c->sb, f, 0};
+    if (pthread_create(&c->sth, NULL, spill_run, &c->sj) == 0) {
+        c->spilling = 1;
+    } else {
+        spill_run(&c->sj);
+        c->spilling = 2;
     }
-    free(k);
-    if (add_run(c, f, c->n, 0) != 0)
-        return -1;
-    c->spilled += c->n;
-    c->n_spills++;
-    c->n = 0;
-    forget_addresses(c);
-    return compact(c);
+    return 0;
 }
 
 static int on_tuple(void *arg, const struct scand_tuple *t)
@@ -422,16 +478,18 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     }
     if (c->failed)
         return 0; /* a spill failed (printed); the clock stops the run */
-    if (c->max_buffer > 0 && c->n >= c->max_buffer && spill(c) != 0) {
+    /* half the buffer each: one fills while the other spills */
+    if (c->max_buffer > 0 && c->b.n >= c->max_buffer / 2 && spill(c) != 0) {
         c->failed = 1;
         return 0;
     }
-    if (c->n == c->cap) { /* grow by half: an hour of tuples, little slack */
-        c->cap = c->cap ? c->cap + c->cap / 2 : 4096;
-        c->t = xreallocarray(c->t, c->cap, sizeof *c->t);
+    struct tbuf *b = &c->b;
+    if (b->n == b->cap) { /* grow by half: an hour of tuples, little slack */
+        b->cap = b->cap ? b->cap + b->cap / 2 : 4096;
+        b->t = xreallocarray(b->t, b->cap, sizeof *b->t);
     }
     c->group = t->group;
-    struct ctup *x = &c->t[c->n++];
+    struct ctup *x = &b->t[b->n++];
     x->ts = t->ts_ms;
     x->bytes_s2d = t->bytes_s2d;
     x->bytes_d2s = t->bytes_d2s;
@@ -441,8 +499,8 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
         x->dst = v4_of(t->dst);
         x->flags |= CT_V4;
     } else {
-        x->src = addr_index(c, t->src);
-        x->dst = addr_index(c, t->dst);
+        x->src = addr_index(b, t->src);
+        x->dst = addr_index(b, t->dst);
     }
     x->mac = t->mac;
     x->pkts_s2d = clip32(c, t->pkts_s2d);
@@ -507,14 +565,14 @@ static long write_chunk(const struct conv *c, const struct scand_tuple *t, size_
 
 #define MERGE_CHUNK 262144 /* tuples gathered before a chunk is written */
 
-/* Write the NIC-hour blobs of the hours before `before`: c->t[0..k) and
+/* Write the NIC-hour blobs of the hours before `before`: c->b.t[0..k) and
  * the spilled runs' tuples of those hours, merged in blob order, a chunk
  * of whole blobs in memory at a time (without runs, the same path: the
  * blobs are the same bytes whether or not anything spilled). The number
  * written, or -1 after an error (printed). */
 static long write_blobs(struct conv *c, size_t k, int64_t before)
 {
-    struct blob_key *ok = order(c, k);
+    struct blob_key *ok = order(&c->b, k);
     struct scand_tuple *t = NULL;
     size_t *gs = NULL;
     size_t n = 0, cap = 0, ng = 0, cap_g = 0, mi = 0;
@@ -534,8 +592,8 @@ static long write_blobs(struct conv *c, size_t k, int64_t before)
                                                     best->cur.mac, best->cur.ts,
                                                     best->cur.seq) < 0)) {
             if (mi + AHEAD < k)
-                __builtin_prefetch(&c->t[ok[mi + AHEAD].pos]);
-            to_stup(c, &c->t[m->pos], &y);
+                __builtin_prefetch(&c->b.t[ok[mi + AHEAD].pos]);
+            to_stup(&c->b, &c->b.t[m->pos], &y);
             mi++;
         } else if (best != NULL) {
             y = best->cur;
@@ -600,36 +658,41 @@ static int flush(struct conv *c, int64_t before)
     size_t k = 0, m = 0;
     if (before > c->written_before && before != INT64_MAX)
         c->written_before = before; /* hours before this are complete, buffered or not */
-    /* partition: the tuples to write first */
-    for (size_t i = 0; i < c->n; i++)
-        if (scand_blob_hour(c->t[i].ts) < before) {
-            struct ctup x = c->t[i];
-            c->t[i] = c->t[k];
-            c->t[k++] = x;
-        }
-    if (k == 0 && c->n_runs == 0)
-        return 0;
-    long b = write_blobs(c, k, before);
-    if (b < 0) {
+    if (spill_done(c) != 0) { /* the spill in flight is a run like the others */
         c->failed = 1;
         return -1;
     }
-    c->blobs += b;
-    for (size_t i = k; i < c->n; i++)
-        c->t[m++] = c->t[i];
-    c->n = m;
+    struct tbuf *b = &c->b;
+    /* partition: the tuples to write first */
+    for (size_t i = 0; i < b->n; i++)
+        if (scand_blob_hour(b->t[i].ts) < before) {
+            struct ctup x = b->t[i];
+            b->t[i] = b->t[k];
+            b->t[k++] = x;
+        }
+    if (k == 0 && c->n_runs == 0)
+        return 0;
+    long nb = write_blobs(c, k, before);
+    if (nb < 0) {
+        c->failed = 1;
+        return -1;
+    }
+    c->blobs += nb;
+    for (size_t i = k; i < b->n; i++)
+        b->t[m++] = b->t[i];
+    b->n = m;
     /* the address table keeps only what the kept tuples use */
-    uint8_t(*old)[16] = c->addr;
-    c->addr = NULL;
-    c->n_addr = c->cap_addr = 0;
-    free(c->aidx);
-    c->aidx = NULL;
-    c->amask = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->t[i].flags & CT_V4)
+    uint8_t(*old)[16] = b->addr;
+    b->addr = NULL;
+    b->n_addr = b->cap_addr = 0;
+    free(b->aidx);
+    b->aidx = NULL;
+    b->amask = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->t[i].flags & CT_V4)
             continue;
-        c->t[i].src = addr_index(c, old[c->t[i].src]);
-        c->t[i].dst = addr_index(c, old[c->t[i].dst]);
+        b->t[i].src = addr_index(b, old[b->t[i].src]);
+        b->t[i].dst = addr_index(b, old[b->t[i].dst]);
     }
     free(old);
     return 0;
@@ -837,11 +900,18 @@ int cmd_pcap2flow(int argc, char **argv)
     cli_blob_close();
     free(deny);
     scand_strtab_free(c.st);
+    if (c.spilling == 1) /* a failed run can leave one in flight */
+        pthread_join(c.sth, NULL);
+    if (c.spilling != 0)
+        fclose(c.sj.f);
     for (size_t r = 0; r < c.n_runs; r++)
         fclose(c.runs[r].f);
     free(c.runs);
-    free(c.t);
-    free(c.addr);
-    free(c.aidx);
+    struct tbuf *bufs[2] = {&c.b, &c.sb};
+    for (int i = 0; i < 2; i++) {
+        free(bufs[i]->t);
+        free(bufs[i]->addr);
+        free(bufs[i]->aidx);
+    }
     return rc;
 }
