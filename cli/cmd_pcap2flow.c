@@ -44,10 +44,10 @@ static const char usage[] =
     "      --max-flows N       flows held at once (default 1000000, 0 = no limit);\n"
     "                          past it the longest-quiet flow ends early, counted\n"
     "      --max-buffer N      tuples held in memory until their hour is written\n"
-    "                          (default 1000000, at least 1000; 0 = no limit);\n"
-    "                          past it they spill, sorted, to temporary files under\n"
-    "                          $TMPDIR (or /tmp, 80 bytes a tuple); the blobs come\n"
-    "                          out the same\n"
+    "                          (default 1000000, at least 1000; 0 = no limit), in\n"
+    "                          two halves: a full half spills, sorted, to temporary\n"
+    "                          files under $TMPDIR (or /tmp, 80 bytes a tuple) while\n"
+    "                          the other fills; the blobs come out the same\n"
     "      --icmp              also log ICMP as protocol 1 (58 for ICMPv6), ports 0,\n"
     "                          for non-Azure use (Azure never logs ICMP)\n"
     "      --policy FILE       NSG rules that deny flows, as JSON (README): the\n"
@@ -132,6 +132,7 @@ struct tbuf {
 /* A spill on a thread of its own: it sorts and writes one full buffer
  * while the engine fills the other. */
 struct spilljob {
+    struct conv *c; /* its runs: the thread adds its file and compacts */
     const struct tbuf *b;
     FILE *f;
     int rc; /* 0, or -1 after an error (printed) */
@@ -405,7 +406,10 @@ static int compact(struct conv *c)
 /* Tuples read in blob order are prefetched this far ahead. */
 #define AHEAD 16
 
-/* Write buffer b, sorted into blob order, to f. The spill thread. */
+/* Write buffer b, sorted into blob order, to f, make f a run and compact
+ * the runs (the merges rewrite every tuple about log16(spills) times: off
+ * the engine's thread too). The spill thread: until it is joined, the
+ * runs are its own. */
 static void *spill_run(void *arg)
 {
     struct spilljob *j = arg;
@@ -420,11 +424,17 @@ static void *spill_run(void *arg)
         j->rc = spill_write(j->f, &y);
     }
     free(k);
+    FILE *f = j->f;
+    j->f = NULL; /* the run owns it now, or it is closed */
+    if (j->rc != 0)
+        fclose(f);
+    else if (add_run(j->c, f, b->n, 0) != 0 || compact(j->c) != 0)
+        j->rc = -1;
     return NULL;
 }
 
-/* Wait for the spill in flight, if any, and make its file a run. 0, or
- * -1 after an error (printed). */
+/* Wait for the spill in flight, if any. 0, or -1 after an error
+ * (printed). */
 static int spill_done(struct conv *c)
 {
     if (c->spilling == 0)
@@ -432,18 +442,13 @@ static int spill_done(struct conv *c)
     if (c->spilling == 1)
         pthread_join(c->sth, NULL);
     c->spilling = 0;
-    size_t n = c->sb.n;
+    if (c->sj.rc == 0) {
+        c->spilled += c->sb.n;
+        c->n_spills++;
+    }
     c->sb.n = 0;
     forget_addresses(&c->sb);
-    if (c->sj.rc != 0) {
-        fclose(c->sj.f);
-        return -1;
-    }
-    if (add_run(c, c->sj.f, n, 0) != 0)
-        return -1;
-    c->spilled += n;
-    c->n_spills++;
-    return compact(c);
+    return c->sj.rc;
 }
 
 /* Spill the arriving buffer: on a thread, while the engine goes on into
@@ -459,7 +464,7 @@ static int spill(struct conv *c)
     struct tbuf t = c->sb; /* empty; its arrays are reused */
     c->sb = c->b;
     c->b = t;
-    c->sj = (struct spilljob){&c->sb, f, 0};
+    c->sj = (struct spilljob){c, &c->sb, f, 0};
     if (pthread_create(&c->sth, NULL, spill_run, &c->sj) == 0) {
         c->spilling = 1;
     } else {
@@ -897,13 +902,11 @@ int cmd_pcap2flow(int argc, char **argv)
             fprintf(stderr, "scanlab: pcap2flow: %llu more warnings not shown (--max-warnings)\n",
                     (unsigned long long)cs.warnings_suppressed);
     }
+    if (c.spilling == 1) /* a failed run can leave one in flight: it goes first */
+        pthread_join(c.sth, NULL);
     cli_blob_close();
     free(deny);
     scand_strtab_free(c.st);
-    if (c.spilling == 1) /* a failed run can leave one in flight */
-        pthread_join(c.sth, NULL);
-    if (c.spilling != 0)
-        fclose(c.sj.f);
     for (size_t r = 0; r < c.n_runs; r++)
         fclose(c.runs[r].f);
     free(c.runs);
