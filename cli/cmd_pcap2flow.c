@@ -104,11 +104,14 @@ struct stup {
 _Static_assert(sizeof(struct stup) == 80, "a spilled tuple is 80 bytes");
 
 /* A sorted run of spilled tuples in an unlinked temporary file. */
+#define RUN_BUF 256 /* tuples read back from a run at a time */
 struct run {
     FILE *f;
+    struct stup *buf; /* read ahead: buf[ibuf..nbuf) follow cur */
+    size_t ibuf, nbuf;
     struct stup cur; /* its next tuple, when live */
     int64_t hour;    /* cur's blob hour */
-    uint64_t left;   /* tuples still in the file after cur */
+    uint64_t left;   /* tuples after cur, read ahead or still in the file */
     int live;
     int level;       /* 0 a spill; k + 1 a merge of FAN_IN runs of level k */
 };
@@ -292,15 +295,28 @@ static int run_next(struct run *r)
         r->live = 0;
         return 0;
     }
-    if (fread(&r->cur, sizeof r->cur, 1, r->f) != 1) {
-        r->live = 0;
-        cli_error("pcap2flow: reading back spilled tuples: %s",
-                  ferror(r->f) ? strerror(errno) : "the temporary file is cut short");
-        return -1;
+    if (r->ibuf == r->nbuf) {
+        size_t k = r->left < RUN_BUF ? (size_t)r->left : RUN_BUF;
+        if (fread(r->buf, sizeof *r->buf, k, r->f) != k) {
+            r->live = 0;
+            cli_error("pcap2flow: reading back spilled tuples: %s",
+                      ferror(r->f) ? strerror(errno) : "the temporary file is cut short");
+            return -1;
+        }
+        r->ibuf = 0;
+        r->nbuf = k;
     }
+    r->cur = r->buf[r->ibuf++];
     r->left--;
     r->hour = scand_blob_hour(r->cur.ts);
     return 0;
+}
+
+static void run_close(struct run *r)
+{
+    fclose(r->f);
+    free(r->buf);
+    r->buf = NULL;
 }
 
 /* An unlinked temporary file under $TMPDIR (else /tmp) to spill to; NULL
@@ -342,6 +358,8 @@ static int add_run(struct conv *c, FILE *f, uint64_t n, int level)
     }
     struct run *r = &c->runs[c->n_runs++];
     r->f = f;
+    r->buf = xmalloc(RUN_BUF * sizeof *r->buf);
+    r->ibuf = r->nbuf = 0;
     r->left = n;
     r->live = 1;
     r->level = level;
@@ -395,7 +413,7 @@ static int compact(struct conv *c)
             n++;
         }
         for (size_t r = 0; r < FAN_IN; r++)
-            fclose(tail[r].f);
+            run_close(&tail[r]);
         c->n_runs -= FAN_IN;
         if (add_run(c, f, n, level + 1) != 0)
             return -1;
@@ -651,7 +669,7 @@ static long write_blobs(struct conv *c, size_t k, int64_t before)
         if (c->runs[r].live)
             c->runs[keep++] = c->runs[r];
         else
-            fclose(c->runs[r].f);
+            run_close(&c->runs[r]);
     }
     c->n_runs = keep;
     return rc == 0 ? blobs : -1;
@@ -908,7 +926,7 @@ int cmd_pcap2flow(int argc, char **argv)
     free(deny);
     scand_strtab_free(c.st);
     for (size_t r = 0; r < c.n_runs; r++)
-        fclose(c.runs[r].f);
+        run_close(&c.runs[r]);
     free(c.runs);
     struct tbuf *bufs[2] = {&c.b, &c.sb};
     for (int i = 0; i < 2; i++) {
