@@ -72,7 +72,7 @@ $(SCANLAB): $(CLI_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS)
 
 # The units test the CLI's library-like files too (feeder.c and what it uses).
-UNIT_CLI  := $(BUILD)/cli/feeder.o $(BUILD)/cli/util.o $(BUILD)/cli/blob_order.o
+UNIT_CLI  := $(BUILD)/cli/feeder.o $(BUILD)/cli/ring.o $(BUILD)/cli/util.o $(BUILD)/cli/blob_order.o
 
 $(UNIT): $(UNIT_OBJS) $(UNIT_CLI) $(LIBRPT) $(LIBSIM) $(LIBSCAND)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(UNIT_CLI) $(LIBRPT) $(LIBSIM) $(LIBSCAND) $(LIBS) $(TLIBS)

@@ -97,13 +97,9 @@ struct feed {
     cap_clock_fn clock;
     void *arg;
     int rc; /* the engine's verdict: EXIT_INPUT stops the reader */
-    /* the ring */
-    struct batch *ring;
-    size_t head, count; /* the filled batches start at head */
-    int eof, threaded;
-    int stop; /* set by the engine under mu; the reader also polls it (atomic) */
-    pthread_mutex_t mu;
-    pthread_cond_t filled, freed;
+    int threaded;
+    struct ring ring; /* RING batches, when threaded */
+    struct batch one; /* the only batch, when not */
 };
 
 /* Feed one batch to the flow engine, then the clock; the engine's thread. */
@@ -118,38 +114,24 @@ static int consume(struct feed *f, const struct batch *b)
     return EXIT_OK;
 }
 
-/* The batch the reader fills next, or NULL when the engine has stopped. */
+/* The batch the reader fills next, empty, or NULL when the engine has
+ * stopped. */
 static struct batch *fill_slot(struct feed *f)
 {
-    if (!f->threaded) {
-        struct batch *b = &f->ring[0];
-        b->n = 0, b->has_clock = 0, b->path = "", b->index = 0;
-        return f->rc == EXIT_OK ? b : NULL;
-    }
-    pthread_mutex_lock(&f->mu);
-    while (f->count == RING && !f->stop)
-        pthread_cond_wait(&f->freed, &f->mu);
-    struct batch *b = f->stop ? NULL : &f->ring[(f->head + f->count) % RING];
-    pthread_mutex_unlock(&f->mu);
+    struct batch *b = f->threaded ? ring_slot(&f->ring) : f->rc == EXIT_OK ? &f->one : NULL;
     if (b != NULL)
         b->n = 0, b->has_clock = 0, b->path = "", b->index = 0;
     return b;
 }
 
-/* Hand the filled batch over; the next to fill, or NULL when the engine
- * has stopped. */
+/* Hand the filled batch over (without a thread: feed it now); the next to
+ * fill, or NULL when the engine has stopped. */
 static struct batch *submit(struct feed *f, struct batch *b)
 {
-    if (!f->threaded) {
-        if (f->rc == EXIT_OK)
-            f->rc = consume(f, b);
-        b->n = 0, b->has_clock = 0, b->path = "", b->index = 0;
-        return f->rc == EXIT_OK ? b : NULL;
-    }
-    pthread_mutex_lock(&f->mu);
-    f->count++;
-    pthread_cond_signal(&f->filled);
-    pthread_mutex_unlock(&f->mu);
+    if (f->threaded)
+        ring_put(&f->ring);
+    else if (f->rc == EXIT_OK)
+        f->rc = consume(f, b);
     return fill_slot(f);
 }
 
@@ -174,7 +156,7 @@ static void *reader(void *arg)
     while (b != NULL) {
         /* the engine failed: stop here, not a batch later (no more reading,
          * no warnings about packets after the error) */
-        if (f->threaded && __atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+        if (f->threaded && ring_stopped(&f->ring))
             break;
         /* the capture whose next packet is earliest (ties: argument order) */
         struct cap *k = NULL;
@@ -269,38 +251,20 @@ static void *reader(void *arg)
     }
     if (b != NULL && b->n > 0)
         b = submit(f, b);
-    if (f->threaded) {
-        pthread_mutex_lock(&f->mu);
-        f->eof = 1;
-        pthread_cond_signal(&f->filled);
-        pthread_mutex_unlock(&f->mu);
-    }
+    if (f->threaded)
+        ring_close(&f->ring);
     return NULL;
 }
 
-/* The engine's loop: batches from the reader thread until it is done. */
+/* The engine's loop: batches from the reader thread until it is done
+ * (after a failure, the rest are only freed). */
 static void engine(struct feed *f)
 {
-    for (;;) {
-        pthread_mutex_lock(&f->mu);
-        while (f->count == 0 && !f->eof)
-            pthread_cond_wait(&f->filled, &f->mu);
-        if (f->count == 0) {
-            pthread_mutex_unlock(&f->mu);
-            return;
-        }
-        struct batch *b = &f->ring[f->head];
-        pthread_mutex_unlock(&f->mu);
-        int rc = f->rc == EXIT_OK ? consume(f, b) : EXIT_OK;
-        pthread_mutex_lock(&f->mu);
-        if (rc != EXIT_OK) {
-            f->rc = rc;
-            __atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED); /* the reader stops */
-        }
-        f->head = (f->head + 1) % RING;
-        f->count--;
-        pthread_cond_signal(&f->freed);
-        pthread_mutex_unlock(&f->mu);
+    struct batch *b;
+    while ((b = ring_take(&f->ring)) != NULL) {
+        if (f->rc == EXIT_OK && (f->rc = consume(f, b)) != EXIT_OK)
+            ring_stop(&f->ring); /* the reader stops */
+        ring_done(&f->ring);
     }
 }
 
@@ -348,10 +312,7 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
         memset(&f, 0, sizeof f);
         f.caps = caps, f.n = n, f.po = po, f.max_warnings = max_warnings, f.s = s;
         f.p = p, f.clock = clock, f.arg = arg, f.rc = EXIT_OK;
-        f.ring = xcalloc(RING, sizeof *f.ring);
-        pthread_mutex_init(&f.mu, NULL);
-        pthread_cond_init(&f.filled, NULL);
-        pthread_cond_init(&f.freed, NULL);
+        ring_init(&f.ring, RING, sizeof(struct batch));
         pthread_t th;
         f.threaded = 1;
         if (pthread_create(&th, NULL, reader, &f) == 0) {
@@ -362,10 +323,7 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
             reader(&f);
         }
         rc = f.rc;
-        pthread_cond_destroy(&f.freed);
-        pthread_cond_destroy(&f.filled);
-        pthread_mutex_destroy(&f.mu);
-        free(f.ring);
+        ring_destroy(&f.ring);
     }
     if (rc == EXIT_OK && p2f_finish(p) != 0) {
         cli_error("out of memory");

@@ -8,6 +8,7 @@
 #define SCANLAB_CLI_CLI_H
 
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "p2f.h"
@@ -136,6 +137,32 @@ typedef int (*in_record_fn)(void *arg, const struct scand_record *rec,
  * Returns EXIT_OK, or EXIT_INPUT after printing the error (a file that is
  * not a flow log, an unreadable path, fn returning non-zero).
  */
+/* A ring of n_slots slots of slot_size bytes between a producer thread and
+ * a consumer thread (ring.c). The producer fills ring_slot() (it waits while
+ * every slot is full; NULL once the consumer stopped) and hands it over with
+ * ring_put(), then ring_close() at its end. The consumer takes the oldest
+ * filled slot with ring_take() (it waits; NULL when closed and empty),
+ * frees it with ring_done(), and can ring_stop() the producer, which can
+ * also poll ring_stopped() between slots. */
+struct ring {
+    unsigned char *mem;
+    size_t n_slots, slot_size;
+    size_t head, n_full; /* slots [head, head + n_full) wait for the consumer */
+    int closed;
+    int stopped; /* written under mu, also polled without it (atomic) */
+    pthread_mutex_t mu;
+    pthread_cond_t full_cv, free_cv;
+};
+void ring_init(struct ring *r, size_t n_slots, size_t slot_size);
+void ring_destroy(struct ring *r);
+void *ring_slot(struct ring *r);
+void ring_put(struct ring *r);
+void ring_close(struct ring *r);
+void *ring_take(struct ring *r);
+void ring_done(struct ring *r);
+void ring_stop(struct ring *r);
+int ring_stopped(struct ring *r);
+
 /* The detector on a thread of its own (feeder.c): feeder_push() copies
  * tuples for it, in order; feeder_finish() waits for the last and frees the
  * feeder. Both return 0, or -1 when scand_feed() failed (scand_geterr()

@@ -28,43 +28,33 @@
 #define FEED_SLOTS 4
 #define FEED_CHUNK 16384
 
+struct chunk {
+    size_t len;
+    struct scand_tuple t[FEED_CHUNK];
+};
+
 struct feeder {
     scand_ctx *ctx;
     int threaded;
     pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t full_cv;  /* a chunk is ready for the detector */
-    pthread_cond_t empty_cv; /* a chunk is free for the reader */
-    struct scand_tuple *chunk[FEED_SLOTS];
-    size_t len[FEED_SLOTS];
-    size_t head, n_full; /* chunks [head, head + n_full) wait for the detector */
-    size_t fill;         /* the reader's chunk: (head + n_full) % FEED_SLOTS */
-    size_t fill_len;
-    int done, failed;
+    struct ring ring;   /* FEED_SLOTS chunks */
+    struct chunk *fill; /* the reader's chunk, NULL once the detector failed */
+    int failed;         /* the detector thread's, read after the join */
 };
 
 static void *run(void *arg)
 {
     struct feeder *f = arg;
-    pthread_mutex_lock(&f->mu);
-    for (;;) {
-        while (f->n_full == 0 && !f->done)
-            pthread_cond_wait(&f->full_cv, &f->mu);
-        if (f->n_full == 0)
-            break; /* done, and nothing left */
-        size_t slot = f->head;
-        pthread_mutex_unlock(&f->mu);
-        int rc = scand_feed(f->ctx, f->chunk[slot], f->len[slot]);
-        pthread_mutex_lock(&f->mu);
-        f->head = (f->head + 1) % FEED_SLOTS;
-        f->n_full--;
-        pthread_cond_signal(&f->empty_cv);
+    struct chunk *c;
+    while ((c = ring_take(&f->ring)) != NULL) {
+        int rc = scand_feed(f->ctx, c->t, c->len);
+        ring_done(&f->ring);
         if (rc != SCAND_OK) {
             f->failed = 1;
+            ring_stop(&f->ring);
             break;
         }
     }
-    pthread_mutex_unlock(&f->mu);
     return NULL;
 }
 
@@ -75,40 +65,31 @@ struct feeder *feeder_new(scand_ctx *ctx, int thread)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (!thread || cpus < 2)
         return f;
-    for (int i = 0; i < FEED_SLOTS; i++)
-        f->chunk[i] = xreallocarray(NULL, FEED_CHUNK, sizeof(struct scand_tuple));
-    pthread_mutex_init(&f->mu, NULL);
-    pthread_cond_init(&f->full_cv, NULL);
-    pthread_cond_init(&f->empty_cv, NULL);
+    ring_init(&f->ring, FEED_SLOTS, sizeof(struct chunk));
     if (pthread_create(&f->th, NULL, run, f) != 0) {
-        pthread_mutex_destroy(&f->mu);
-        pthread_cond_destroy(&f->full_cv);
-        pthread_cond_destroy(&f->empty_cv);
-        for (int i = 0; i < FEED_SLOTS; i++)
-            free(f->chunk[i]);
+        ring_destroy(&f->ring);
         return f; /* feed directly */
     }
     f->threaded = 1;
+    f->fill = ring_slot(&f->ring);
+    f->fill->len = 0;
     return f;
 }
 
-/* Hand the reader's chunk to the detector and wait for a free one; -1 when
+/* Hand the reader's chunk to the detector and take a free one; -1 when
  * the detector has failed. */
 static int hand_over(struct feeder *f)
 {
-    pthread_mutex_lock(&f->mu);
-    if (f->fill_len > 0 && !f->failed) {
-        f->len[f->fill] = f->fill_len;
-        f->n_full++;
-        f->fill_len = 0;
-        pthread_cond_signal(&f->full_cv);
+    if (f->fill == NULL)
+        return -1;
+    if (f->fill->len > 0) {
+        ring_put(&f->ring);
+        f->fill = ring_slot(&f->ring);
+        if (f->fill == NULL)
+            return -1;
+        f->fill->len = 0;
     }
-    while (f->n_full == FEED_SLOTS && !f->failed)
-        pthread_cond_wait(&f->empty_cv, &f->mu);
-    f->fill = (f->head + f->n_full) % FEED_SLOTS;
-    int rc = f->failed ? -1 : 0;
-    pthread_mutex_unlock(&f->mu);
-    return rc;
+    return 0;
 }
 
 int feeder_push(struct feeder *f, const struct scand_tuple *t, size_t n)
@@ -119,14 +100,16 @@ int feeder_push(struct feeder *f, const struct scand_tuple *t, size_t n)
         return f->failed ? -1 : 0;
     }
     while (n > 0) {
-        size_t k = FEED_CHUNK - f->fill_len;
+        if (f->fill == NULL)
+            return -1;
+        size_t k = FEED_CHUNK - f->fill->len;
         if (k > n)
             k = n;
-        memcpy(f->chunk[f->fill] + f->fill_len, t, k * sizeof *t);
-        f->fill_len += k;
+        memcpy(f->fill->t + f->fill->len, t, k * sizeof *t);
+        f->fill->len += k;
         t += k;
         n -= k;
-        if (f->fill_len == FEED_CHUNK && hand_over(f) != 0)
+        if (f->fill->len == FEED_CHUNK && hand_over(f) != 0)
             return -1;
     }
     return 0;
@@ -139,18 +122,11 @@ int feeder_finish(struct feeder *f)
     int rc = 0;
     if (f->threaded) {
         rc = hand_over(f); /* the partial chunk */
-        pthread_mutex_lock(&f->mu);
-        f->done = 1;
-        pthread_cond_signal(&f->full_cv);
-        pthread_mutex_unlock(&f->mu);
+        ring_close(&f->ring);
         pthread_join(f->th, NULL);
         if (f->failed)
             rc = -1;
-        pthread_mutex_destroy(&f->mu);
-        pthread_cond_destroy(&f->full_cv);
-        pthread_cond_destroy(&f->empty_cv);
-        for (int i = 0; i < FEED_SLOTS; i++)
-            free(f->chunk[i]);
+        ring_destroy(&f->ring);
     } else if (f->failed) {
         rc = -1; /* fed directly: the failure is reported here all the same */
     }
