@@ -231,19 +231,10 @@ static struct blob_key *order(const struct tbuf *c, size_t n)
 /* Buffered address a of x in full (IPv4-mapped for IPv4). */
 static void ct_addr(const struct tbuf *c, const struct ctup *x, uint32_t a, uint8_t out[16])
 {
-    if (x->flags & CT_V4) {
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        memcpy(out, mapped, 12);
-        out[12] = (uint8_t)(a >> 24), out[13] = (uint8_t)(a >> 16);
-        out[14] = (uint8_t)(a >> 8), out[15] = (uint8_t)a;
-    } else {
+    if (x->flags & CT_V4)
+        scand_addr_from_v4(a, out);
+    else
         memcpy(out, c->addr[a], 16);
-    }
-}
-
-static uint32_t v4_of(const uint8_t a[16])
-{
-    return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
 }
 
 static void to_stup(const struct tbuf *c, const struct ctup *x, struct stup *y)
@@ -518,8 +509,8 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     x->bytes_d2s = t->bytes_d2s;
     x->flags = t->flags;
     if (scand_addr_is_v4(t->src) && scand_addr_is_v4(t->dst)) {
-        x->src = v4_of(t->src);
-        x->dst = v4_of(t->dst);
+        x->src = scand_addr_v4(t->src);
+        x->dst = scand_addr_v4(t->dst);
         x->flags |= CT_V4;
     } else {
         x->src = addr_index(b, t->src);

@@ -20,6 +20,18 @@ int scand_addr_is_v4(const uint8_t a[16])
     return memcmp(a, v4_prefix, 12) == 0;
 }
 
+void scand_addr_from_v4(uint32_t v4, uint8_t out[16])
+{
+    memcpy(out, v4_prefix, 12);
+    out[12] = (uint8_t)(v4 >> 24), out[13] = (uint8_t)(v4 >> 16);
+    out[14] = (uint8_t)(v4 >> 8), out[15] = (uint8_t)v4;
+}
+
+uint32_t scand_addr_v4(const uint8_t a[16])
+{
+    return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
 static int parse_v4(const char *s, size_t len, uint8_t out[4])
 {
     size_t i = 0;

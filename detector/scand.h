@@ -134,6 +134,11 @@ int scand_addr_is_private(const uint8_t a[16]);
 /* Return 1 if a is IPv4-mapped. */
 int scand_addr_is_v4(const uint8_t a[16]);
 
+/* The IPv4-mapped address of v4 (host order, 10.0.0.1 = 0x0a000001), and
+ * back: the IPv4 address in the last four bytes of a. */
+void scand_addr_from_v4(uint32_t v4, uint8_t out[16]);
+uint32_t scand_addr_v4(const uint8_t a[16]);
+
 /* ---------------------------------------------------------------------- */
 /* String intern table                                                    */
 /* ---------------------------------------------------------------------- */

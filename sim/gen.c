@@ -181,15 +181,10 @@ static void put(struct sim_gen *g, const struct sim_vm *vm, int64_t ts, uint32_t
 static void expand(const struct sim_gen *g, uint32_t nic, const struct pend *p,
                    struct scand_tuple *t)
 {
-    static const uint8_t v4pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     memset(t, 0, sizeof *t);
     t->ts_ms = p->ts;
-    memcpy(t->src, v4pre, 12);
-    memcpy(t->dst, v4pre, 12);
-    for (int k = 0; k < 4; k++) {
-        t->src[12 + k] = (uint8_t)(p->src >> (24 - 8 * k));
-        t->dst[12 + k] = (uint8_t)(p->dst >> (24 - 8 * k));
-    }
+    scand_addr_from_v4(p->src, t->src);
+    scand_addr_from_v4(p->dst, t->dst);
     t->sport = p->sport;
     t->dport = p->dport;
     t->proto = p->proto;

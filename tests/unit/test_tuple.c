@@ -333,6 +333,12 @@ static void test_tuple_names_and_addresses(void)
     CU_ASSERT(scand_addr_is_v4(a));
     scand_addr_format(a, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "10.0.0.1");
+    /* from and to a 32-bit IPv4 address, host order */
+    uint8_t m[16];
+    addr("192.168.1.200", a);
+    scand_addr_from_v4(0xc0a801c8u, m);
+    CU_ASSERT_EQUAL(memcmp(m, a, 16), 0);
+    CU_ASSERT_EQUAL(scand_addr_v4(a), 0xc0a801c8u);
     int v6 = -1;
     CU_ASSERT_EQUAL(scand_addr_parse("10.0.0.1", 8, a, &v6), SCAND_OK);
     CU_ASSERT_EQUAL(v6, 0);
