@@ -698,10 +698,7 @@ static int flush(struct conv *c, int64_t before)
     /* the address table keeps only what the kept tuples use */
     uint8_t(*old)[16] = b->addr;
     b->addr = NULL;
-    b->n_addr = b->cap_addr = 0;
-    free(b->aidx);
-    b->aidx = NULL;
-    b->amask = 0;
+    forget_addresses(b);
     for (size_t i = 0; i < b->n; i++) {
         if (b->t[i].flags & CT_V4)
             continue;
