@@ -375,24 +375,8 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
     if (ki < 0)
         return SCAND_ERR_NOMEM;
     for (int d = 0; d < dc->n_dims; d++) {
-        uint8_t val[18] = {0};
-        switch (dc->dim_kind[d]) {
-        case SCANDINT_V_DST:
-            memcpy(val, t->dst, 16);
-            break;
-        case SCANDINT_V_SRC:
-            memcpy(val, t->src, 16);
-            break;
-        case SCANDINT_V_PAIR:
-            memcpy(val, t->dst, 16);
-            val[16] = (uint8_t)(t->dport >> 8);
-            val[17] = (uint8_t)t->dport;
-            break;
-        default: /* SCANDINT_V_DPORT */
-            val[16] = (uint8_t)(t->dport >> 8);
-            val[17] = (uint8_t)t->dport;
-            break;
-        }
+        uint8_t val[18];
+        scandint_val_bytes(dc->dim_kind[d], t, val);
         uint32_t mtag = d == 0 ? f->tag[1] : scandint_mem_tag(kh, d, dc->dim_kind[d], f);
         int fresh = add_member(b, (uint32_t)ki, d, val, mtag, f->start);
         if (fresh < 0)

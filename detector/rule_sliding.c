@@ -138,19 +138,6 @@ static void key_bytes(const struct scandint_rule_cfg *c, const struct scand_tupl
     }
 }
 
-static void val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
-{
-    memset(v, 0, 18);
-    if (kind == SCANDINT_V_DST || kind == SCANDINT_V_PAIR)
-        memcpy(v, t->dst, 16);
-    else if (kind == SCANDINT_V_SRC)
-        memcpy(v, t->src, 16);
-    if (kind == SCANDINT_V_DPORT || kind == SCANDINT_V_PAIR) {
-        v[16] = (uint8_t)(t->dport >> 8);
-        v[17] = (uint8_t)t->dport;
-    }
-}
-
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f)
 {
     uint64_t kh = scandint_key_hash(s->cfg->key, f);
@@ -291,7 +278,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     uint64_t kh = s->n_dims > 1 ? scandint_key_hash(c->key, f) : 0;
     for (int d = 0; d < s->n_dims; d++) {
         mem[KEY_SIZE] = (uint8_t)d;
-        val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
+        scandint_val_bytes(s->dim_kind[d], t, mem + KEY_SIZE + 1);
         uint32_t mtag = d == 0 ? f->tag[1] : scandint_mem_tag(kh, d, s->dim_kind[d], f);
         /* members leave only by expire(): a rebuild must not drop one */
         struct scandint_tent *m = scandint_ttab_get_tag(&s->mems, mem, mtag, INT64_MIN, &is_new);

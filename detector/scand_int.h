@@ -453,6 +453,21 @@ struct scandint_flow {
  * or (destination, port) pairs. */
 enum { SCANDINT_V_DST, SCANDINT_V_DPORT, SCANDINT_V_SRC, SCANDINT_V_PAIR };
 
+/* The bytes of tuple t's value of dimension kind: an address, then the
+ * destination port, big-endian (zero where the kind has none). */
+static inline void scandint_val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
+{
+    memset(v, 0, 18);
+    if (kind == SCANDINT_V_DST || kind == SCANDINT_V_PAIR)
+        memcpy(v, t->dst, 16);
+    else if (kind == SCANDINT_V_SRC)
+        memcpy(v, t->src, 16);
+    if (kind == SCANDINT_V_DPORT || kind == SCANDINT_V_PAIR) {
+        v[16] = (uint8_t)(t->dport >> 8);
+        v[17] = (uint8_t)t->dport;
+    }
+}
+
 /* A table tag from a hash: its low 32 bits, never 0 (0 marks empty). */
 static inline uint32_t scandint_tag32(uint64_t h)
 {
