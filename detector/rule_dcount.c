@@ -346,28 +346,7 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
     }
     struct dkey kb;
     uint64_t kh;
-    memset(kb.a, 0, 16);
-    memset(kb.b, 0, 16);
-    kb.port = 0;
-    switch (c->key) {
-    case SCANDINT_KEY_SRC_DST:
-        memcpy(kb.a, t->src, 16);
-        memcpy(kb.b, t->dst, 16);
-        break;
-    case SCANDINT_KEY_SRC_PORT:
-        memcpy(kb.a, t->src, 16);
-        kb.port = t->dport;
-        break;
-    case SCANDINT_KEY_DST:
-        memcpy(kb.b, t->dst, 16);
-        break;
-    case SCANDINT_KEY_PORT:
-        kb.port = t->dport;
-        break;
-    default: /* SRC */
-        memcpy(kb.a, t->src, 16);
-        break;
-    }
+    scandint_key_parts(c->key, t, kb.a, kb.b, &kb.port);
     /* the prefetch phase hashed the key and the first member; the key's
      * full hash is needed again only for the members of further dimensions */
     kh = dc->n_dims > 1 ? scandint_key_hash(dc->cfg->key, f) : 0;

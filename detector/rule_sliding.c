@@ -116,26 +116,9 @@ uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s)
 static void key_bytes(const struct scandint_rule_cfg *c, const struct scand_tuple *t,
                       uint8_t k[KEY_SIZE])
 {
-    memset(k, 0, KEY_SIZE);
-    switch (c->key) {
-    case SCANDINT_KEY_SRC_DST:
-        memcpy(k, t->src, 16);
-        memcpy(k + 16, t->dst, 16);
-        break;
-    case SCANDINT_KEY_SRC_PORT:
-        memcpy(k, t->src, 16);
-        memcpy(k + 32, &t->dport, 2);
-        break;
-    case SCANDINT_KEY_DST:
-        memcpy(k + 16, t->dst, 16);
-        break;
-    case SCANDINT_KEY_PORT:
-        memcpy(k + 32, &t->dport, 2);
-        break;
-    default:
-        memcpy(k, t->src, 16);
-        break;
-    }
+    uint16_t port;
+    scandint_key_parts(c->key, t, k, k + 16, &port);
+    memcpy(k + 32, &port, 2);
 }
 
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f)

@@ -453,6 +453,24 @@ struct scandint_flow {
  * or (destination, port) pairs. */
 enum { SCANDINT_V_DST, SCANDINT_V_DPORT, SCANDINT_V_SRC, SCANDINT_V_PAIR };
 
+/* The parts of tuple t's rule key (SCANDINT_KEY_*): the source as a, the
+ * destination as b, the destination port (zero where the key has none). */
+static inline void scandint_key_parts(int key, const struct scand_tuple *t, uint8_t a[16],
+                                      uint8_t b[16], uint16_t *port)
+{
+    int src = key != SCANDINT_KEY_DST && key != SCANDINT_KEY_PORT; /* SRC, SRC_DST, SRC_PORT */
+    int dst = key == SCANDINT_KEY_SRC_DST || key == SCANDINT_KEY_DST;
+    if (src)
+        memcpy(a, t->src, 16);
+    else
+        memset(a, 0, 16);
+    if (dst)
+        memcpy(b, t->dst, 16);
+    else
+        memset(b, 0, 16);
+    *port = key == SCANDINT_KEY_SRC_PORT || key == SCANDINT_KEY_PORT ? t->dport : 0;
+}
+
 /* The bytes of tuple t's value of dimension kind: an address, then the
  * destination port, big-endian (zero where the kind has none). */
 static inline void scandint_val_bytes(int kind, const struct scand_tuple *t, uint8_t v[18])
