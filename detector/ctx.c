@@ -56,8 +56,16 @@ struct flowval {
 /* The hold-down table: (rule, key) -> end of the last alert's window. */
 #define HKEY_SIZE (1 + 16 + 16 + 2)
 
+/* The flow events a rule takes (struct ev's evbits). */
+#define EVB_START 0x01  /* a flow started */
+#define EVB_END 0x02    /* a flow ended */
+#define EVB_FAILED 0x04 /* a flow ended failed */
+
 struct rule {
     struct scandint_rule_cfg *cfg;
+    uint8_t want;     /* EVB_*: the event it counts */
+    uint8_t filtered; /* it has a filter: rule_takes() must look */
+    uint8_t kind;     /* SCANDINT_EV_* of what it is handed */
     struct scandint_dcount *dc;   /* tumbling */
     struct scandint_sliding *sl;  /* sliding */
     struct scandint_trw *trw;     /* Threshold Random Walk */
@@ -239,6 +247,15 @@ int scand_finalize(scand_ctx *ctx)
             continue;
         struct rule *r = &ctx->rules[ctx->n_rules++];
         r->cfg = rc;
+        /* TRW observes every ended flow, failed or not */
+        r->want = rc->family == SCAND_FAM_TRW           ? EVB_END
+                  : rc->count == SCANDINT_COUNT_FAILURES ? EVB_FAILED
+                                                        : EVB_START;
+        r->kind = r->want == EVB_START ? SCANDINT_EV_START : SCANDINT_EV_END;
+        r->filtered = rc->proto != 0 || !rc->ports.all || rc->exclude_ports.n > 0 ||
+                      rc->direction != SCANDINT_RDIR_ANY || rc->src_scope != SCANDINT_SCOPE_ANY ||
+                      rc->dst_scope != SCANDINT_SCOPE_ANY || rc->allow_src.n > 0 ||
+                      rc->allow_dst.n > 0;
         if (rc->family == SCAND_FAM_TRW   ? (r->trw = scandint_trw_new(rc, seed)) == NULL
             : rc->sliding                ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
                                          : (r->dc = scandint_dcount_new(rc)) == NULL)
@@ -498,20 +515,11 @@ static int close_windows(scand_ctx *ctx, int64_t wm)
 struct ev {
     int64_t start_ts, newest;
     uint64_t hsrc, hdst;
-    uint8_t start, end, failed;
-    uint8_t priv;  /* bit 0 source private, bit 1 destination private */
+    uint8_t evbits; /* EVB_*: the flow events of the tuple */
+    uint8_t failed;
     uint16_t mask; /* bit r: rule r takes this tuple (prefetch phase) */
     uint32_t tag[SCANDINT_MAX_RULES][2]; /* the rules' table tags */
 };
-
-/* Which events of a tuple rule c takes. */
-static int takes(const struct scandint_rule_cfg *c, const struct ev *e)
-{
-    /* TRW observes every ended flow, failed or not */
-    return c->family == SCAND_FAM_TRW           ? e->end
-           : c->count == SCANDINT_COUNT_FAILURES ? e->end && e->failed
-                                                : e->start;
-}
 
 /* Phase 2: the flow table. Sets *ev; SCAND_ERR_NOMEM. */
 static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct fkey *k,
@@ -530,11 +538,8 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
     int rc = flow_step(ctx, tp, k, &start, &end, &failed, &ev->start_ts);
     if (rc != SCAND_OK)
         return rc;
-    ev->start = (uint8_t)start;
-    ev->end = (uint8_t)end;
+    ev->evbits = (uint8_t)(start * EVB_START | end * EVB_END | (end && failed) * EVB_FAILED);
     ev->failed = (uint8_t)failed;
-    if (start || end)
-        ev->priv = (uint8_t)(scandint_is_private(tp->src) | scandint_is_private(tp->dst) << 1);
     ctx->stats.starts += (uint64_t)start;
     ctx->stats.ends += (uint64_t)end;
     ctx->stats.failures += (uint64_t)(end && failed);
@@ -545,24 +550,38 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
  * have each of those rules hash its keys and prefetch their slots. */
 static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
 {
-    if (!ev->start && !ev->end)
+    if (ev->evbits == 0)
         return;
+    int priv = -1; /* bit 0 source private, bit 1 destination private; -1 not yet known */
+    uint16_t mask = 0;
     for (size_t r = 0; r < ctx->n_rules; r++) {
-        const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-        if (!takes(c, ev) || !rule_takes(c, tp, ev->priv))
+        const struct rule *ru = &ctx->rules[r];
+        if (!(ev->evbits & ru->want))
             continue;
-        if (ev->mask == 0) { /* the first rule to take it: hash the addresses */
-            ev->hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
-            ev->hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
+        if (ru->filtered) {
+            if (priv < 0)
+                priv = scandint_is_private(tp->src) | scandint_is_private(tp->dst) << 1;
+            if (!rule_takes(ru->cfg, tp, priv))
+                continue;
         }
-        ev->mask |= (uint16_t)(1u << r);
-        struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};
-        if (ctx->rules[r].dc != NULL)
-            scandint_dcount_prefetch(ctx->rules[r].dc, &f);
-        else if (ctx->rules[r].sl != NULL)
-            scandint_sliding_prefetch(ctx->rules[r].sl, &f);
+        mask |= (uint16_t)(1u << r);
+    }
+    ev->mask = mask;
+    if (mask == 0)
+        return;
+    ev->hsrc = scandint_hash(tp->src, 16, ctx->cfg.hash_seed);
+    ev->hdst = scandint_hash(tp->dst, 16, ctx->cfg.hash_seed);
+    struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};
+    for (size_t r = 0; r < ctx->n_rules; r++) {
+        if (!(mask & (1u << r)))
+            continue;
+        const struct rule *ru = &ctx->rules[r];
+        if (ru->dc != NULL)
+            scandint_dcount_prefetch(ru->dc, &f);
+        else if (ru->sl != NULL)
+            scandint_sliding_prefetch(ru->sl, &f);
         else
-            scandint_trw_prefetch(ctx->rules[r].trw, &f);
+            scandint_trw_prefetch(ru->trw, &f);
         ev->tag[r][0] = f.tag[0];
         ev->tag[r][1] = f.tag[1];
     }
@@ -577,10 +596,7 @@ static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
         for (size_t r = 0; r < ctx->n_rules; r++) {
             if (!(ev->mask & (1u << r)))
                 continue;
-            const struct scandint_rule_cfg *c = ctx->rules[r].cfg;
-            f.kind = c->family == SCAND_FAM_TRW || c->count == SCANDINT_COUNT_FAILURES
-                         ? SCANDINT_EV_END
-                         : SCANDINT_EV_START;
+            f.kind = ctx->rules[r].kind;
             f.tag[0] = ev->tag[r][0];
             f.tag[1] = ev->tag[r][1];
             int rc = ctx->rules[r].dc    ? scandint_dcount_add(ctx->rules[r].dc, &f)
