@@ -114,14 +114,8 @@ static int cmp_span(const void *a, const void *b)
 static int add_span(struct scandint_lift *lf, int kind, uint32_t i, uint32_t j, size_t beg,
                     size_t end)
 {
-    if (lf->n == lf->cap) {
-        size_t cap = lf->cap ? lf->cap * 2 : 16;
-        struct scandint_span *v = scandint_reallocarray(lf->v, cap, sizeof *v);
-        if (v == NULL)
-            return SCAND_ERR_NOMEM;
-        lf->v = v;
-        lf->cap = cap;
-    }
+    if (lf->n == lf->cap && scandint_grow(&lf->v, &lf->cap, 16, sizeof *lf->v) != SCAND_OK)
+        return SCAND_ERR_NOMEM;
     lf->v[lf->n++] = (struct scandint_span){(uint8_t)kind, i, j, beg, end};
     return SCAND_OK;
 }

@@ -246,14 +246,9 @@ static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
         while (b->kidx[j] != 0)
             j = (j + 1) & b->kmask;
     }
-    if (b->n_keys == b->cap_keys) {
-        size_t cap = b->cap_keys ? b->cap_keys * 2 : 64;
-        struct dkey *nk = scandint_reallocarray(b->keys, cap, sizeof *nk);
-        if (nk == NULL)
-            return -1;
-        b->keys = nk;
-        b->cap_keys = cap;
-    }
+    if (b->n_keys == b->cap_keys &&
+        scandint_grow(&b->keys, &b->cap_keys, 64, sizeof *b->keys) != SCAND_OK)
+        return -1;
     struct dkey *k = &b->keys[b->n_keys];
     /* no memset of the whole key: its sample arrays are read only up to
      * their counts */
@@ -363,14 +358,9 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         b->keys[ki].count[d] += (uint32_t)fresh;
         if (d == 0 && fresh && b->keys[ki].count[0] == c->threshold + 1) {
             /* it just passed the threshold: close will look at it */
-            if (b->n_cand == b->cap_cand) {
-                size_t cap = b->cap_cand ? b->cap_cand * 2 : 64;
-                uint32_t *nc = scandint_reallocarray(b->cand, cap, sizeof *nc);
-                if (nc == NULL)
-                    return SCAND_ERR_NOMEM;
-                b->cand = nc;
-                b->cap_cand = cap;
-            }
+            if (b->n_cand == b->cap_cand &&
+                scandint_grow(&b->cand, &b->cap_cand, 64, sizeof *b->cand) != SCAND_OK)
+                return SCAND_ERR_NOMEM;
             b->cand[b->n_cand++] = (uint32_t)ki;
         }
     }
@@ -499,14 +489,9 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
         k->alert = 0;
         if (!fires(dc, k))
             continue;
-        if (na == dc->cap_alerts) {
-            size_t cap = dc->cap_alerts ? dc->cap_alerts * 2 : 16;
-            struct scand_alert *a = scandint_reallocarray(dc->alerts, cap, sizeof *a);
-            if (a == NULL)
-                return SCAND_ERR_NOMEM;
-            dc->alerts = a;
-            dc->cap_alerts = cap;
-        }
+        if (na == dc->cap_alerts &&
+            scandint_grow(&dc->alerts, &dc->cap_alerts, 16, sizeof *dc->alerts) != SCAND_OK)
+            return SCAND_ERR_NOMEM;
         struct scand_alert *a = &dc->alerts[na++];
         memset(a, 0, sizeof *a);
         memcpy(a->rule, c->name, sizeof a->rule);

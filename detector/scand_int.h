@@ -19,6 +19,10 @@ void *scandint_calloc(size_t count, size_t size); /* checks count*size */
 void *scandint_realloc(void *p, size_t n);
 /* realloc p to count*size bytes, NULL (p untouched) on overflow or failure. */
 void *scandint_reallocarray(void *p, size_t count, size_t size);
+/* Grow the array *pp (a pointer to the array's pointer) of size-byte
+ * elements from capacity *cap to twice that, or to min from 0. SCAND_OK,
+ * or SCAND_ERR_NOMEM with *pp and *cap unchanged. */
+int scandint_grow(void *pp, size_t *cap, size_t min, size_t size);
 void scandint_free(void *p);
 char *scandint_strdup(const char *s);
 

@@ -57,6 +57,21 @@ void *scandint_reallocarray(void *p, size_t count, size_t size)
     return scandint_realloc(p, count * size);
 }
 
+int scandint_grow(void *pp, size_t *cap, size_t min, size_t size)
+{
+    void *p;
+    memcpy(&p, pp, sizeof p); /* pp is a T **: copied, not cast, to a void * */
+    if (*cap > SIZE_MAX / 2)
+        return SCAND_ERR_NOMEM;
+    size_t n = *cap ? *cap * 2 : min;
+    void *np = scandint_reallocarray(p, n, size);
+    if (np == NULL)
+        return SCAND_ERR_NOMEM;
+    memcpy(pp, &np, sizeof np);
+    *cap = n;
+    return SCAND_OK;
+}
+
 void scandint_free(void *p)
 {
     if (p != NULL)

@@ -201,6 +201,43 @@ static void test_ttab_int_ftab_matches_reference(void)
     scandint_ftab_fini(&ft);
 }
 
+static void *fail_realloc(void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    return NULL;
+}
+
+/* scandint_grow(), the tables' array growth: min first, then doubling with
+ * the elements kept; a failed realloc leaves the array and its capacity as
+ * they were, and a capacity that cannot double is refused. */
+static void test_ttab_int_grow_doubles_and_fails_cleanly(void)
+{
+    uint32_t *a = NULL;
+    size_t cap = 0;
+    CU_ASSERT_EQUAL(scandint_grow(&a, &cap, 4, sizeof *a), SCAND_OK);
+    CU_ASSERT_EQUAL(cap, 4);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    for (uint32_t i = 0; i < 4; i++)
+        a[i] = i + 7;
+    CU_ASSERT_EQUAL(scandint_grow(&a, &cap, 4, sizeof *a), SCAND_OK);
+    CU_ASSERT_EQUAL(cap, 8);
+    for (uint32_t i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(a[i], i + 7);
+    uint32_t *before = a;
+    scand_set_allocator(malloc, fail_realloc, free);
+    CU_ASSERT_EQUAL(scandint_grow(&a, &cap, 4, sizeof *a), SCAND_ERR_NOMEM);
+    scand_set_allocator(NULL, NULL, NULL);
+    CU_ASSERT_PTR_EQUAL(a, before);
+    CU_ASSERT_EQUAL(cap, 8);
+    CU_ASSERT_EQUAL(a[3], 10);
+    size_t huge = SIZE_MAX / 2 + 1;
+    CU_ASSERT_EQUAL(scandint_grow(&a, &huge, 4, sizeof *a), SCAND_ERR_NOMEM);
+    CU_ASSERT_EQUAL(huge, SIZE_MAX / 2 + 1);
+    CU_ASSERT_PTR_EQUAL(a, before);
+    scandint_free(a);
+}
+
 int test_ttab_int_register(void)
 {
     CU_pSuite s = CU_add_suite("ttab_int", NULL, NULL);
@@ -211,7 +248,9 @@ int test_ttab_int_register(void)
         CU_add_test(s, "test_ttab_int_expiry_drops_only_old_entries",
                     test_ttab_int_expiry_drops_only_old_entries) == NULL ||
         CU_add_test(s, "test_ttab_int_ftab_matches_reference",
-                    test_ttab_int_ftab_matches_reference) == NULL)
+                    test_ttab_int_ftab_matches_reference) == NULL ||
+        CU_add_test(s, "test_ttab_int_grow_doubles_and_fails_cleanly",
+                    test_ttab_int_grow_doubles_and_fails_cleanly) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
