@@ -14,7 +14,10 @@
  * State is kept per open bin: a dense array of keys (indices stable, so
  * members can point at them), an open-addressing index over it, and an
  * open-addressing set of (key, dimension, value) members, which makes the
- * counts exact. A bin closes when the watermark (newest flow start minus
+ * counts exact. Most keys of real traffic see one value in a bin (a source
+ * talks to one host in a minute), so a one-dimension key holds its first
+ * value itself and the set gets the key's values only when a second one
+ * comes: a key with a count of 1 has no members. A bin closes when the watermark (newest flow start minus
  * the reorder tolerance) passes its end; its alerts are emitted, and its
  * tables are cleared and reused, so memory follows the keys active within
  * one tolerance, not the input size [H1, H4]. No allocation per tuple:
@@ -40,7 +43,9 @@ struct dkey {
     uint32_t count[MAX_DIMS];
     uint32_t flows;
     int64_t first_ms, last_ms;
+    uint8_t v0[18];  /* one dimension, count[0] == 1: the value (no member yet) */
     uint16_t ports[SCAND_SAMPLES]; /* first ports seen, for keys without a port dimension */
+    uint32_t v0_rel, v0_tag; /* ... when it was first seen, and its member tag */
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
 };
 
@@ -300,6 +305,34 @@ static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18
     return 1;
 }
 
+/* Add the value val (member tag h) of flow f to key ki of a one-dimension
+ * rule: held in the key while it is the only one, in the member set from
+ * the second on. Returns as add_member(). */
+static int add_value(struct bin *b, uint32_t ki, const uint8_t val[18], uint32_t h,
+                     const struct scandint_flow *f)
+{
+    struct dkey *k = &b->keys[ki];
+    uint32_t rel = f->start > b->start ? (uint32_t)(f->start - b->start) : 0;
+    if (k->count[0] == 0) {
+        memcpy(k->v0, val, 18);
+        k->v0_rel = rel;
+        k->v0_tag = h;
+        return 1;
+    }
+    if (k->count[0] == 1) {
+        if (memcmp(k->v0, val, 18) == 0) {
+            if (rel < k->v0_rel)
+                k->v0_rel = rel;
+            return 0;
+        }
+        /* a second value: the first joins the set (add_member() may move
+         * the members, never the keys) */
+        if (add_member(b, ki, 0, k->v0, k->v0_tag, b->start + k->v0_rel) < 0)
+            return -1;
+    }
+    return add_member(b, ki, 0, val, h, f->start);
+}
+
 void scandint_dcount_prefetch(struct scandint_dcount *dc, struct scandint_flow *f)
 {
     uint64_t kh = scandint_key_hash(dc->cfg->key, f);
@@ -352,7 +385,8 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         uint8_t val[18];
         scandint_val_bytes(dc->dim_kind[d], t, val);
         uint32_t mtag = d == 0 ? f->tag[1] : scandint_mem_tag(kh, d, dc->dim_kind[d], f);
-        int fresh = add_member(b, (uint32_t)ki, d, val, mtag, f->start);
+        int fresh = dc->n_dims == 1 ? add_value(b, (uint32_t)ki, val, mtag, f)
+                                    : add_member(b, (uint32_t)ki, d, val, mtag, f->start);
         if (fresh < 0)
             return SCAND_ERR_NOMEM;
         b->keys[ki].count[d] += (uint32_t)fresh;
@@ -454,6 +488,18 @@ static int reach_times(struct scandint_dcount *dc, struct bin *b, size_t na)
             scandint_add_sample(a->targets, &a->n_targets, tw[ai], m->val, first);
         else if (kind == SCANDINT_V_SRC)
             scandint_add_sample(a->sources, &a->n_sources, sw[ai], m->val, first);
+    }
+    /* a one-dimension key with a count of 1 holds its value itself */
+    for (size_t i = 0; dc->n_dims == 1 && i < b->n_cand; i++) {
+        const struct dkey *k = &b->keys[b->cand[i]];
+        if (k->alert == 0 || k->count[0] != 1)
+            continue;
+        uint32_t ai = k->alert - 1;
+        struct scand_alert *a = &dc->alerts[ai];
+        int64_t first = b->start + k->v0_rel;
+        dc->times[off[ai] + fill[ai]++] = first;
+        if (dc->dim_kind[0] == SCANDINT_V_DST && !a->has_dst)
+            scandint_add_sample(a->targets, &a->n_targets, tw[ai], k->v0, first);
     }
     for (size_t i = 0; i < na; i++) {
         struct scand_alert *a = &dc->alerts[i];

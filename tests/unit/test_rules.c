@@ -623,6 +623,50 @@ static void test_rules_sliding_matches_naive_reference(void)
     CU_ASSERT(compared > 100);
 }
 
+/* A one-dimension key holds its first value itself until a second comes
+ * (rule_dcount.c): at threshold 0 a key of one value alerts with that
+ * value's time and sample, a repeat of it counts once and moves its first
+ * sighting back, and the second value moves both into the member set. */
+static void test_rules_key_with_one_value(void)
+{
+    static const char *const kv[] = {"h.family", "horizontal", "h.threshold", "0",
+                                     "horizontal.enabled", "false", "vertical.enabled", "false",
+                                     NULL};
+    struct alerts al;
+    scand_ctx *ctx = ctx_with(&al, NULL, kv);
+    flow(ctx, T0 + 20 * SEC, "10.0.0.1", "10.0.1.1", 40000, 22, 1, 60, 1, 60);
+    flow(ctx, T0 + 10 * SEC, "10.0.0.1", "10.0.1.1", 40001, 22, 1, 60, 1, 60);
+    flow(ctx, T0 + 5 * SEC, "10.0.0.2", "10.0.2.1", 40000, 22, 1, 60, 1, 60);
+    flow(ctx, T0 + 30 * SEC, "10.0.0.2", "10.0.2.1", 40001, 23, 1, 60, 1, 60);
+    flow(ctx, T0 + 7 * SEC, "10.0.0.2", "10.0.2.2", 40002, 22, 1, 60, 1, 60);
+    flow(ctx, T0 + 3 * SEC, "10.0.0.2", "10.0.2.1", 40003, 22, 1, 60, 1, 60);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(al.n, 2);
+    uint8_t a1[16], b1[16], t21[16], t22[16];
+    int v6;
+    CU_ASSERT_EQUAL_FATAL(scand_addr_parse("10.0.1.1", 8, b1, &v6), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(scand_addr_parse("10.0.0.1", 8, a1, &v6), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(scand_addr_parse("10.0.2.1", 8, t21, &v6), SCAND_OK);
+    CU_ASSERT_EQUAL_FATAL(scand_addr_parse("10.0.2.2", 8, t22, &v6), SCAND_OK);
+    /* alerts of a bin come out by key: 10.0.0.1 first */
+    const struct scand_alert *x = &al.a[0], *y = &al.a[1];
+    CU_ASSERT_EQUAL(memcmp(x->src, a1, 16), 0);
+    CU_ASSERT_EQUAL(x->count, 1);
+    CU_ASSERT_EQUAL(x->flows, 2);
+    CU_ASSERT_EQUAL(x->reached_ms, T0 + 10 * SEC);
+    CU_ASSERT_EQUAL(x->first_seen_ms, T0 + 10 * SEC);
+    CU_ASSERT_EQUAL_FATAL(x->n_targets, 1);
+    CU_ASSERT_EQUAL(memcmp(x->targets[0], b1, 16), 0);
+    CU_ASSERT_EQUAL(y->count, 2);
+    CU_ASSERT_EQUAL(y->flows, 4);
+    CU_ASSERT_EQUAL(y->reached_ms, T0 + 3 * SEC); /* the repeat moved 10.0.2.1 back */
+    CU_ASSERT_EQUAL_FATAL(y->n_targets, 2);
+    CU_ASSERT_EQUAL(memcmp(y->targets[0], t21, 16), 0);
+    CU_ASSERT_EQUAL(memcmp(y->targets[1], t22, 16), 0);
+    CU_ASSERT_EQUAL(y->n_ports, 2);
+    detect_free(ctx, &al);
+}
+
 int test_rules_register(void)
 {
     CU_pSuite s = CU_add_suite("rules", NULL, NULL);
@@ -632,6 +676,7 @@ int test_rules_register(void)
     if (CU_add_test(s, #f, f) == NULL)                                                             \
         return CU_get_error();
     ADD(test_rules_failure_definition)
+    ADD(test_rules_key_with_one_value)
     ADD(test_rules_block_needs_pairs_hosts_and_ports)
     ADD(test_rules_distributed_counts_sources_per_port)
     ADD(test_rules_presets_reproduce_their_rules)
