@@ -201,6 +201,10 @@ static int scan_value(scand_reader *r, size_t *end)
     int depth = 0, in_str = 0;
     char c0 = r->buf[i];
     if (c0 != '{' && c0 != '[' && c0 != '"') { /* literal: number, true, null... */
+        /* its first byte is its own even when it is a stray ',', ']' or
+         * '}': every value moves the reader on (hostile input must not
+         * stop it in place) */
+        i++;
         for (;;) {
             size_t shift;
             int rc = fill(r, i, r->pos, &shift);
@@ -880,6 +884,12 @@ static int close_wrapper(scand_reader *r)
             return 0;
         }
         if (c == ',' || c == ':') { /* other keys of the wrapper: skip them */
+            r->pos++;
+            continue;
+        }
+        if (c == ']') { /* a second close of the records array */
+            position(r, r->pos, &line, &col);
+            say(r, SCAND_DIAG_NOTE, -1, -1, line, col, "stray ']' after the records array (skipped)");
             r->pos++;
             continue;
         }

@@ -190,6 +190,38 @@ static void test_reader_stray_commas_are_skipped(void)
     expect_clean("{\"records\":[ , " R1 " ,\n\t, " R2 " ] }", 2, 3);
 }
 
+/* Stray closers where a record or the wrapper's end should be (found by
+ * fuzzing: each stopped the reader in place, forever). Each is a counted
+ * skip or a note, and the reader goes on to the end. */
+static void test_reader_stray_closers_move_on(void)
+{
+    static const struct {
+        const char *s;
+        size_t n_rec, skipped;
+        int unclosed, note;
+    } cases[] = {
+        {"{\"records\":[}", 0, 1, 1, 0},
+        {"{\"records\":[}]}", 0, 1, 0, 0},
+        {"{\"records\":[" R1 ",}," R2 "]}", 2, 1, 0, 0},
+        {"{\"records\":[]]}", 0, 0, 0, 1},
+        {"{\"records\":[" R1 "]]]}", 1, 0, 0, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(cases[i].s, chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, 0);
+            CU_ASSERT_EQUAL(rr.n_rec, cases[i].n_rec);
+            CU_ASSERT_EQUAL(rr.stats.records_skipped, cases[i].skipped);
+            CU_ASSERT_EQUAL(rr.stats.unclosed, cases[i].unclosed);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "not a JSON object"),
+                            (int)cases[i].skipped);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "stray ']'"), cases[i].note);
+            done(st, &rr);
+        }
+}
+
 static void test_reader_records_with_same_time_stay_apart(void)
 {
     const char *s = "{\"records\":[" REC(T1, TUP("1786653100000", "80")) "," REC(
@@ -758,6 +790,7 @@ int test_reader_register(void)
     ADD(test_reader_cut_mid_record_keeps_complete_records)
     ADD(test_reader_cut_first_bare_value_is_format_error)
     ADD(test_reader_stray_commas_are_skipped)
+    ADD(test_reader_stray_closers_move_on)
     ADD(test_reader_records_with_same_time_stay_apart)
     ADD(test_reader_key_order_varies)
     ADD(test_reader_concatenated_values)
