@@ -183,6 +183,17 @@ static void *reader(void *arg)
             next(s, k, max_warnings);
             continue;
         }
+        /* A flow log's times are milliseconds of 13 digits or more (fewer
+         * are read as seconds): a clock before 2001-09-09T01:46:40Z, such
+         * as a device's that started at 1970, would come back wrong. */
+        if (tv.tv_sec < 1000000000) {
+            s->bad_time++;
+            warn(s, k, max_warnings,
+                 "timestamp before 2001-09-09, earlier than a flow log's 13-digit "
+                 "milliseconds can say; skipped");
+            next(s, k, max_warnings);
+            continue;
+        }
         int64_t ts = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
         int v = p2f_decode(k->dlt, k->data, k->hdr->caplen, k->hdr->len, ts, pk);
         s->verdicts[v]++;

@@ -575,7 +575,8 @@ int main(int argc, char **argv)
             die(path);
     }
 
-    /* timestamps: one with microseconds out of range, and one alone a month
+    /* timestamps: one with microseconds out of range, one from 1970 (too
+     * early for a flow log's milliseconds), and one alone a month
      * ahead of its neighbours (a damaged clock), then a capture that
      * resumes two hours later (a real gap: the next packet confirms it) */
     open_cap("times.pcap", DLT_EN10MB);
@@ -593,6 +594,9 @@ int main(int argc, char **argv)
         h.ts.tv_sec = (time_t)T0;
         h.ts.tv_usec = 2000000; /* out of range */
         h.len = h.caplen = (bpf_u_int32)(14 + il);
+        pcap_dump((u_char *)dumper, &h, fr);
+        h.ts.tv_sec = 5; /* a device clock that started at 1970 */
+        h.ts.tv_usec = 0;
         pcap_dump((u_char *)dumper, &h, fr);
         a.port = 40061;
         pkt(30 * 86400.0, &a, &b, 6, SYN, 0); /* alone, a month ahead */
