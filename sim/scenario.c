@@ -1845,9 +1845,12 @@ static int parse_top(struct vctx *v, const cJSON *root)
     if (scand_time_parse(start ? start : "2026-03-02T00:00:00Z", &sc->start_ms) != SCAND_OK)
         return verr(v, cJSON_GetObjectItemCaseSensitive(root, "start"), "start",
                     "'%s': expected an ISO-8601 UTC time", start);
-    if (sc->start_ms < 0)
+    /* a flow log's times are epoch ms of 13 digits or more (fewer are read
+     * as seconds): 10^12 ms is 2001-09-09T01:46:40Z, the next hour this */
+    if (sc->start_ms < 1000000800000LL)
         return verr(v, cJSON_GetObjectItemCaseSensitive(root, "start"), "start",
-                    "start in 1970 or later (flow logs carry epoch milliseconds)");
+                    "start at 2001-09-09T02:00:00Z or later (flow logs carry 13-digit epoch "
+                    "milliseconds)");
     if (sc->start_ms % 3600000 != 0)
         return verr(v, cJSON_GetObjectItemCaseSensitive(root, "start"), "start",
                     "start on the hour (blobs cover whole hours)");

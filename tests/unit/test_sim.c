@@ -715,7 +715,9 @@ static void test_sim_bad_scenarios_name_path_and_line(void)
         {"{\"name\":\"x\",\"onprem\":[\"169.254.0.0/16\"],\"vnets\":[]}",
          "t.json:1: onprem[0]: range overlaps link-local 169.254.0.0/16 (IMDS)"},
         {"{\"name\":\"x\",\"start\":\"1969-12-31T00:00:00Z\",\"vnets\":[]}",
-         "t.json:1: start: start in 1970 or later"},
+         "t.json:1: start: start at 2001-09-09T02:00:00Z or later"},
+        {"{\"name\":\"x\",\"start\":\"2001-09-09T01:00:00Z\",\"vnets\":[]}",
+         "t.json:1: start: start at 2001-09-09T02:00:00Z or later"},
         {"{\"name\":\"x\",\"vnets\":[{\"name\":\"a\",\"cidr\":\"255.0.0.0/8\",\"subnets\":["
          "{\"name\":\"s\",\"cidr\":\"255.255.255.248/29\",\"vms\":[{\"role\":\"web\","
          "\"count\":20}]}]}]}",
