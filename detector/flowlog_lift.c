@@ -125,10 +125,14 @@ static int add_span(struct scandint_lift *lf, int kind, uint32_t i, uint32_t j, 
 static size_t skip_string(const char *s, size_t n, size_t i, int *esc)
 {
     *esc = 0;
+    const char *q = NULL; /* the first quote at or after i, kept until passed:
+                           * searching on from each escape is quadratic */
     for (i++;;) {
-        const char *q = memchr(s + i, '"', n - i);
-        if (q == NULL)
-            return 0;
+        if (q == NULL || (size_t)(q - s) < i) {
+            q = memchr(s + i, '"', n - i);
+            if (q == NULL)
+                return 0;
+        }
         size_t stop = (size_t)(q - s);
         const char *bs = memchr(s + i, '\\', stop - i);
         if (bs == NULL)

@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -231,12 +232,20 @@ static int scan_value(scand_reader *r, size_t *end)
             return rc;
         const char *b = r->buf;
         size_t n = r->len;
+        /* The first quote at or after i (n: none before n), kept while the
+         * buffer stands: a string of many escapes must not search the rest
+         * of the buffer for its quote once per escape (quadratic; found by
+         * fuzzing). SIZE_MAX: not known. */
+        size_t qpos = SIZE_MAX;
         while (i < n) {
             if (in_str) {
                 /* Jump to the next quote, then make sure no backslash hides in
                  * the span: two memchr passes beat a byte loop on tuple text. */
-                const char *q = memchr(b + i, '"', n - i);
-                size_t stop = q ? (size_t)(q - b) : n;
+                if (qpos == SIZE_MAX || qpos < i) {
+                    const char *q = memchr(b + i, '"', n - i);
+                    qpos = q ? (size_t)(q - b) : n;
+                }
+                size_t stop = qpos;
                 const char *bs = memchr(b + i, '\\', stop - i);
                 if (bs != NULL) {
                     r->any_escape = 1;
@@ -249,6 +258,7 @@ static int scan_value(scand_reader *r, size_t *end)
                         at -= sh;
                         b = r->buf;
                         n = r->len;
+                        qpos = SIZE_MAX; /* the buffer moved or grew */
                         if (rc2 == 1 && at + 1 >= n) { /* EOF right after '\\': a cut */
                             i = n;
                             continue;
@@ -259,7 +269,7 @@ static int scan_value(scand_reader *r, size_t *end)
                     i = at + 2; /* skip the escaped byte */
                     continue;
                 }
-                if (q == NULL) {
+                if (stop == n) { /* no quote yet: read on */
                     i = n;
                     break;
                 }
