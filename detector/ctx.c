@@ -86,6 +86,7 @@ struct scand_ctx {
     int64_t newest;
     int64_t sec_end; /* the last watermark of the current second */
     uint32_t sweep_max; /* scand_set_sweep(): its max_threshold + 1, 0 = off */
+    uint8_t want_any;   /* EVB_*: the events any rule takes */
     struct scand_stats stats;
 };
 
@@ -252,6 +253,7 @@ int scand_finalize(scand_ctx *ctx)
                   : rc->count == SCANDINT_COUNT_FAILURES ? EVB_FAILED
                                                         : EVB_START;
         r->kind = r->want == EVB_START ? SCANDINT_EV_START : SCANDINT_EV_END;
+        ctx->want_any |= r->want;
         r->filtered = rc->proto != 0 || !rc->ports.all || rc->exclude_ports.n > 0 ||
                       rc->direction != SCANDINT_RDIR_ANY || rc->src_scope != SCANDINT_SCOPE_ANY ||
                       rc->dst_scope != SCANDINT_SCOPE_ANY || rc->allow_src.n > 0 ||
@@ -517,6 +519,7 @@ struct ev {
     uint64_t hsrc, hdst;
     uint8_t evbits; /* EVB_*: the flow events of the tuple */
     uint8_t failed;
+    uint8_t closes; /* windows close after this tuple (the watermark passed a second) */
     uint16_t mask; /* bit r: rule r takes this tuple (prefetch phase) */
     uint32_t tag[SCANDINT_MAX_RULES][2]; /* the rules' table tags */
 };
@@ -530,6 +533,15 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
     if (tp->ts_ms > ctx->newest)
         ctx->newest = tp->ts_ms;
     ev->newest = ctx->newest;
+    /* Windows close only when the watermark passes a second boundary:
+     * cheap, and windows are at least a second wide. The watermark never
+     * goes back, and the rules never move it, so the tuples after which
+     * windows close are known here, before the rules run. */
+    int64_t wm = sat_sub(ev->newest, ctx->cfg.reorder_ms);
+    if (wm > ctx->sec_end) {
+        ctx->sec_end = second_end(wm);
+        ev->closes = 1;
+    }
     if (ctx->cfg.suppress_platform && (platform(tp->src) || platform(tp->dst))) {
         ctx->stats.suppressed++;
         return SCAND_OK;
@@ -550,8 +562,6 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
  * have each of those rules hash its keys and prefetch their slots. */
 static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
 {
-    if (ev->evbits == 0)
-        return;
     int priv = -1; /* bit 0 source private, bit 1 destination private; -1 not yet known */
     uint16_t mask = 0;
     for (size_t r = 0; r < ctx->n_rules; r++) {
@@ -609,14 +619,8 @@ static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
         }
         ctx->stats.used += (uint64_t)used;
     }
-    /* Close windows only when the watermark moved past a second boundary:
-     * cheap, and windows are at least a second wide. The watermark never
-     * goes back, so one compare per tuple does it. */
-    int64_t wm = sat_sub(ev->newest, ctx->cfg.reorder_ms);
-    if (wm > ctx->sec_end) {
-        ctx->sec_end = second_end(wm);
-        return close_windows(ctx, wm);
-    }
+    if (ev->closes)
+        return close_windows(ctx, sat_sub(ev->newest, ctx->cfg.reorder_ms));
     return SCAND_OK;
 }
 
@@ -636,18 +640,33 @@ int scand_feed(scand_ctx *ctx, const struct scand_tuple *t, size_t n)
      * rules, so the phases give exactly what tuple-at-a-time would. */
     struct fkey keys[FEED_BATCH];
     struct ev evs[FEED_BATCH];
+    uint8_t idx3[FEED_BATCH], idx4[FEED_BATCH];
     for (size_t b = 0; b < n; b += FEED_BATCH) {
         size_t m = n - b < FEED_BATCH ? n - b : FEED_BATCH;
         for (size_t i = 0; i < m; i++)
             flow_key(ctx, &t[b + i], &keys[i]);
+        /* the later phases visit only the tuples they have work for,
+         * listed without a branch: whether a tuple starts or ends a flow
+         * is as random as traffic, and a skip in each phase would be
+         * mispredicted in each */
+        size_t n3 = 0, n4 = 0;
         for (size_t i = 0; i < m; i++) {
             int rc = flow_phase(ctx, &t[b + i], &keys[i], &evs[i]);
             if (rc != SCAND_OK)
                 return fail(ctx, rc);
+            idx3[n3] = (uint8_t)i;
+            n3 += (evs[i].evbits & ctx->want_any) != 0;
         }
-        for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n3; j++) {
+            size_t i = idx3[j];
             prefetch_phase(ctx, &t[b + i], &evs[i]);
-        for (size_t i = 0; i < m; i++) {
+        }
+        for (size_t i = 0; i < m; i++) { /* the taken and the closing */
+            idx4[n4] = (uint8_t)i;
+            n4 += (evs[i].mask != 0) | evs[i].closes;
+        }
+        for (size_t j = 0; j < n4; j++) {
+            size_t i = idx4[j];
             int rc = rule_phase(ctx, &t[b + i], &evs[i]);
             if (rc != SCAND_OK)
                 return fail(ctx, rc);
