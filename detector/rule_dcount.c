@@ -63,7 +63,7 @@ struct bin {
     int64_t start; /* INT64_MIN when free */
     struct dkey *keys;
     size_t n_keys, cap_keys;
-    uint32_t *kidx; /* key index + 1, 0 = empty */
+    uint64_t *kidx; /* the key's tag << 32 | its index + 1; 0 = empty */
     size_t kmask;
     struct dmem *mem;
     size_t n_mem, mmask;
@@ -194,14 +194,14 @@ static struct bin *get_bin(struct scandint_dcount *dc, int64_t start)
 static int grow_kidx(struct bin *b)
 {
     size_t cap = (b->kmask + 1) * 2;
-    uint32_t *k = scandint_calloc(cap, sizeof *k);
+    uint64_t *k = scandint_calloc(cap, sizeof *k);
     if (k == NULL)
         return SCAND_ERR_NOMEM;
     for (size_t i = 0; i < b->n_keys; i++) {
         size_t j = b->keys[i].tag & (cap - 1);
         while (k[j] != 0)
             j = (j + 1) & (cap - 1);
-        k[j] = (uint32_t)i + 1;
+        k[j] = (uint64_t)b->keys[i].tag << 32 | (i + 1);
     }
     scandint_free(b->kidx);
     b->kidx = k;
@@ -236,15 +236,16 @@ static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
 {
     size_t j = h & b->kmask;
     for (;; j = (j + 1) & b->kmask) {
-        uint32_t v = b->kidx[j];
+        uint64_t v = b->kidx[j];
         if (v == 0)
             break;
-        const struct dkey *k = &b->keys[v - 1];
-        if (k->tag == h && k->port == kb->port && memcmp(k->a, kb->a, 16) == 0 &&
-            memcmp(k->b, kb->b, 16) == 0)
-            return (long)v - 1;
+        if ((uint32_t)(v >> 32) != h)
+            continue; /* the tag beside the index: no key read for a miss */
+        const struct dkey *k = &b->keys[(uint32_t)v - 1];
+        if (k->port == kb->port && memcmp(k->a, kb->a, 16) == 0 && memcmp(k->b, kb->b, 16) == 0)
+            return (long)(uint32_t)v - 1;
     }
-    if ((b->n_keys + 1) * 4 > (b->kmask + 1) * 3) {
+    if ((b->n_keys + 1) * 2 > b->kmask + 1) { /* at most half full: short probes */
         if (grow_kidx(b) != SCAND_OK)
             return -1;
         j = h & b->kmask;
@@ -267,7 +268,7 @@ static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
     k->flows = 0;
     k->first_ms = INT64_MAX;
     k->last_ms = INT64_MIN;
-    b->kidx[j] = (uint32_t)++b->n_keys;
+    b->kidx[j] = (uint64_t)h << 32 | ++b->n_keys;
     return (long)b->n_keys - 1;
 }
 
