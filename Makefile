@@ -4,7 +4,13 @@
 
 BUILD ?= build/release
 OPT   ?= -O2 -g
+# Link-time optimisation lets the detector's per-tuple calls across files
+# (the context into the rules and the flow table) inline: about 6% on
+# in-memory detection (make bench). Release only: the sanitizer builds
+# set LTO= (and libraries are archived with gcc-ar, which knows LTO).
+LTO   ?= -flto=auto
 SAN   ?=
+AR    := gcc-ar
 PKGS  := libpcap libcjson gsl
 TPKGS := cunit
 
@@ -20,8 +26,8 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 ALL_CPPFLAGS = -std=c11 -D_DEFAULT_SOURCE -Idetector -Icli -Isim -Ireports \
                $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
-ALL_CFLAGS   = $(OPT) $(SAN) $(WARN) $(if $(WERROR),-Werror) -MMD -MP $(CFLAGS)
-ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
+ALL_CFLAGS   = $(OPT) $(LTO) $(SAN) $(WARN) $(if $(WERROR),-Werror) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS  = $(OPT) $(LTO) $(SAN) $(WARN) $(if $(WERROR),-Werror) $(LDFLAGS)
 LIBS         = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TLIBS        = $(shell pkg-config --libs $(TPKGS))
 
@@ -93,13 +99,13 @@ golden: $(SCANLAB) $(TOOLS)
 
 # ASan + UBSan, no recovery: builds in build/asan and runs the same tests.
 asan:
-	SCANLAB_MEM_SKIP=1 $(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	SCANLAB_MEM_SKIP=1 $(MAKE) BUILD=build/asan LTO= OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
 
 # ThreadSanitizer over the threaded parts: the detector's feeder thread
 # (units), then a threaded detect and a two-thread pcap2flow run.
 tsan:
-	$(MAKE) BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" build/tsan/unit-tests build/tsan/scanlab
+	$(MAKE) BUILD=build/tsan LTO= OPT="-O1 -g" SAN="-fsanitize=thread" build/tsan/unit-tests build/tsan/scanlab
 	cd tests/unit && SCANLAB_SHARED=../../../shared TSAN_OPTIONS=halt_on_error=1 \
 	    $(abspath build/tsan/unit-tests) feeder
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab detect -q --config tests/bench/all-rules.json \
