@@ -83,6 +83,21 @@ static int on_record(void *arg, const struct scand_record *rec, const struct sca
     return feeder_push(r->feed, t, n); /* the error is printed after the join */
 }
 
+/* Plain decimal digits, at most 100000: no sign, space or tail. */
+static int range_part(const char *s, size_t n, uint64_t *v)
+{
+    if (n == 0 || n > 6)
+        return -1;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        x = x * 10 + (uint64_t)(s[i] - '0');
+    }
+    *v = x;
+    return x <= 100000 ? 0 : -1;
+}
+
 static int parse_param(const char *s, uint64_t *lo, uint64_t *hi, uint64_t *step)
 {
     const char *eq = strchr(s, '=');
@@ -92,11 +107,15 @@ static int parse_param(const char *s, uint64_t *lo, uint64_t *hi, uint64_t *step
                         s);
         return -1;
     }
-    unsigned long long a, b, c = 1;
-    int k = sscanf(eq + 1, "%llu:%llu:%llu", &a, &b, &c);
-    char tail[2];
-    if ((k != 2 && k != 3) || a > b || c == 0 || b > 100000 ||
-        (k == 2 && sscanf(eq + 1, "%*u:%*u%1s", tail) == 1)) {
+    /* LO:HI or LO:HI:STEP, each plain digits (sscanf's %llu took "-1" as
+     * 2^64-1 and let junk follow STEP) */
+    uint64_t a = 0, b = 0, c = 1;
+    const char *p = eq + 1, *c1 = strchr(p, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    int ok = c1 != NULL && range_part(p, (size_t)(c1 - p), &a) == 0 &&
+             (c2 == NULL ? range_part(c1 + 1, strlen(c1 + 1), &b) == 0
+                         : range_part(c1 + 1, (size_t)(c2 - c1 - 1), &b) == 0 &&
+                               range_part(c2 + 1, strlen(c2 + 1), &c) == 0);
+    if (!ok || a > b || c == 0) {
         cli_usage_error("sweep", "--param: expected threshold=LO:HI[:STEP] with LO <= HI <= "
                                  "100000 and STEP >= 1, not '%s'",
                         s);
