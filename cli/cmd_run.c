@@ -382,7 +382,10 @@ int cmd_run(int argc, char **argv)
                 goto usage;
             break;
         case 'S':
-            if (cli_parse_u64("run", "--seed", optarg, 0, UINT64_MAX - 1000, &first_seed) != 0)
+            /* as a scenario's seed: up to 2^53 - 1, exact as a JSON number
+             * (truth.json), the last of --seeds too */
+            if (cli_parse_u64("run", "--seed", optarg, 0, 9007199254740991ULL - 1000, &first_seed) !=
+                0)
                 goto usage;
             have_seed = 1;
             break;

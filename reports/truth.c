@@ -69,8 +69,9 @@ static int get_num(struct pctx *p, const cJSON *obj, const char *key, const char
             return fail(p, obj, path, "missing \"%s\"", key);
         return 0;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > 9.0e15)
-        return fail(p, v, path, "\"%s\": expected a number >= %.0f", key, lo);
+    /* 2^53 - 1: the largest integer a JSON number holds exactly (seeds) */
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > 9007199254740991.0)
+        return fail(p, v, path, "\"%s\": expected a number in %.0f..9007199254740991", key, lo);
     *out = v->valuedouble;
     return 0;
 }

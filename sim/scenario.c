@@ -371,8 +371,8 @@ static int get_num(struct vctx *v, const cJSON *obj, const char *path, const cha
                                                                            floor(n->valuedouble)))
         return verr(v, n, p, "expected %s", integer ? "an integer" : "a number");
     if (n->valuedouble < lo || n->valuedouble > hi) {
-        if (hi >= 1e15)
-            return verr(v, n, p, "expected a number >= %g", lo);
+        if (hi >= 1e15) /* the seed's 2^53 - 1, in full */
+            return verr(v, n, p, "expected a number in %.0f..%.0f", lo, hi);
         return verr(v, n, p, "expected a number in %g..%g", lo, hi);
     }
     *out = n->valuedouble;

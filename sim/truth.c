@@ -46,7 +46,12 @@ char *sim_truth_json(const sim_scenario *sc, const struct sim_result *res)
     cJSON *root = cJSON_CreateObject();
     int ok = root != NULL;
     ok = ok && cJSON_AddStringToObject(root, "scenario", sc->name) != NULL;
-    ok = ok && cJSON_AddNumberToObject(root, "seed", (double)sc->seed) != NULL;
+    /* the seed in digits: cJSON prints numbers with 15 significant digits
+     * when they compare equal within a relative epsilon, and a seed must
+     * come back exact */
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)sc->seed);
+    ok = ok && cJSON_AddRawToObject(root, "seed", seed) != NULL;
     ok = ok && add_time(root, "start", res->start_ms) && add_time(root, "end", res->end_ms);
     cJSON *topo = ok ? cJSON_AddObjectToObject(root, "topology") : NULL;
     ok = ok && topo != NULL;
