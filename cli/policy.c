@@ -38,14 +38,18 @@ static int ports(const char *s, struct p2f_deny *d)
     const char *p = s;
     while (*p) {
         char *end;
+        if (*p < '0' || *p > '9') /* strtoul would take spaces and signs */
+            return -1;
         unsigned long lo = strtoul(p, &end, 10), hi = lo;
-        if (end == p || lo > 65535)
+        if (end - p > 5 || lo > 65535)
             return -1;
         p = end;
         if (*p == '-') {
             const char *q = p + 1;
+            if (*q < '0' || *q > '9')
+                return -1;
             hi = strtoul(q, &end, 10);
-            if (end == q || hi > 65535 || hi < lo)
+            if (end - q > 5 || hi > 65535 || hi < lo)
                 return -1;
             p = end;
         }
@@ -53,8 +57,8 @@ static int ports(const char *s, struct p2f_deny *d)
             return -1;
         d->lo[d->n_ports] = (uint16_t)lo;
         d->hi[d->n_ports++] = (uint16_t)hi;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && p[1] != '\0')
+            p++; /* a separator, not a trailing comma */
         else if (*p != '\0')
             return -1;
     }
@@ -99,6 +103,8 @@ int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n)
         } else {
             static const char *const keys[] = {"src", "dst", "ports", "proto", "direction"};
             const char *val[5] = {"any", "any", "*", "any", "in"};
+            int seen[5] = {0};
+            static char twice[48];
             const cJSON *m;
             cJSON_ArrayForEach(m, r)
             {
@@ -107,6 +113,12 @@ int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n)
                     ;
                 if (i == 5) {
                     what = "unknown key (src, dst, ports, proto, direction)";
+                    line = scand_json_line(text, len, root, m);
+                    break;
+                }
+                if (seen[i]++) { /* JSON leaves it open which one counts: neither */
+                    snprintf(twice, sizeof twice, "key \"%s\" given twice", keys[i]);
+                    what = twice;
                     line = scand_json_line(text, len, root, m);
                     break;
                 }

@@ -272,8 +272,10 @@ static int parse_cidrs(const char *v, struct scandint_cidrs *c)
         if (slash != NULL) {
             char *e;
             *slash = '\0';
+            if (slash[1] < '0' || slash[1] > '9') /* strtol takes spaces and signs */
+                return -1;
             len = strtol(slash + 1, &e, 10);
-            if (slash[1] == '\0' || *e != '\0' || len < 0)
+            if (*e != '\0' || len < 0)
                 return -1;
         }
         int v6;
@@ -284,10 +286,11 @@ static int parse_cidrs(const char *v, struct scandint_cidrs *c)
             len = max;
         if (len > max)
             return -1;
+        r.v6[r.n] = (uint8_t)v6; /* ::/0 is every IPv6 address, not IPv4 mapped into it */
         r.len[r.n++] = (uint8_t)(v6 ? len : len + 96); /* IPv4-mapped */
         s += n;
-        if (*s == ',')
-            s++;
+        if (*s == ',' && *++s == '\0')
+            return -1; /* a trailing comma */
     }
     *c = r;
     return 0;
@@ -295,7 +298,10 @@ static int parse_cidrs(const char *v, struct scandint_cidrs *c)
 
 int scandint_cidrs_has(const struct scandint_cidrs *c, const uint8_t a[16])
 {
+    int v4 = scandint_is_v4(a);
     for (int i = 0; i < c->n; i++) {
+        if (c->v6[i] && v4)
+            continue;
         unsigned bits = c->len[i], k = 0;
         for (; bits >= 8; bits -= 8, k++)
             if (a[k] != c->net[i][k])
@@ -358,7 +364,10 @@ static int set_value(char *base, const struct key_def *k, const char *name, cons
         return SCAND_OK;
     }
     case T_PORTS:
-        if (parse_ports(v, (struct scandint_ports *)(void *)p) != 0) {
+        /* no ports counted would switch the rule off without a word:
+         * only a list of exclusions may be empty */
+        if (parse_ports(v, (struct scandint_ports *)(void *)p) != 0 ||
+            (v[0] == '\0' && strcmp(k->info.key, "exclude_ports") != 0)) {
             scandint_seterr(err,
                             "%s: expected ports like *, 22, 0-9999 or 22,80,443 (at most %d "
                             "ranges), got '%.40s'",

@@ -377,6 +377,7 @@ static inline int scandint_ports_has(const struct scandint_ports *p, unsigned po
 struct scandint_cidrs {
     uint8_t net[SCANDINT_MAX_CIDRS][16];
     uint8_t len[SCANDINT_MAX_CIDRS];
+    uint8_t v6[SCANDINT_MAX_CIDRS]; /* an IPv6 prefix: IPv6 addresses only */
     int n;
     char text[256];
 };

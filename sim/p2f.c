@@ -279,13 +279,18 @@ int p2f_parse_cidrs(const char *s, struct p2f_cidr *out, size_t max, size_t *n)
             return -1;
         unsigned max_bits = v6 ? 128 : 32, bits = max_bits;
         if (slash != NULL) {
+            /* digits only: strtoul would take " 24" and "+24" */
+            const char *d = slash + 1;
+            if (*d < '0' || *d > '9' || strlen(d) > 3)
+                return -1;
             char *end;
-            unsigned long b = strtoul(slash + 1, &end, 10);
-            if (*end != '\0' || end == slash + 1 || b > max_bits)
+            unsigned long b = strtoul(d, &end, 10);
+            if (*end != '\0' || b > max_bits)
                 return -1;
             bits = (unsigned)b;
         }
         c->bits = v6 ? bits : bits + 96;
+        c->v6 = v6; /* ::/0 is every IPv6 address, not the IPv4 ones mapped into it */
         /* clear host bits */
         for (unsigned i = c->bits; i < 128; i++)
             c->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
@@ -296,6 +301,8 @@ int p2f_parse_cidrs(const char *s, struct p2f_cidr *out, size_t max, size_t *n)
 
 static int in_cidr(const struct p2f_cidr *c, const uint8_t a[16])
 {
+    if (c->v6 && scand_addr_is_v4(a))
+        return 0;
     unsigned full = c->bits / 8, rest = c->bits % 8;
     if (memcmp(a, c->addr, full) != 0)
         return 0;

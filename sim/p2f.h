@@ -72,6 +72,7 @@ typedef struct p2f p2f;
 struct p2f_cidr {
     uint8_t addr[16]; /* IPv4-mapped for IPv4 */
     unsigned bits;    /* prefix length over the 128-bit form */
+    int v6;           /* an IPv6 prefix: matches IPv6 addresses only */
 };
 
 /* One rule of an NSG policy (pcap2flow --policy): flows from src to dst on
