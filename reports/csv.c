@@ -95,7 +95,9 @@ int rpt_table_parse(const char *name, char *text, size_t len, struct rpt_table *
             line++;
             row_line = line;
         }
-        if (w > p) { /* cannot happen: unquoting only shrinks */
+        /* cannot happen: unquoting only shrinks (the last field of a file
+         * without a final newline ends in the byte at text[len]) */
+        if (w > p + (p == end)) {
             snprintf(err, errsize, "%s: internal error", name);
             free(t->cells);
             t->cells = NULL;

@@ -284,8 +284,9 @@ struct rpt_table {
     size_t n_rows, n_cols;
     char *mem;
 };
-/* Parse text (modified in place; kept by the table only through
- * rpt_table_read). Ragged rows and bad quoting are errors naming NAME:LINE. */
+/* Parse text of len bytes and a NUL after them (modified in place; kept
+ * by the table only through rpt_table_read). Ragged rows and bad quoting
+ * are errors naming NAME:LINE. */
 int rpt_table_parse(const char *name, char *text, size_t len, struct rpt_table *t, char *err,
                     size_t errsize);
 int rpt_table_read(const char *path, struct rpt_table *t, char *err, size_t errsize);

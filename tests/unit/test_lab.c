@@ -182,6 +182,43 @@ static void test_lab_bad_files(void)
     }
 }
 
+/* The report's CSV reader on the edges of a file: no final newline (the
+ * last field ends in the NUL after the text; it was an "internal error",
+ * found by fuzzing), CRLF, quotes, and a ragged row. */
+static void test_lab_csv_edges(void)
+{
+    static const struct {
+        const char *text;
+        size_t rows;
+        const char *last; /* the last row's "b", NULL: an error */
+    } cases[] = {
+        {"a,b\n1,2", 2, "2"},
+        {"a,b\n1,2\n", 2, "2"},
+        {"a,b\r\n1,\"x,\"\"y\"\"\"", 2, "x,\"y\""},
+        {"a,b\n1", 0, NULL},
+        {"a,b\n1,\"2", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = strdup(cases[i].text), err[256] = "";
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        struct rpt_table t;
+        int rc = rpt_table_parse("t.csv", text, strlen(text), &t, err, sizeof err);
+        if (cases[i].last == NULL) {
+            CU_ASSERT_EQUAL(rc, -1);
+            CU_ASSERT(has_sub(err, "t.csv:"));
+        } else {
+            CU_ASSERT_EQUAL_FATAL(rc, 0);
+            CU_ASSERT_EQUAL(t.n_rows, cases[i].rows);
+            const char *b = rpt_cell(&t, t.n_rows - 1, "b"); /* row 0 is the header */
+            CU_ASSERT_PTR_NOT_NULL(b);
+            if (b != NULL)
+                CU_ASSERT_STRING_EQUAL(b, cases[i].last);
+            free(t.cells);
+        }
+        free(text);
+    }
+}
+
 static void test_lab_escapes(void)
 {
     const char *evil = "x\"y`system(\"touch x\")`<script>&'z\n";
@@ -389,6 +426,7 @@ int test_lab_register(void)
             NULL ||
         CU_add_test(s, "scoring_semantics", test_lab_scoring_semantics) == NULL ||
         CU_add_test(s, "bad_files", test_lab_bad_files) == NULL ||
+        CU_add_test(s, "csv_edges", test_lab_csv_edges) == NULL ||
         CU_add_test(s, "escapes", test_lab_escapes) == NULL ||
         CU_add_test(s, "sweep_equals_full_runs", test_lab_sweep_equals_full_runs) == NULL)
         return CU_get_error();
