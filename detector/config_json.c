@@ -65,6 +65,17 @@ static int set_from(scand_ctx *ctx, const char *name, const char *text, size_t l
     return SCAND_OK;
 }
 
+/* The first member of object o whose key an earlier member has (JSON
+ * leaves it open which one counts: neither does), or NULL. */
+static const cJSON *dup_key(const cJSON *o)
+{
+    for (const cJSON *a = o->child; a != NULL; a = a->next)
+        for (const cJSON *b = a->next; b != NULL; b = b->next)
+            if (strcmp(a->string, b->string) == 0)
+                return b;
+    return NULL;
+}
+
 int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len)
 {
     const char *end = NULL;
@@ -82,12 +93,11 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
         rc = jerr(ctx, name, text, len, root, root, "(top)", "a configuration is a JSON object");
         goto out;
     }
-    for (const cJSON *a = root->child; a != NULL; a = a->next)
-        for (const cJSON *b = a->next; b != NULL; b = b->next)
-            if (strcmp(a->string, b->string) == 0) {
-                rc = jerr(ctx, name, text, len, root, b, b->string, "duplicate key");
-                goto out;
-            }
+    const cJSON *dup = dup_key(root);
+    if (dup != NULL) {
+        rc = jerr(ctx, name, text, len, root, dup, dup->string, "duplicate key");
+        goto out;
+    }
     const cJSON *preset = cJSON_GetObjectItemCaseSensitive(root, "preset");
     if (preset != NULL) {
         if (!cJSON_IsString(preset)) {
@@ -114,11 +124,22 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
         rc = jerr(ctx, name, text, len, root, rules, "rules", "expected an object of rules");
         goto out;
     }
+    if (rules != NULL && (dup = dup_key(rules)) != NULL) {
+        char path[200];
+        snprintf(path, sizeof path, "rules.%.60s", dup->string);
+        rc = jerr(ctx, name, text, len, root, dup, path, "duplicate rule");
+        goto out;
+    }
     for (const cJSON *r = rules ? rules->child : NULL; r != NULL; r = r->next) {
         char key[160], path[200];
         snprintf(path, sizeof path, "rules.%.60s", r->string);
         if (!cJSON_IsObject(r)) {
             rc = jerr(ctx, name, text, len, root, r, path, "expected an object of keys");
+            goto out;
+        }
+        if ((dup = dup_key(r)) != NULL) {
+            snprintf(path, sizeof path, "rules.%.60s.%.60s", r->string, dup->string);
+            rc = jerr(ctx, name, text, len, root, dup, path, "duplicate key");
             goto out;
         }
         const cJSON *fam = cJSON_GetObjectItemCaseSensitive(r, "family");
