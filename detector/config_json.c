@@ -65,15 +65,9 @@ static int set_from(scand_ctx *ctx, const char *name, const char *text, size_t l
     return SCAND_OK;
 }
 
-/* The first member of object o whose key an earlier member has (JSON
- * leaves it open which one counts: neither does), or NULL. */
 static const cJSON *dup_key(const cJSON *o)
 {
-    for (const cJSON *a = o->child; a != NULL; a = a->next)
-        for (const cJSON *b = a->next; b != NULL; b = b->next)
-            if (strcmp(a->string, b->string) == 0)
-                return b;
-    return NULL;
+    return scand_json_dup_key(o);
 }
 
 int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len)

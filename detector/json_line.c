@@ -101,3 +101,13 @@ void scand_json_error(char *err, size_t errsize, const char *name, const char *t
     long line = node != NULL ? scand_json_line(text, len, root, node) : 1;
     snprintf(err, errsize, "%s:%ld: %s: %s", name, line > 0 ? line : 1, path, m);
 }
+
+const void *scand_json_dup_key(const void *obj_)
+{
+    const cJSON *obj = obj_;
+    for (const cJSON *a = obj != NULL ? obj->child : NULL; a != NULL; a = a->next)
+        for (const cJSON *b = a->next; b != NULL; b = b->next)
+            if (a->string != NULL && b->string != NULL && strcmp(a->string, b->string) == 0)
+                return b;
+    return NULL;
+}

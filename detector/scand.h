@@ -320,6 +320,10 @@ int scand_duration_parse(const char *s, uint64_t *ms);
  * from text) begins, or 0 if it cannot be found. The pointers are cJSON *;
  * void here so that this header needs no cJSON. */
 long scand_json_line(const char *text, size_t len, const void *root, const void *node);
+/* The first member of cJSON object obj whose key an earlier member has, or
+ * NULL (JSON leaves it open which of the two counts: our readers take
+ * neither). */
+const void *scand_json_dup_key(const void *obj);
 /* "NAME:LINE: PATH: MSG" into err, the line of node (1 when node is NULL or
  * cannot be found): the one shape of every JSON file error (scenarios,
  * --config files, truth files). msg may point into err. */

@@ -147,10 +147,25 @@ static int parse_campaign(struct pctx *p, const cJSON *o, size_t i, struct rpt_c
     snprintf(path, sizeof path, "campaigns[%zu]", i);
     if (!cJSON_IsObject(o))
         return fail(p, o, path, "expected an object");
+    const cJSON *twice = scand_json_dup_key(o);
+    if (twice != NULL)
+        return fail(p, twice, path, "\"%s\": given twice", twice->string);
     if (get_str(p, o, "id", path, 1, c->id, sizeof c->id) ||
         get_str(p, o, "kind", path, 1, c->kind, sizeof c->kind) ||
         get_str(p, o, "reason", path, 0, c->reason, sizeof c->reason))
         return -1;
+    /* an id or kind cut to fit would merge campaigns or misfile them */
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (strlen(id->valuestring) >= sizeof c->id)
+        return fail(p, id, path, "\"id\": at most %zu characters", sizeof c->id - 1);
+    static const char *const kinds[] = {"horizontal", "vertical",    "block",
+                                        "slow",       "distributed", "udp"};
+    size_t k = 0;
+    while (k < sizeof kinds / sizeof *kinds && strcmp(c->kind, kinds[k]) != 0)
+        k++;
+    if (k == sizeof kinds / sizeof *kinds)
+        return fail(p, cJSON_GetObjectItemCaseSensitive(o, "kind"), path,
+                    "\"kind\": expected horizontal, vertical, block, slow, distributed or udp");
     if (get_addrs(p, o, "sources", path, 1, &c->sources, &c->n_sources) ||
         get_addrs(p, o, "targets", path, 0, &c->targets, &c->n_targets) ||
         get_ports(p, o, path, c))
@@ -227,6 +242,11 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
     double d = 0;
     if (!cJSON_IsObject(root)) {
         fail(&p, root, "$", "expected an object");
+        goto out;
+    }
+    const cJSON *twice = scand_json_dup_key(root);
+    if (twice != NULL) { /* which one would count is anyone's guess: neither */
+        fail(&p, twice, "$", "\"%s\": given twice", twice->string);
         goto out;
     }
     if (get_str(&p, root, "scenario", "$", 0, out->scenario, sizeof out->scenario))

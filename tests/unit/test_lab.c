@@ -138,16 +138,28 @@ static void test_lab_bad_files(void)
     static const struct {
         const char *text, *err;
     } truths[] = {
-        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"h\",\"start_ms\":1,\"end_ms\":2}]}",
+        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"start_ms\":1,\"end_ms\":2}]}",
          "t.json:1: campaigns[0]: missing \"sources\""},
-        {"{\"campaigns\":[\n{\"id\":\"x\",\"kind\":\"h\",\"sources\":[\"1.2.3\"],\"start_ms\":1,"
+        {"{\"campaigns\":[\n{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3\"],\"start_ms\":1,"
          "\"end_ms\":2}]}",
          "t.json:2: campaigns[0]: \"sources\": not an IP address"},
         {"{\"campaigns\":{}}", "t.json:1: campaigns: expected an array"},
         {"{\"campaigns\":[", "t.json:1: not valid JSON"},
-        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"h\",\"sources\":[\"1.2.3.4\"],\"start_ms\":5,"
+        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],\"start_ms\":5,"
          "\"end_ms\":2}]}",
          "t.json:1: campaigns[0]: end_ms is before start_ms"},
+        /* found by fuzzing: ids cut to fit merged campaigns, any kind passed */
+        {"{\"campaigns\":[{\"id\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\","
+         "\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],\"start_ms\":1,\"end_ms\":2}]}",
+         "t.json:1: campaigns[0]: \"id\": at most 47 characters"},
+        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"bogus\",\"sources\":[\"1.2.3.4\"],"
+         "\"start_ms\":1,\"end_ms\":2}]}",
+         "t.json:1: campaigns[0]: \"kind\": expected horizontal, vertical, block, slow, "
+         "distributed or udp"},
+        {"{\"campaigns\":[],\n\"campaigns\":[]}", "t.json:2: $: \"campaigns\": given twice"},
+        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],"
+         "\"start_ms\":1,\"end_ms\":2,\"end_ms\":3}]}",
+         "t.json:1: campaigns[0]: \"end_ms\": given twice"},
     };
     for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++) {
         struct rpt_truth t;
