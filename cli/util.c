@@ -222,8 +222,18 @@ int cli_load_truth(const char *path, struct rpt_truth *t)
 int cli_latency_opt(const char *cmd, int opt, const char *arg, struct rpt_latency *lat)
 {
     switch (opt) {
-    case CLI_OPT_TA:
-        return cli_parse_duration(cmd, "--ta", arg, 60000, 86400000, &lat->ta_ms);
+    case CLI_OPT_TA: {
+        /* Traffic Analytics offers these two processing intervals only */
+        int64_t ms;
+        if (cli_parse_duration(cmd, "--ta", arg, 60000, 86400000, &ms) != 0)
+            return -1;
+        if (ms != 600000 && ms != 3600000)
+            return cli_usage_error(cmd, "--ta: Traffic Analytics processes every 10m or 60m, "
+                                        "not '%s'",
+                                   arg);
+        lat->ta_ms = ms;
+        return 0;
+    }
     case CLI_OPT_INGEST:
         return cli_parse_duration(cmd, "--ingest", arg, 0, 86400000, &lat->ingest_ms);
     case CLI_OPT_FREQ:
