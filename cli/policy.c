@@ -98,27 +98,24 @@ int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n)
         struct p2f_deny *d = &v[k];
         long line = scand_json_line(text, len, root, r);
         const char *what = NULL;
+        char twice[80];
         if (!cJSON_IsObject(r)) {
             what = "expected an object";
         } else {
             static const char *const keys[] = {"src", "dst", "ports", "proto", "direction"};
             const char *val[5] = {"any", "any", "*", "any", "in"};
-            int seen[5] = {0};
-            static char twice[48];
-            const cJSON *m;
-            cJSON_ArrayForEach(m, r)
-            {
+            const cJSON *m = scand_json_dup_key(r);
+            if (m != NULL) { /* JSON leaves it open which one counts: neither */
+                snprintf(twice, sizeof twice, "key \"%.40s\" given twice", m->string);
+                what = twice;
+                line = scand_json_line(text, len, root, m);
+            }
+            for (m = what == NULL ? r->child : NULL; m != NULL; m = m->next) {
                 size_t i;
                 for (i = 0; i < 5 && strcmp(m->string, keys[i]) != 0; i++)
                     ;
                 if (i == 5) {
                     what = "unknown key (src, dst, ports, proto, direction)";
-                    line = scand_json_line(text, len, root, m);
-                    break;
-                }
-                if (seen[i]++) { /* JSON leaves it open which one counts: neither */
-                    snprintf(twice, sizeof twice, "key \"%s\" given twice", keys[i]);
-                    what = twice;
                     line = scand_json_line(text, len, root, m);
                     break;
                 }

@@ -65,11 +65,6 @@ static int set_from(scand_ctx *ctx, const char *name, const char *text, size_t l
     return SCAND_OK;
 }
 
-static const cJSON *dup_key(const cJSON *o)
-{
-    return scand_json_dup_key(o);
-}
-
 int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len)
 {
     const char *end = NULL;
@@ -87,7 +82,7 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
         rc = jerr(ctx, name, text, len, root, root, "(top)", "a configuration is a JSON object");
         goto out;
     }
-    const cJSON *dup = dup_key(root);
+    const cJSON *dup = scand_json_dup_key(root);
     if (dup != NULL) {
         rc = jerr(ctx, name, text, len, root, dup, dup->string, "duplicate key");
         goto out;
@@ -118,7 +113,7 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
         rc = jerr(ctx, name, text, len, root, rules, "rules", "expected an object of rules");
         goto out;
     }
-    if (rules != NULL && (dup = dup_key(rules)) != NULL) {
+    if (rules != NULL && (dup = scand_json_dup_key(rules)) != NULL) {
         char path[200];
         snprintf(path, sizeof path, "rules.%.60s", dup->string);
         rc = jerr(ctx, name, text, len, root, dup, path, "duplicate rule");
@@ -131,7 +126,7 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
             rc = jerr(ctx, name, text, len, root, r, path, "expected an object of keys");
             goto out;
         }
-        if ((dup = dup_key(r)) != NULL) {
+        if ((dup = scand_json_dup_key(r)) != NULL) {
             snprintf(path, sizeof path, "rules.%.60s.%.60s", r->string, dup->string);
             rc = jerr(ctx, name, text, len, root, dup, path, "duplicate key");
             goto out;
