@@ -17,8 +17,8 @@
  * counts exact. Most keys of real traffic see one value in a bin (a source
  * talks to one host in a minute), so a one-dimension key holds its first
  * value itself and the set gets the key's values only when a second one
- * comes: a key with a count of 1 has no members. A bin closes when the watermark (newest flow start minus
- * the reorder tolerance) passes its end; its alerts are emitted, and its
+ * comes: a key with a count of 1 has no members. A bin closes when the
+ * watermark (newest flow start minus the reorder tolerance) passes its end; its alerts are emitted, and its
  * tables are cleared and reused, so memory follows the keys active within
  * one tolerance, not the input size [H1, H4]. No allocation per tuple:
  * tables grow by doubling and are kept.
@@ -45,7 +45,7 @@ struct dkey {
     int64_t first_ms, last_ms;
     uint8_t v0[18];  /* one dimension, count[0] == 1: the value (no member yet) */
     uint16_t ports[SCAND_SAMPLES]; /* first ports seen, for keys without a port dimension */
-    uint32_t v0_rel, v0_tag; /* ... when it was first seen, and its member tag */
+    uint32_t v0_tag; /* ... its member tag (first seen at first_ms: all the key's flows have it) */
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
 };
 
@@ -313,22 +313,18 @@ static int add_value(struct bin *b, uint32_t ki, const uint8_t val[18], uint32_t
                      const struct scandint_flow *f)
 {
     struct dkey *k = &b->keys[ki];
-    uint32_t rel = f->start > b->start ? (uint32_t)(f->start - b->start) : 0;
     if (k->count[0] == 0) {
         memcpy(k->v0, val, 18);
-        k->v0_rel = rel;
         k->v0_tag = h;
         return 1;
     }
     if (k->count[0] == 1) {
-        if (memcmp(k->v0, val, 18) == 0) {
-            if (rel < k->v0_rel)
-                k->v0_rel = rel;
+        if (memcmp(k->v0, val, 18) == 0)
             return 0;
-        }
-        /* a second value: the first joins the set (add_member() may move
-         * the members, never the keys) */
-        if (add_member(b, ki, 0, k->v0, k->v0_tag, b->start + k->v0_rel) < 0)
+        /* a second value: the first joins the set, first seen when the key
+         * was (the caller folds f in after), and add_member() may move the
+         * members, never the keys */
+        if (add_member(b, ki, 0, k->v0, k->v0_tag, k->first_ms) < 0)
             return -1;
     }
     return add_member(b, ki, 0, val, h, f->start);
@@ -497,7 +493,7 @@ static int reach_times(struct scandint_dcount *dc, struct bin *b, size_t na)
             continue;
         uint32_t ai = k->alert - 1;
         struct scand_alert *a = &dc->alerts[ai];
-        int64_t first = b->start + k->v0_rel;
+        int64_t first = k->first_ms; /* every flow of the key has its one value */
         dc->times[off[ai] + fill[ai]++] = first;
         if (dc->dim_kind[0] == SCANDINT_V_DST && !a->has_dst)
             scandint_add_sample(a->targets, &a->n_targets, tw[ai], k->v0, first);
