@@ -46,12 +46,18 @@
 
 /* What the flow table keeps per flow, to tell its outcome at its end: 8
  * bytes (the table is the detector's largest). The start is held relative
- * to the entry's time (its newest tuple); counters saturate at 255, which
- * still tells "nothing back", "one packet each way" and "at most 80 bytes". */
+ * to the entry's time (its newest tuple). The four counters are 7-bit
+ * lanes of one word that saturate at 127, which still tells "nothing
+ * back", "one packet each way" and "at most 80 bytes": two lanes below 128
+ * add without carrying into the next, so one add does all four. */
 struct flowval {
     uint32_t start_rel; /* entry time - flow start, ms */
-    uint8_t pkts_s2d, pkts_d2s, bytes_s2d, bytes_d2s;
+    uint32_t counts;    /* lanes (bits 0, 8, 16, 24): packets s2d, d2s, bytes s2d, d2s */
 };
+
+#define LANE_MAX 127u
+#define LANES_HI 0x80808080u
+_Static_assert(NOPAYLOAD_BYTES < LANE_MAX, "a lane tells at most 80 bytes from more");
 
 /* The hold-down table: (rule, key) -> end of the last alert's window. */
 #define HKEY_SIZE (1 + 16 + 16 + 2)
@@ -66,6 +72,7 @@ struct rule {
     uint8_t want;     /* EVB_*: the event it counts */
     uint8_t filtered; /* it has a filter: rule_takes() must look */
     uint8_t kind;     /* SCANDINT_EV_* of what it is handed */
+    uint8_t scope_ok; /* bit p: it takes a flow whose priv (see rule_takes) is p */
     struct scandint_dcount *dc;   /* tumbling */
     struct scandint_sliding *sl;  /* sliding */
     struct scandint_trw *trw;     /* Threshold Random Walk */
@@ -84,9 +91,12 @@ struct scand_ctx {
     struct rule rules[SCANDINT_MAX_RULES];
     size_t n_rules;
     int64_t newest;
-    int64_t sec_end; /* the last watermark of the current second */
+    int64_t sec_end;  /* the last watermark of the current second */
+    int64_t close_at; /* sec_end + reorder: windows close when newest passes it */
     uint32_t sweep_max; /* scand_set_sweep(): its max_threshold + 1, 0 = off */
     uint8_t want_any;   /* EVB_*: the events any rule takes */
+    uint16_t want_rules[8]; /* by evbits: the rules that take those events */
+    uint16_t filtered;      /* the rules with a filter: rule_takes() must look */
     struct scand_stats stats;
 };
 
@@ -110,6 +120,7 @@ scand_ctx *scand_new(char *errbuf)
     scandint_cfg_defaults(&ctx->cfg);
     ctx->newest = INT64_MIN;
     ctx->sec_end = second_end(INT64_MIN);
+    ctx->close_at = ctx->sec_end; /* reorder is added at finalize */
     return ctx;
 }
 
@@ -222,6 +233,11 @@ int scand_set_sweep(scand_ctx *ctx, uint32_t max_threshold)
     return SCAND_OK;
 }
 
+static int in_scope(int scope, int private)
+{
+    return scope == SCANDINT_SCOPE_ANY || (scope == SCANDINT_SCOPE_PRIVATE) == private;
+}
+
 int scand_finalize(scand_ctx *ctx)
 {
     if (ctx->finalized) {
@@ -236,6 +252,7 @@ int scand_finalize(scand_ctx *ctx)
     for (size_t i = 0; i < ctx->cfg.n_rules; i++)
         ctx->cfg.rule[i].reach_max = ctx->sweep_max;
     ctx->finalized = 1; /* free_tables() cleans up from here on */
+    ctx->close_at = scandint_add_sat(ctx->sec_end, ctx->cfg.reorder_ms);
     uint64_t seed = ctx->cfg.hash_seed;
     _Static_assert(sizeof(struct flowval) == sizeof ctx->flows4.e->v, "flowval fits ftab's value");
     if (scandint_ftab_init(&ctx->flows4, seed) != SCAND_OK ||
@@ -254,10 +271,19 @@ int scand_finalize(scand_ctx *ctx)
                                                         : EVB_START;
         r->kind = r->want == EVB_START ? SCANDINT_EV_START : SCANDINT_EV_END;
         ctx->want_any |= r->want;
+        uint16_t bit = (uint16_t)(1u << (ctx->n_rules - 1));
+        for (int evb = 0; evb < 8; evb++)
+            if (evb & r->want)
+                ctx->want_rules[evb] |= bit;
+        for (int priv = 0; priv < 4; priv++)
+            if (in_scope(rc->src_scope, priv & 1) && in_scope(rc->dst_scope, priv >> 1))
+                r->scope_ok |= (uint8_t)(1u << priv);
         r->filtered = rc->proto != 0 || !rc->ports.all || rc->exclude_ports.n > 0 ||
                       rc->direction != SCANDINT_RDIR_ANY || rc->src_scope != SCANDINT_SCOPE_ANY ||
                       rc->dst_scope != SCANDINT_SCOPE_ANY || rc->allow_src.n > 0 ||
                       rc->allow_dst.n > 0;
+        if (r->filtered)
+            ctx->filtered |= bit;
         if (rc->family == SCAND_FAM_TRW   ? (r->trw = scandint_trw_new(rc, seed)) == NULL
             : rc->sliding                ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
                                          : (r->dc = scandint_dcount_new(rc)) == NULL)
@@ -321,17 +347,28 @@ static void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct f
     scandint_ttab_prefetch(&ctx->flows6, (uint32_t)k->h);
 }
 
-static uint8_t sat8(uint8_t a, uint64_t b)
+static uint32_t lane(uint64_t x, int i)
 {
-    return b >= 255 || a + b >= 255 ? 255 : (uint8_t)(a + b);
+    return (uint32_t)(x < LANE_MAX ? x : LANE_MAX) << (8 * i);
 }
 
-static int failed_flow(const struct flowval *v)
+/* counts + t's counters, each lane saturating at LANE_MAX */
+static uint32_t add_counts(uint32_t counts, const struct scand_tuple *t)
 {
-    if (v->pkts_d2s == 0)
+    uint32_t s = counts + (lane(t->pkts_s2d, 0) | lane(t->pkts_d2s, 1) | lane(t->bytes_s2d, 2) |
+                           lane(t->bytes_d2s, 3));
+    uint32_t hi = s & LANES_HI; /* the lanes that passed LANE_MAX */
+    return (s & ~hi) | (hi >> 7) * LANE_MAX;
+}
+
+static int failed_flow(uint32_t counts)
+{
+    unsigned ps2d = counts & 0xff, pd2s = counts >> 8 & 0xff;
+    unsigned bs2d = counts >> 16 & 0xff, bd2s = counts >> 24;
+    if (pd2s == 0)
         return 1; /* nothing came back */
-    return v->pkts_s2d == 1 && v->pkts_d2s == 1 && v->bytes_s2d <= NOPAYLOAD_BYTES &&
-           v->bytes_d2s <= NOPAYLOAD_BYTES; /* a bare reset */
+    return ps2d == 1 && pd2s == 1 && bs2d <= NOPAYLOAD_BYTES &&
+           bd2s <= NOPAYLOAD_BYTES; /* a bare reset */
 }
 
 /* Turn tuple t into flow events on its flow's entry (time *et, flags *ef,
@@ -375,14 +412,11 @@ static void flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is
         v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
     }
     if (t->state == SCAND_ST_C || t->state == SCAND_ST_E) {
-        v->pkts_s2d = sat8(v->pkts_s2d, t->pkts_s2d);
-        v->pkts_d2s = sat8(v->pkts_d2s, t->pkts_d2s);
-        v->bytes_s2d = sat8(v->bytes_s2d, t->bytes_s2d);
-        v->bytes_d2s = sat8(v->bytes_d2s, t->bytes_d2s);
+        v->counts = add_counts(v->counts, t);
         if (t->state == SCAND_ST_E) {
             *end = 1;
             /* without counters (",,,,") the outcome is unknown: not a failure */
-            *failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v);
+            *failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v->counts);
         } else {
             *ef = FL_OPEN;
         }
@@ -397,7 +431,6 @@ static void flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is
 static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct fkey *k,
                      int *start, int *end, int *failed, int64_t *start_ts)
 {
-    int64_t horizon = sat_sub(ctx->newest, ctx->cfg.flow_idle_ms);
     int is_new;
     struct scandint_fent *e4 = NULL;
     struct scandint_tent *e6 = NULL;
@@ -405,14 +438,16 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct f
     uint8_t flags;
     struct flowval *v;
     if (!k->v6) {
-        e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, horizon, &is_new);
+        e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, ctx->newest,
+                               ctx->cfg.flow_idle_ms, &is_new);
         if (e4 == NULL)
             return SCAND_ERR_NOMEM;
         et = &e4->t;
         flags = (uint8_t)(e4->k1 >> 48);
         v = (struct flowval *)(void *)e4->v;
     } else {
-        e6 = scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h, horizon, &is_new);
+        e6 = scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h,
+                                   sat_sub(ctx->newest, ctx->cfg.flow_idle_ms), &is_new);
         if (e6 == NULL)
             return SCAND_ERR_NOMEM;
         et = &e6->t;
@@ -435,15 +470,13 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct f
     return SCAND_OK;
 }
 
-static int in_scope(int scope, int private)
-{
-    return scope == SCANDINT_SCOPE_ANY || (scope == SCANDINT_SCOPE_PRIVATE) == private;
-}
-
-/* Does rule c count tuple t at all? priv: bit 0 source private, bit 1
+/* Does rule ru count tuple t at all? priv: bit 0 source private, bit 1
  * destination private. */
-static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tuple *t, int priv)
+static int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
 {
+    const struct scandint_rule_cfg *c = ru->cfg;
+    if (!((ru->scope_ok >> priv) & 1))
+        return 0;
     if (c->proto != 0 && t->proto != c->proto)
         return 0;
     if (!scandint_ports_has(&c->ports, t->dport) ||
@@ -451,8 +484,6 @@ static int rule_takes(const struct scandint_rule_cfg *c, const struct scand_tupl
         return 0;
     if (c->direction != SCANDINT_RDIR_ANY &&
         (c->direction == SCANDINT_RDIR_IN) != (t->dir == SCAND_DIR_IN))
-        return 0;
-    if (!in_scope(c->src_scope, priv & 1) || !in_scope(c->dst_scope, (priv >> 1) & 1))
         return 0;
     if ((c->allow_src.n > 0 && scandint_cidrs_has(&c->allow_src, t->src)) ||
         (c->allow_dst.n > 0 && scandint_cidrs_has(&c->allow_dst, t->dst)))
@@ -537,9 +568,9 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
      * cheap, and windows are at least a second wide. The watermark never
      * goes back, and the rules never move it, so the tuples after which
      * windows close are known here, before the rules run. */
-    int64_t wm = sat_sub(ev->newest, ctx->cfg.reorder_ms);
-    if (wm > ctx->sec_end) {
-        ctx->sec_end = second_end(wm);
+    if (ev->newest > ctx->close_at) { /* the watermark passed sec_end */
+        ctx->sec_end = second_end(sat_sub(ev->newest, ctx->cfg.reorder_ms));
+        ctx->close_at = scandint_add_sat(ctx->sec_end, ctx->cfg.reorder_ms);
         ev->closes = 1;
     }
     if (ctx->cfg.suppress_platform && (platform(tp->src) || platform(tp->dst))) {
@@ -571,7 +602,7 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
         if (ru->filtered) {
             if (priv < 0)
                 priv = scandint_is_private(tp->src) | scandint_is_private(tp->dst) << 1;
-            if (!rule_takes(ru->cfg, tp, priv))
+            if (!rule_takes(ru, tp, priv))
                 continue;
         }
         mask |= (uint16_t)(1u << r);

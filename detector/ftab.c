@@ -6,7 +6,7 @@
  * then an entry. Every tuple of an IPv4 flow passes through here.
  *
  * A flow's entry goes at its E tuple (backward-shift deletion, no
- * tombstones); the rest (flows never closed, D attempts remembered for
+ * tombstones, guided by the distances the entries keep); the rest (flows never closed, D attempts remembered for
  * flow_idle) expires when an insert would pass 1/2 load: one pass deletes
  * the entries older than the horizon in place, and the table then grows or
  * shrinks so its load is at most 1/4 (short probe runs matter more here
@@ -37,6 +37,24 @@ void scandint_ftab_fini(struct scandint_ftab *ft)
     ft->e = NULL;
 }
 
+/* Entry e's key word k1 with distance d from its home. */
+static uint64_t with_dist(uint64_t k1, size_t d)
+{
+    uint64_t dist = d < SCANDINT_FK1_DIST_MAX ? d : SCANDINT_FK1_DIST_MAX;
+    return (k1 & ~(0x7fULL << SCANDINT_FK1_DIST_SHIFT)) | dist << SCANDINT_FK1_DIST_SHIFT;
+}
+
+/* The distance of the entry in slot j from its home; hashed again only if
+ * it saturated. */
+static size_t dist_of(const struct scandint_ftab *ft, const struct scandint_fent *x, size_t j,
+                      size_t mask)
+{
+    size_t d = (size_t)(x->k1 >> SCANDINT_FK1_DIST_SHIFT) & 0x7f;
+    if (d < SCANDINT_FK1_DIST_MAX)
+        return d;
+    return (j - scandint_ftab_hash(ft, x->k0, x->k1 & ~SCANDINT_FK1_META)) & mask;
+}
+
 static int resize(struct scandint_ftab *ft, size_t cap)
 {
     struct scandint_fent *ne = scandint_calloc(cap, sizeof *ne);
@@ -47,10 +65,12 @@ static int resize(struct scandint_ftab *ft, size_t cap)
         const struct scandint_fent *e = &ft->e[i];
         if (e->k1 == 0)
             continue;
-        size_t j = scandint_ftab_hash(ft, e->k0, e->k1 & ~SCANDINT_FK1_FLAGS) & mask;
+        size_t home = scandint_ftab_hash(ft, e->k0, e->k1 & ~SCANDINT_FK1_META) & mask;
+        size_t j = home;
         while (ne[j].k1 != 0)
             j = (j + 1) & mask;
         ne[j] = *e;
+        ne[j].k1 = with_dist(e->k1, (j - home) & mask);
     }
     scandint_free(ft->e);
     ft->e = ne;
@@ -61,16 +81,18 @@ static int resize(struct scandint_ftab *ft, size_t cap)
 
 void scandint_ftab_del(struct scandint_ftab *ft, struct scandint_fent *e)
 {
-    /* move back each later entry of the run whose home is not in (hole, j] */
+    /* move back each later entry of the run whose home is not in (hole, j]:
+     * one at least as far from its home as from the hole */
     size_t i = (size_t)(e - ft->e);
     for (size_t j = (i + 1) & ft->mask;; j = (j + 1) & ft->mask) {
         const struct scandint_fent *x = &ft->e[j];
         if (x->k1 == 0)
             break;
-        size_t home = scandint_ftab_hash(ft, x->k0, x->k1 & ~SCANDINT_FK1_FLAGS) & ft->mask;
-        if (((j - home) & ft->mask) < ((j - i) & ft->mask))
+        size_t d = dist_of(ft, x, j, ft->mask), gap = (j - i) & ft->mask;
+        if (d < gap)
             continue;
         ft->e[i] = *x;
+        ft->e[i].k1 = with_dist(x->k1, d - gap);
         i = j;
     }
     ft->e[i].k1 = 0;
@@ -92,10 +114,10 @@ static void purge(struct scandint_ftab *ft, int64_t horizon)
 }
 
 struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
-                                           uint64_t h, int64_t horizon, size_t i)
+                                           uint64_t h, int64_t newest, int64_t idle, size_t i)
 {
     if ((ft->n + 1) * 2 > ft->cap) {
-        purge(ft, horizon);
+        purge(ft, scandint_sub_sat(newest, idle));
         int rc = SCAND_OK;
         if (ft->n * 4 > ft->cap)
             rc = ft->cap >= MAX_CAP ? SCAND_ERR_NOMEM : resize(ft, ft->cap * 2);
@@ -109,7 +131,7 @@ struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0
     }
     struct scandint_fent *e = &ft->e[i];
     e->k0 = k0;
-    e->k1 = k1;
+    e->k1 = with_dist(k1, (i - h) & ft->mask);
     e->t = 0;
     memset(&e->v, 0, sizeof e->v);
     ft->n++;

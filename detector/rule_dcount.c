@@ -85,7 +85,12 @@ struct scandint_dcount {
     uint64_t peak_keys;
     int64_t cur_lo, cur_hi; /* the last bin a flow went to: [lo, hi) ... */
     size_t cur;             /* ... and its index in bins (no division per flow) */
+    int big; /* a bin's key index outgrew BIG_KEYS: prefetch (tables are kept, so it stays) */
 };
+
+/* Key index slots past which a bin's tables (index, keys, members) no
+ * longer fit in cache: about 4 MB of keys and members. */
+#define BIG_KEYS ((size_t)1 << 14)
 
 static int bin_init(struct bin *b)
 {
@@ -162,7 +167,11 @@ void scandint_dcount_free(struct scandint_dcount *dc)
 
 uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc)
 {
-    return dc->peak_keys;
+    uint64_t peak = dc->peak_keys; /* of the closed bins; then the open ones */
+    for (size_t i = 0; i < dc->n_bins; i++)
+        if (dc->bins[i].start != INT64_MIN && dc->bins[i].n_keys > peak)
+            peak = dc->bins[i].n_keys;
+    return peak;
 }
 
 /* Return the open bin starting at start, claiming a free one (or a new one)
@@ -230,9 +239,9 @@ static int grow_mem(struct bin *b)
     return SCAND_OK;
 }
 
-/* Find or add the key of kb (a, b, port) with hash tag h; return its index
- * or -1 on NOMEM. */
-static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
+/* Find or add the key of kb (a, b, port) with hash tag h in bin b of dc;
+ * return its index or -1 on NOMEM. */
+static long find_key(struct scandint_dcount *dc, struct bin *b, const struct dkey *kb, uint32_t h)
 {
     size_t j = h & b->kmask;
     for (;; j = (j + 1) & b->kmask) {
@@ -248,6 +257,7 @@ static long find_key(struct bin *b, const struct dkey *kb, uint32_t h)
     if ((b->n_keys + 1) * 2 > b->kmask + 1) { /* at most half full: short probes */
         if (grow_kidx(b) != SCAND_OK)
             return -1;
+        dc->big |= b->kmask + 1 >= BIG_KEYS;
         j = h & b->kmask;
         while (b->kidx[j] != 0)
             j = (j + 1) & b->kmask;
@@ -309,10 +319,9 @@ static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18
 /* Add the value val (member tag h) of flow f to key ki of a one-dimension
  * rule: held in the key while it is the only one, in the member set from
  * the second on. Returns as add_member(). */
-static int add_value(struct bin *b, uint32_t ki, const uint8_t val[18], uint32_t h,
-                     const struct scandint_flow *f)
+static int add_value(struct bin *b, struct dkey *k, uint32_t ki, const uint8_t val[18],
+                     uint32_t h, const struct scandint_flow *f)
 {
-    struct dkey *k = &b->keys[ki];
     if (k->count[0] == 0) {
         memcpy(k->v0, val, 18);
         k->v0_tag = h;
@@ -335,6 +344,8 @@ void scandint_dcount_prefetch(struct scandint_dcount *dc, struct scandint_flow *
     uint64_t kh = scandint_key_hash(dc->cfg->key, f);
     f->tag[0] = scandint_tag32(kh);
     f->tag[1] = scandint_mem_tag(kh, 0, dc->dim_kind[0], f);
+    if (!dc->big)
+        return; /* the tables are cache-sized: a prefetch costs more than it hides */
     const struct bin *b = NULL;
     if (f->start >= dc->cur_lo && f->start < dc->cur_hi) {
         b = &dc->bins[dc->cur];
@@ -375,27 +386,32 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
     /* the prefetch phase hashed the key and the first member; the key's
      * full hash is needed again only for the members of further dimensions */
     kh = dc->n_dims > 1 ? scandint_key_hash(dc->cfg->key, f) : 0;
-    long ki = find_key(b, &kb, f->tag[0]);
+    long ki = find_key(dc, b, &kb, f->tag[0]);
     if (ki < 0)
         return SCAND_ERR_NOMEM;
-    for (int d = 0; d < dc->n_dims; d++) {
-        uint8_t val[18];
+    struct dkey *k = &b->keys[ki]; /* member inserts move members, never keys */
+    uint8_t val[18];
+    scandint_val_bytes(dc->dim_kind[0], t, val);
+    int fresh = dc->n_dims == 1 ? add_value(b, k, (uint32_t)ki, val, f->tag[1], f)
+                                : add_member(b, (uint32_t)ki, 0, val, f->tag[1], f->start);
+    if (fresh < 0)
+        return SCAND_ERR_NOMEM;
+    k->count[0] += (uint32_t)fresh;
+    if (fresh && k->count[0] == c->threshold + 1) {
+        /* it just passed the threshold: close will look at it */
+        if (b->n_cand == b->cap_cand &&
+            scandint_grow(&b->cand, &b->cap_cand, 64, sizeof *b->cand) != SCAND_OK)
+            return SCAND_ERR_NOMEM;
+        b->cand[b->n_cand++] = (uint32_t)ki;
+    }
+    for (int d = 1; d < dc->n_dims; d++) { /* block and distributed rules */
         scandint_val_bytes(dc->dim_kind[d], t, val);
-        uint32_t mtag = d == 0 ? f->tag[1] : scandint_mem_tag(kh, d, dc->dim_kind[d], f);
-        int fresh = dc->n_dims == 1 ? add_value(b, (uint32_t)ki, val, mtag, f)
-                                    : add_member(b, (uint32_t)ki, d, val, mtag, f->start);
+        fresh = add_member(b, (uint32_t)ki, d, val, scandint_mem_tag(kh, d, dc->dim_kind[d], f),
+                           f->start);
         if (fresh < 0)
             return SCAND_ERR_NOMEM;
-        b->keys[ki].count[d] += (uint32_t)fresh;
-        if (d == 0 && fresh && b->keys[ki].count[0] == c->threshold + 1) {
-            /* it just passed the threshold: close will look at it */
-            if (b->n_cand == b->cap_cand &&
-                scandint_grow(&b->cand, &b->cap_cand, 64, sizeof *b->cand) != SCAND_OK)
-                return SCAND_ERR_NOMEM;
-            b->cand[b->n_cand++] = (uint32_t)ki;
-        }
+        k->count[d] += (uint32_t)fresh;
     }
-    struct dkey *k = &b->keys[ki];
     k->flows++;
     if (f->start < k->first_ms)
         k->first_ms = f->start;
@@ -417,8 +433,6 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
         if (i == k->n_camps)
             k->camps[k->n_camps++] = t->campaign;
     }
-    if (b->n_keys > dc->peak_keys)
-        dc->peak_keys = b->n_keys;
     return 1;
 }
 
@@ -525,6 +539,8 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
 {
     const struct scandint_rule_cfg *c = dc->cfg;
     size_t na = 0;
+    if (b->n_keys > dc->peak_keys) /* a bin's keys only grow until it closes */
+        dc->peak_keys = b->n_keys;
     /* only keys whose first count passed the threshold can fire; the
      * others' alert fields are 0 from find_key() */
     for (size_t i = 0; i < b->n_cand; i++) {

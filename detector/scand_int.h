@@ -256,10 +256,16 @@ static inline struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *
 /*
  * The IPv4 flow table (ftab.c): open addressing over 32-byte entries with
  * the key inline. k0 holds the two addresses, k1 the ports, protocol and
- * direction, the entry's flags (bits 48-55, not part of the key) and bit
- * 63 set (k1 == 0 marks an empty slot). v is the owner's 8 bytes.
+ * direction, the entry's flags (bits 48-55, the owner's), its distance
+ * from its home slot (bits 56-62, saturating: a deletion moves entries
+ * back without hashing them again) and bit 63 set (k1 == 0 marks an empty
+ * slot). Flags and distance are not part of the key. v is the owner's 8
+ * bytes.
  */
 #define SCANDINT_FK1_FLAGS (0xffULL << 48)
+#define SCANDINT_FK1_DIST_SHIFT 56
+#define SCANDINT_FK1_DIST_MAX 127u
+#define SCANDINT_FK1_META (0x7fffULL << 48) /* flags and distance */
 #define SCANDINT_FK1_USED (1ULL << 63)
 
 struct scandint_fent {
@@ -290,27 +296,28 @@ static inline void scandint_ftab_prefetch(const struct scandint_ftab *ft, uint64
 
 /* (The insert half of scandint_ftab_get(): empty slot i ends the probe.) */
 struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
-                                           uint64_t h, int64_t horizon, size_t i);
+                                           uint64_t h, int64_t newest, int64_t idle, size_t i);
 
 /* Find key (k0, k1) with hash h; if absent insert it with t 0, flags 0 and
- * a zero value (*is_new = 1), after dropping entries older than horizon if
- * the table is full. NULL on NOMEM. */
+ * a zero value (*is_new = 1), after dropping entries older than newest -
+ * idle if the table is full (the horizon is worked out only then). NULL
+ * on NOMEM. */
 static inline struct scandint_fent *scandint_ftab_get(struct scandint_ftab *ft, uint64_t k0,
-                                                      uint64_t k1, uint64_t h, int64_t horizon,
-                                                      int *is_new)
+                                                      uint64_t k1, uint64_t h, int64_t newest,
+                                                      int64_t idle, int *is_new)
 {
     size_t i = h & ft->mask;
     for (;; i = (i + 1) & ft->mask) {
         struct scandint_fent *e = &ft->e[i];
         if (e->k1 == 0)
             break;
-        if (e->k0 == k0 && (e->k1 & ~SCANDINT_FK1_FLAGS) == k1) {
+        if (e->k0 == k0 && (e->k1 & ~SCANDINT_FK1_META) == k1) {
             *is_new = 0;
             return e;
         }
     }
     *is_new = 1;
-    return scandint_ftab_insert(ft, k0, k1, h, horizon, i);
+    return scandint_ftab_insert(ft, k0, k1, h, newest, idle, i);
 }
 
 /* Remove entry e now; later entries of its run move back. */

@@ -159,7 +159,7 @@ static void test_ttab_int_ftab_matches_reference(void)
         uint64_t h = scandint_ftab_hash(&ft, k0, k1);
         int is_new;
         /* horizon: entries more than 1500 steps old may go at a rebuild */
-        struct scandint_fent *e = scandint_ftab_get(&ft, k0, k1, h, step - 1500, &is_new);
+        struct scandint_fent *e = scandint_ftab_get(&ft, k0, k1, h, step, 1500, &is_new);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e);
         if (!is_new && !r[k].present) {
             CU_FAIL("found a key the reference does not hold");
@@ -192,7 +192,7 @@ static void test_ttab_int_ftab_matches_reference(void)
     for (uint32_t k = 0; k < NK; k++) {
         uint64_t k0 = 0x0a000000u + k, k1 = (uint64_t)(k * 7919u % 65536) | SCANDINT_FK1_USED;
         for (size_t i = 0; i < ft.cap; i++)
-            if (ft.e[i].k1 != 0 && ft.e[i].k0 == k0 && (ft.e[i].k1 & ~SCANDINT_FK1_FLAGS) == k1) {
+            if (ft.e[i].k1 != 0 && ft.e[i].k0 == k0 && (ft.e[i].k1 & ~SCANDINT_FK1_META) == k1) {
                 CU_ASSERT(r[k].present);
                 n++;
             }
