@@ -73,6 +73,10 @@ struct rule {
     uint8_t filtered; /* it has a filter: rule_takes() must look */
     uint8_t kind;     /* SCANDINT_EV_* of what it is handed */
     uint8_t scope_ok; /* bit p: it takes a flow whose priv (see rule_takes) is p */
+    uint8_t proto;    /* 0 any */
+    uint8_t dir;      /* 0 any, 1 inbound only, 2 all but inbound */
+    uint8_t more;     /* rule_takes_more() must look: port gaps or excludes, allow lists */
+    uint16_t plo, pspan; /* its ports lie in [plo, plo + pspan] */
     struct scandint_dcount *dc;   /* tumbling */
     struct scandint_sliding *sl;  /* sliding */
     struct scandint_trw *trw;     /* Threshold Random Walk */
@@ -278,6 +282,21 @@ int scand_finalize(scand_ctx *ctx)
         for (int priv = 0; priv < 4; priv++)
             if (in_scope(rc->src_scope, priv & 1) && in_scope(rc->dst_scope, priv >> 1))
                 r->scope_ok |= (uint8_t)(1u << priv);
+        r->proto = (uint8_t)rc->proto;
+        r->dir = rc->direction == SCANDINT_RDIR_IN ? 1 : rc->direction == SCANDINT_RDIR_OUT ? 2 : 0;
+        r->plo = 0;
+        r->pspan = UINT16_MAX;
+        if (!rc->ports.all && rc->ports.n > 0) { /* the ranges' hull */
+            uint16_t lo = rc->ports.lo[0], hi = rc->ports.hi[0];
+            for (int j = 1; j < rc->ports.n; j++) {
+                lo = rc->ports.lo[j] < lo ? rc->ports.lo[j] : lo;
+                hi = rc->ports.hi[j] > hi ? rc->ports.hi[j] : hi;
+            }
+            r->plo = lo;
+            r->pspan = (uint16_t)(hi - lo);
+        }
+        r->more = (!rc->ports.all && rc->ports.n != 1) || rc->exclude_ports.n > 0 ||
+                  rc->allow_src.n > 0 || rc->allow_dst.n > 0;
         r->filtered = rc->proto != 0 || !rc->ports.all || rc->exclude_ports.n > 0 ||
                       rc->direction != SCANDINT_RDIR_ANY || rc->src_scope != SCANDINT_SCOPE_ANY ||
                       rc->dst_scope != SCANDINT_SCOPE_ANY || rc->allow_src.n > 0 ||
@@ -326,8 +345,19 @@ struct fkey {
  * narrower stores stalls store forwarding. */
 static void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct fkey *k)
 {
-    uint64_t ports = (uint64_t)t->sport | (uint64_t)t->dport << 16 | (uint64_t)t->proto << 32 |
-                     (uint64_t)t->dir << 40;
+    uint64_t ports;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* sport, dport, proto and dir lie in this order in 6 bytes: one load */
+    _Static_assert(offsetof(struct scand_tuple, dport) == offsetof(struct scand_tuple, sport) + 2 &&
+                       offsetof(struct scand_tuple, proto) == offsetof(struct scand_tuple, sport) + 4 &&
+                       offsetof(struct scand_tuple, dir) == offsetof(struct scand_tuple, sport) + 5,
+                   "the port word's layout");
+    memcpy(&ports, &t->sport, 8);
+    ports &= 0xffffffffffffULL;
+#else
+    ports = (uint64_t)t->sport | (uint64_t)t->dport << 16 | (uint64_t)t->proto << 32 |
+            (uint64_t)t->dir << 40;
+#endif
     if (scandint_is_v4(t->src) && scandint_is_v4(t->dst)) {
         uint32_t s, d;
         memcpy(&s, t->src + 12, 4);
@@ -470,25 +500,31 @@ static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct f
     return SCAND_OK;
 }
 
-/* Does rule ru count tuple t at all? priv: bit 0 source private, bit 1
- * destination private. */
-static int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
+/* The rarer half of rule_takes(): several port ranges, excluded ports,
+ * allowlists. */
+static int rule_takes_more(const struct scandint_rule_cfg *c, const struct scand_tuple *t)
 {
-    const struct scandint_rule_cfg *c = ru->cfg;
-    if (!((ru->scope_ok >> priv) & 1))
-        return 0;
-    if (c->proto != 0 && t->proto != c->proto)
-        return 0;
     if (!scandint_ports_has(&c->ports, t->dport) ||
         (c->exclude_ports.n > 0 && scandint_ports_has(&c->exclude_ports, t->dport)))
-        return 0;
-    if (c->direction != SCANDINT_RDIR_ANY &&
-        (c->direction == SCANDINT_RDIR_IN) != (t->dir == SCAND_DIR_IN))
         return 0;
     if ((c->allow_src.n > 0 && scandint_cidrs_has(&c->allow_src, t->src)) ||
         (c->allow_dst.n > 0 && scandint_cidrs_has(&c->allow_dst, t->dst)))
         return 0;
     return 1;
+}
+
+/* Does rule ru count tuple t at all? priv: bit 0 source private, bit 1
+ * destination private. */
+static int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
+{
+    if (!((ru->scope_ok >> priv) & 1))
+        return 0;
+    if ((ru->proto != 0 && t->proto != ru->proto) ||
+        (ru->dir != 0 && (ru->dir == 1) != (t->dir == SCAND_DIR_IN)))
+        return 0;
+    if ((unsigned)(uint16_t)(t->dport - ru->plo) > ru->pspan)
+        return 0;
+    return !ru->more || rule_takes_more(ru->cfg, t);
 }
 
 /* Azure platform addresses: 168.63.129.16 (WireServer, load-balancer
@@ -573,7 +609,9 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
         ctx->close_at = scandint_add_sat(ctx->sec_end, ctx->cfg.reorder_ms);
         ev->closes = 1;
     }
-    if (ctx->cfg.suppress_platform && (platform(tp->src) || platform(tp->dst))) {
+    if (ctx->cfg.suppress_platform &&
+        ((tp->src[12] & 0xfe) == 168 || (tp->dst[12] & 0xfe) == 168) && /* one test, usually */
+        (platform(tp->src) || platform(tp->dst))) {
         ctx->stats.suppressed++;
         return SCAND_OK;
     }

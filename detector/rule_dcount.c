@@ -69,6 +69,7 @@ struct bin {
     size_t n_mem, mmask;
     uint32_t *cand; /* keys whose first count passed the threshold: the only ones close looks at */
     size_t n_cand, cap_cand;
+    int dirty; /* freed: kidx and mem still hold the last window's entries */
 };
 
 struct scandint_dcount {
@@ -111,10 +112,12 @@ static void bin_fini(struct bin *b)
     scandint_free(b->mem);
 }
 
+/* Free bin b. Its index and member tables are cleared when it is claimed
+ * again (get_bin): a bin's keys arrive over a whole window, and tables
+ * cleared at close would be out of cache by then, one miss per new key. */
 static void bin_clear(struct bin *b)
 {
-    memset(b->kidx, 0, (b->kmask + 1) * sizeof *b->kidx);
-    memset(b->mem, 0, (b->mmask + 1) * sizeof *b->mem);
+    b->dirty = 1;
     b->n_keys = 0;
     b->n_mem = 0;
     b->n_cand = 0;
@@ -195,6 +198,11 @@ static struct bin *get_bin(struct scandint_dcount *dc, int64_t start)
             return NULL;
         }
         free_bin = &nb[dc->n_bins++];
+    }
+    if (free_bin->dirty) {
+        memset(free_bin->kidx, 0, (free_bin->kmask + 1) * sizeof *free_bin->kidx);
+        memset(free_bin->mem, 0, (free_bin->mmask + 1) * sizeof *free_bin->mem);
+        free_bin->dirty = 0;
     }
     free_bin->start = start;
     return free_bin;
