@@ -156,6 +156,8 @@ static int make_ctx(const char *preset, const struct opts *o, int apply_user, sc
         rc = cli_config_opt(ctx, "run", 'c', o->config);
     for (size_t i = 0; rc == EXIT_OK && apply_user && i < o->n_sets; i++)
         rc = cli_set_kv(ctx, "run", o->sets[i]);
+    if (rc == EXIT_OK && apply_user)
+        rc = cli_set_done(ctx, "run");
     if (rc != EXIT_OK) {
         scand_free(ctx);
         return rc;

@@ -231,6 +231,8 @@ int cmd_sweep(int argc, char **argv)
         rc = cli_usage_error("sweep", "missing --rule NAME");
         goto out;
     }
+    if ((rc = cli_set_done(base, "sweep")) != EXIT_OK)
+        goto out;
     if (optind >= argc) {
         rc = cli_usage_error("sweep", "missing SCENARIO.json or BLOBS");
         goto out;

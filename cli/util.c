@@ -125,6 +125,13 @@ int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv)
     return EXIT_OK;
 }
 
+int cli_set_done(scand_ctx *ctx, const char *cmd)
+{
+    if (scand_config_check(ctx) != SCAND_OK)
+        return cli_usage_error(cmd, "--set: %s", scand_geterr(ctx));
+    return EXIT_OK;
+}
+
 FILE *cli_open_out(const char *path)
 {
     if (path == NULL || strcmp(path, "-") == 0)
