@@ -288,6 +288,40 @@ int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_
     return 0;
 }
 
+int cli_parse_windows(const char *cmd, const char *s, int64_t *w, size_t *n)
+{
+    /* split by hand: strtok_r would skip empty items ("1m,,1m") */
+    char *buf = xstrdup(s), *p = buf;
+    int rc = 0;
+    *n = 0;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        if (*p == '\0') {
+            cli_usage_error(cmd, "--window: %s%s%sexpected a list like 1m,5m,10m,1h",
+                            *s ? "an empty item in '" : "", s, *s ? "'; " : "");
+            rc = -1;
+            break;
+        }
+        if (*n == RPT_MAX_WINDOWS) {
+            cli_usage_error(cmd, "--window: at most %d windows", RPT_MAX_WINDOWS);
+            rc = -1;
+            break;
+        }
+        if (cli_parse_duration(cmd, "--window", p, 1000, 86400000, &w[*n]) != 0) {
+            rc = -1;
+            break;
+        }
+        (*n)++;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    free(buf);
+    return rc;
+}
+
 double cli_now(void)
 {
     struct timespec ts;
