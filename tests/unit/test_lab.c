@@ -179,8 +179,28 @@ static void test_lab_bad_files(void)
         {"{\"rule\":\"h\",\"window_start_ms\":0,\"window_end_ms\":1}",
          "a.json:1: no key: expected \"src\", \"dst\" or \"port\""},
         {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0}",
-         "a.json:1: \"window_end_ms\": expected milliseconds"},
+         "a.json:1: \"window_end_ms\": expected whole milliseconds"},
         {"[1]", "a.json:1: expected a JSON object"},
+        /* found by fuzzing: fractions were cut to whole numbers */
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"count\":7.9}",
+         "a.json:1: \"count\": expected a whole number >= 0"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"threshold\":6.5}",
+         "a.json:1: \"threshold\": expected a whole number >= 0"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"flows\":0.5}",
+         "a.json:1: \"flows\": expected a whole number >= 0"},
+        {"{\"rule\":\"h\",\"port\":22.5,\"window_start_ms\":0,\"window_end_ms\":1}",
+         "a.json:1: \"port\": expected a whole number 0..65535"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"ports\":[22,80.5]}",
+         "a.json:1: \"ports\": expected whole numbers 0..65535"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0.25,\"window_end_ms\":1}",
+         "a.json:1: \"window_start_ms\": expected whole milliseconds"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"reached_ms\":1.5}",
+         "a.json:1: \"reached_ms\": expected whole milliseconds"},
     };
     for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++) {
         struct rpt_alert *a = NULL;
