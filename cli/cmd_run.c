@@ -684,7 +684,7 @@ int cmd_run(int argc, char **argv)
         b.len = 0;
 
         /* campaigns of the first seed */
-        rpt_buf_printf(&b, "campaign,kind,protocol_sources,targets,ports,probes,visible,reason\n");
+        rpt_buf_printf(&b, "campaign,kind,sources,targets,ports,probes,visible,reason\n");
         for (size_t i = 0; i < t->n_camps; i++) {
             const struct rpt_campaign *cp = &t->camps[i];
             rpt_buf_csv(&b, cp->id);

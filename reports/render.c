@@ -542,6 +542,8 @@ static void sec_scenario(struct doc *d, const struct rep *r)
     }
     table_end(d);
     const struct rpt_table *t = &r->t[T_TRUTH];
+    /* the source count's column was misnamed protocol_sources before */
+    const char *sources = rpt_table_col(t, "sources") >= 0 ? "sources" : "protocol_sources";
     if (t->n_rows > 1) {
         para(d, "Campaigns (first seed):");
         static const char *const ch[] = {"campaign", "kind",   "sources", "targets",
@@ -549,7 +551,7 @@ static void sec_scenario(struct doc *d, const struct rep *r)
         table_begin(d, ch, 8);
         for (size_t i = 1; i < t->n_rows; i++) {
             const char *cells[8] = {rpt_cell(t, i, "campaign"), rpt_cell(t, i, "kind"),
-                                    rpt_cell(t, i, "protocol_sources"),
+                                    rpt_cell(t, i, sources),
                                     rpt_cell(t, i, "targets"),  rpt_cell(t, i, "ports"),
                                     rpt_cell(t, i, "probes"),   rpt_cell(t, i, "visible"),
                                     rpt_cell(t, i, "reason")};
