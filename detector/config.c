@@ -671,8 +671,9 @@ int scandint_cfg_check(const struct scandint_cfg *cfg, char *err)
         char ro[32], fi[32];
         format_duration((uint64_t)cfg->reorder_ms, ro, sizeof ro);
         format_duration((uint64_t)cfg->flow_idle_ms, fi, sizeof fi);
-        scandint_seterr(err, "reorder (%s) is longer than flow_idle (%s); flow_idle must be at "
-                             "least reorder",
+        scandint_seterr(err,
+                        "reorder (%s) is longer than flow_idle (%s); flow_idle must be at "
+                        "least reorder",
                         ro, fi);
         return SCAND_ERR_INVAL;
     }

@@ -551,10 +551,9 @@ static void sec_scenario(struct doc *d, const struct rep *r)
         table_begin(d, ch, 8);
         for (size_t i = 1; i < t->n_rows; i++) {
             const char *cells[8] = {rpt_cell(t, i, "campaign"), rpt_cell(t, i, "kind"),
-                                    rpt_cell(t, i, sources),
-                                    rpt_cell(t, i, "targets"),  rpt_cell(t, i, "ports"),
-                                    rpt_cell(t, i, "probes"),   rpt_cell(t, i, "visible"),
-                                    rpt_cell(t, i, "reason")};
+                                    rpt_cell(t, i, sources),    rpt_cell(t, i, "targets"),
+                                    rpt_cell(t, i, "ports"),    rpt_cell(t, i, "probes"),
+                                    rpt_cell(t, i, "visible"),  rpt_cell(t, i, "reason")};
             table_row(d, cells, 8);
         }
         table_end(d);
@@ -878,8 +877,8 @@ static int load(struct rep *r, char *err, size_t errsize)
         const char *rule = rpt_cell(rec, i, "rule"), *ws = rpt_cell(rec, i, "window_s");
         double w = rpt_cell_num(rec, i, "window_s");
         size_t j = 1;
-        while (j < s->n_rows && (strcmp(rpt_cell(s, j, "rule"), rule) != 0 ||
-                                 rpt_cell_num(s, j, "window_s") != w))
+        while (j < s->n_rows &&
+               (strcmp(rpt_cell(s, j, "rule"), rule) != 0 || rpt_cell_num(s, j, "window_s") != w))
             j++;
         if (ws[0] != '\0' && j == s->n_rows) {
             char v[48], ru[48];
