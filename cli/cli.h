@@ -41,6 +41,10 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t lo,
  * on error print a usage message and return -1. */
 int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_t lo,
                        uint64_t hi, int64_t *out);
+/* --window LIST ("1m,5m,10m,1h"): 1 to RPT_MAX_WINDOWS durations of 1 s to
+ * 1 d into w[*n]; an empty item is an error. On error print a usage message
+ * and return -1. */
+int cli_parse_windows(const char *cmd, const char *s, int64_t *w, size_t *n);
 
 /* A whole file, NUL-terminated (malloc'd), at most max bytes; on error
  * prints "PATH: why" (what names what the file should be) and returns NULL. */
@@ -69,6 +73,10 @@ void cli_gnuplot_note(int gp, const char *err);
 /* Apply "KEY=VALUE" (a --set argument) to ctx; on error print a usage
  * message for cmd and return EXIT_USAGE, else EXIT_OK. */
 int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv);
+/* After the last --set: the keys checked against each other (a --config
+ * file that sets them was checked as it was read, so what breaks them now is
+ * a --set). On error print a usage message and return EXIT_USAGE. */
+int cli_set_done(scand_ctx *ctx, const char *cmd);
 
 /* A detector configuration option: opt 's' (--set KEY=VALUE), 'p'
  * (--preset NAME) or 'c' (--config FILE). Prints the error; returns

@@ -68,6 +68,8 @@ int cmd_config(int argc, char **argv)
         rc = cli_usage_error("config", "unexpected argument '%s'", argv[optind]);
         goto out;
     }
+    if ((rc = cli_set_done(ctx, "config")) != EXIT_OK)
+        goto out;
     if (presets) {
         for (size_t i = 0; i < scand_preset_count(); i++)
             printf("%-14s %s\n", scand_preset_name(i), scand_preset_help(i));

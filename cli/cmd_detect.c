@@ -309,6 +309,8 @@ int cmd_detect(int argc, char **argv)
         rc = cli_usage_error("detect", "no INPUT given");
         goto out;
     }
+    if ((rc = cli_set_done(run.ctx, "detect")) != EXIT_OK)
+        goto out;
     int caps = 0;
     for (int i = optind; i < argc; i++)
         caps += pcap || cap_is_capture(argv[i]);

@@ -156,6 +156,8 @@ static int make_ctx(const char *preset, const struct opts *o, int apply_user, sc
         rc = cli_config_opt(ctx, "run", 'c', o->config);
     for (size_t i = 0; rc == EXIT_OK && apply_user && i < o->n_sets; i++)
         rc = cli_set_kv(ctx, "run", o->sets[i]);
+    if (rc == EXIT_OK && apply_user)
+        rc = cli_set_done(ctx, "run");
     if (rc != EXIT_OK) {
         scand_free(ctx);
         return rc;
@@ -309,25 +311,6 @@ static void seed_rows(struct rpt_buf *camp, struct rpt_buf *fa, uint64_t seed,
     }
 }
 
-/* Parse "1m,5m,10m,1h". */
-static int parse_windows(const char *s, int64_t *w, size_t *n)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", s);
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (*n == RPT_MAX_WINDOWS)
-            return cli_usage_error("run", "--window: at most %d windows", RPT_MAX_WINDOWS), -1;
-        if (cli_parse_duration("run", "--window", tok, 1000, 86400000, &w[*n]) != 0)
-            return -1;
-        (*n)++;
-    }
-    if (*n == 0)
-        return cli_usage_error("run", "--window: expected a list like 1m,5m,10m,1h"), -1;
-    return 0;
-}
-
 /* Default folder: runs/NAME with NAME's unsafe characters replaced. */
 static void default_dir(const char *name, char *out, size_t size)
 {
@@ -416,7 +399,7 @@ int cmd_run(int argc, char **argv)
                 goto usage;
             break;
         case 'W':
-            if (parse_windows(optarg, windows, &n_windows) != 0)
+            if (cli_parse_windows("run", optarg, windows, &n_windows) != 0)
                 goto usage;
             break;
         case CLI_OPT_TA:
@@ -701,7 +684,7 @@ int cmd_run(int argc, char **argv)
         b.len = 0;
 
         /* campaigns of the first seed */
-        rpt_buf_printf(&b, "campaign,kind,protocol_sources,targets,ports,probes,visible,reason\n");
+        rpt_buf_printf(&b, "campaign,kind,sources,targets,ports,probes,visible,reason\n");
         for (size_t i = 0; i < t->n_camps; i++) {
             const struct rpt_campaign *cp = &t->camps[i];
             rpt_buf_csv(&b, cp->id);

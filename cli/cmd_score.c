@@ -23,7 +23,8 @@ static const char usage[] =
     "see are unseeable, not missed. Prints the score as JSON.\n"
     "\n"
     "Options:\n"
-    "  -r, --rule NAME         score only this rule's alerts (default: all)\n"
+    "  -r, --rule NAME         score only this rule's alerts (default: all); when\n"
+    "                          no alert has that name, a warning lists those there\n"
     "      --ta DURATION       Traffic Analytics processing interval, 10m or 60m\n"
     "                          (default 60m)\n"
     "      --ingest DURATION   Log Analytics ingestion delay (default 3m)\n"
@@ -44,6 +45,35 @@ static const char usage[] =
     "Exit status: 0 ok, 1 unreadable or malformed file, 2 usage error.\n";
 
 #define MAX_FILE (512u << 20)
+
+/* --rule NAME with no alert of that name scores none: say so, naming the
+ * rules the file has (a warning: a rule that never fired looks the same). */
+static void check_rule(const char *apath, const char *rule, const struct rpt_alert *a, size_t n)
+{
+    const char *seen[8];
+    size_t n_seen = 0;
+    int more = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(a[i].rule, rule) == 0)
+            return;
+        size_t k = 0;
+        while (k < n_seen && strcmp(seen[k], a[i].rule) != 0)
+            k++;
+        if (k == n_seen && n_seen < sizeof seen / sizeof seen[0])
+            seen[n_seen++] = a[i].rule;
+        else if (k == n_seen)
+            more = 1;
+    }
+    struct rpt_buf b = {0};
+    for (size_t k = 0; k < n_seen; k++)
+        rpt_buf_printf(&b, "%s%s", k ? ", " : "", seen[k]);
+    if (n_seen == 0)
+        cli_warn("%s: no alert of rule '%s' (the file has no alerts): scoring none", apath, rule);
+    else
+        cli_warn("%s: no alert of rule '%s' (rules there: %s%s): scoring none", apath, rule,
+                 b.s != NULL ? b.s : "", more ? ", ..." : "");
+    free(b.s);
+}
 
 int cmd_score(int argc, char **argv)
 {
@@ -110,6 +140,8 @@ int cmd_score(int argc, char **argv)
         free(alerts);
         return EXIT_INPUT;
     }
+    if (rule != NULL)
+        check_rule(apath, rule, alerts, n);
     if (rpt_score(&truth, alerts, n, rule, &lat, &score) != 0) {
         cli_error("out of memory");
         goto out;

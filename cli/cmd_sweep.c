@@ -171,25 +171,10 @@ int cmd_sweep(int argc, char **argv)
             if (parse_param(optarg, &lo, &hi, &step) != 0)
                 rc = EXIT_USAGE;
             break;
-        case 'W': {
-            char buf[256];
-            snprintf(buf, sizeof buf, "%s", optarg);
-            n_windows = 0;
-            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL && rc == 0;
-                 tok = strtok_r(NULL, ",", &save)) {
-                if (n_windows == RPT_MAX_WINDOWS) {
-                    rc = cli_usage_error("sweep", "--window: at most %d windows",
-                                         RPT_MAX_WINDOWS);
-                    break;
-                }
-                if (cli_parse_duration("sweep", "--window", tok, 1000, 86400000,
-                                       &windows[n_windows++]) != 0)
-                    rc = EXIT_USAGE;
-            }
-            if (rc == 0 && n_windows == 0)
-                rc = cli_usage_error("sweep", "--window: expected a list like 1m,5m");
+        case 'W':
+            if (cli_parse_windows("sweep", optarg, windows, &n_windows) != 0)
+                rc = EXIT_USAGE;
             break;
-        }
         case 'p':
             if (scand_set_preset(base, optarg) != SCAND_OK)
                 rc = cli_usage_error("sweep", "--preset: %s", scand_geterr(base));
@@ -231,6 +216,8 @@ int cmd_sweep(int argc, char **argv)
         rc = cli_usage_error("sweep", "missing --rule NAME");
         goto out;
     }
+    if ((rc = cli_set_done(base, "sweep")) != EXIT_OK)
+        goto out;
     if (optind >= argc) {
         rc = cli_usage_error("sweep", "missing SCENARIO.json or BLOBS");
         goto out;

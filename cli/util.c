@@ -125,6 +125,13 @@ int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv)
     return EXIT_OK;
 }
 
+int cli_set_done(scand_ctx *ctx, const char *cmd)
+{
+    if (scand_config_check(ctx) != SCAND_OK)
+        return cli_usage_error(cmd, "--set: %s", scand_geterr(ctx));
+    return EXIT_OK;
+}
+
 FILE *cli_open_out(const char *path)
 {
     if (path == NULL || strcmp(path, "-") == 0)
@@ -279,6 +286,40 @@ int cli_parse_duration(const char *cmd, const char *flag, const char *s, uint64_
     }
     *out = (int64_t)ms;
     return 0;
+}
+
+int cli_parse_windows(const char *cmd, const char *s, int64_t *w, size_t *n)
+{
+    /* split by hand: strtok_r would skip empty items ("1m,,1m") */
+    char *buf = xstrdup(s), *p = buf;
+    int rc = 0;
+    *n = 0;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        if (*p == '\0') {
+            cli_usage_error(cmd, "--window: %s%s%sexpected a list like 1m,5m,10m,1h",
+                            *s ? "an empty item in '" : "", s, *s ? "'; " : "");
+            rc = -1;
+            break;
+        }
+        if (*n == RPT_MAX_WINDOWS) {
+            cli_usage_error(cmd, "--window: at most %d windows", RPT_MAX_WINDOWS);
+            rc = -1;
+            break;
+        }
+        if (cli_parse_duration(cmd, "--window", p, 1000, 86400000, &w[*n]) != 0) {
+            rc = -1;
+            break;
+        }
+        (*n)++;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    free(buf);
+    return rc;
 }
 
 double cli_now(void)

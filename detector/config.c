@@ -663,6 +663,23 @@ int scandint_cfg_get(const struct scandint_cfg *cfg, const char *key, char *buf,
     return SCAND_OK;
 }
 
+int scandint_cfg_check(const struct scandint_cfg *cfg, char *err)
+{
+    /* a flow must outlive the reorder tolerance, or a late tuple of an open
+     * flow would start a second one */
+    if (cfg->flow_idle_ms < cfg->reorder_ms) {
+        char ro[32], fi[32];
+        format_duration((uint64_t)cfg->reorder_ms, ro, sizeof ro);
+        format_duration((uint64_t)cfg->flow_idle_ms, fi, sizeof fi);
+        scandint_seterr(err,
+                        "reorder (%s) is longer than flow_idle (%s); flow_idle must be at "
+                        "least reorder",
+                        ro, fi);
+        return SCAND_ERR_INVAL;
+    }
+    return SCAND_OK;
+}
+
 /* The i-th key of the effective configuration (globals, then each rule's
  * keys for its family), its info, and whether its value is JSON text. */
 int scandint_cfg_key(const struct scandint_cfg *cfg, size_t i, char *key, size_t size,

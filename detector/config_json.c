@@ -7,8 +7,9 @@
  *
  * Loading applies "preset" first (when present), then the global keys,
  * then each rule (its "family" first, which creates it), all through
- * scand_set_config(), so a file is checked exactly like --set. Errors name
- * the file, the line and the key path. THREAT: config files are text from
+ * scand_set_config(), so a file is checked exactly like --set; then the
+ * keys checked against each other (scand_config_check), when the file sets
+ * one of them. Errors name the file, the line and the key path. THREAT: config files are text from
  * anyone; cJSON parses them and every value goes through the key table.
  */
 #include <math.h>
@@ -98,10 +99,12 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
             goto out;
         }
     }
-    const cJSON *rules = NULL;
+    const cJSON *rules = NULL, *paired = NULL;
     for (const cJSON *e = root->child; e != NULL; e = e->next) {
         if (strcmp(e->string, "preset") == 0)
             continue;
+        if (strcmp(e->string, "reorder") == 0 || strcmp(e->string, "flow_idle") == 0)
+            paired = e; /* the later of the two: where the file contradicts itself */
         if (strcmp(e->string, "rules") == 0) {
             rules = e;
             continue;
@@ -145,6 +148,10 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
                 goto out;
         }
     }
+    /* a file that sets reorder or flow_idle answers for the pair (a pair
+     * broken by an earlier --set is the --set's to answer for) */
+    if (paired != NULL && (rc = scand_config_check(ctx)) != SCAND_OK)
+        jerr(ctx, name, text, len, root, paired, paired->string, scand_geterr(ctx));
 out:
     cJSON_Delete(root);
     return rc;

@@ -188,6 +188,11 @@ int scand_set_config(scand_ctx *ctx, const char *key, const char *value)
     return rc;
 }
 
+int scand_config_check(scand_ctx *ctx)
+{
+    return scandint_cfg_check(&ctx->cfg, ctx->errbuf);
+}
+
 int scand_get_config(const scand_ctx *ctx, const char *key, char *buf, size_t size)
 {
     return scandint_cfg_get(&ctx->cfg, key, buf, size);
@@ -248,11 +253,8 @@ int scand_finalize(scand_ctx *ctx)
         scandint_seterr(ctx->errbuf, "scand_finalize() called twice");
         return SCAND_ERR_STATE;
     }
-    if (ctx->cfg.flow_idle_ms < ctx->cfg.reorder_ms) {
-        scandint_seterr(ctx->errbuf, "flow_idle (%lld ms) must be at least reorder (%lld ms)",
-                        (long long)ctx->cfg.flow_idle_ms, (long long)ctx->cfg.reorder_ms);
+    if (scandint_cfg_check(&ctx->cfg, ctx->errbuf) != SCAND_OK)
         return SCAND_ERR_INVAL;
-    }
     for (size_t i = 0; i < ctx->cfg.n_rules; i++)
         ctx->cfg.rule[i].reach_max = ctx->sweep_max;
     ctx->finalized = 1; /* free_tables() cleans up from here on */

@@ -441,6 +441,11 @@ const char *scand_geterr(const scand_ctx *ctx);
 int scand_set_config(scand_ctx *ctx, const char *key, const char *value);
 /* Write the current value of key as text into buf. */
 int scand_get_config(const scand_ctx *ctx, const char *key, char *buf, size_t size);
+/* Check the keys against each other, as scand_finalize() will: flow_idle
+ * must be at least reorder. SCAND_ERR_INVAL with a message naming both
+ * keys and their values; nothing changes. For callers that set keys one at
+ * a time (--set) and check once they are all set. */
+int scand_config_check(scand_ctx *ctx);
 
 /* Description of one configuration key: a global key ("reorder"), or a
  * rule parameter ("threshold", set as "<rule>.threshold"). */
@@ -473,8 +478,11 @@ const char *scand_get_preset(const scand_ctx *ctx);
 /* Apply a JSON configuration (the form scand_config_dump_json() prints):
  * "preset" first, then the global keys, then "rules" (each rule's "family"
  * first). name is the file name for messages; errors read
- * "NAME:LINE: KEY: what is wrong". SCAND_ERR_INVAL or SCAND_ERR_RANGE on a
- * bad file; keys applied before the error stay applied. */
+ * "NAME:LINE: KEY: what is wrong". A file that sets "reorder" or
+ * "flow_idle" is checked as scand_config_check() checks, once it is
+ * applied (the line is that of the later of the two). SCAND_ERR_INVAL or
+ * SCAND_ERR_RANGE on a bad file; keys applied before the error stay
+ * applied. */
 int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len);
 /* The effective configuration as JSON text; release with scand_free_text().
  * NULL on out of memory. */

@@ -434,6 +434,8 @@ struct scandint_cfg {
 void scandint_cfg_defaults(struct scandint_cfg *cfg);
 int scandint_cfg_set(struct scandint_cfg *cfg, const char *key, const char *value, char *err);
 int scandint_cfg_get(const struct scandint_cfg *cfg, const char *key, char *buf, size_t size);
+/* The keys checked against each other (flow_idle at least reorder). */
+int scandint_cfg_check(const struct scandint_cfg *cfg, char *err);
 int scandint_cfg_key(const struct scandint_cfg *cfg, size_t i, char *key, size_t size,
                      const struct scand_config_info **info);
 struct scandint_rule_cfg *scandint_cfg_rule(struct scandint_cfg *cfg, const char *name, size_t n);

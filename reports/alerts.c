@@ -1,7 +1,8 @@
 /*
  * alerts.c - alerts as scoring keeps them: copied from the detector, or
  * read back from `scanlab detect` JSON lines with cJSON (one line at a
- * time; an error names the file and line).
+ * time; an error names the file, the line and the field). Every number in
+ * an alert is a whole one: a fraction is an error, never cut.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,15 @@ void rpt_alert_from(struct rpt_alert *o, const struct scand_alert *a)
 static const char *const families[] = {"", "horizontal", "vertical", "block", "distributed",
                                        "trw"};
 
+/* A whole number in [lo, hi] (hi at most 2^53): 1, 0 when absent, -1 when
+ * not a number, out of range or with a fraction. */
 static int num(const cJSON *o, const char *key, double lo, double hi, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (v == NULL)
         return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return -1;
     *out = v->valuedouble;
     return 1;
@@ -86,8 +90,9 @@ static int addrs(const cJSON *o, const char *key, uint8_t (*out)[16], uint8_t *n
     return 0;
 }
 
-/* One alert line into a; returns NULL or what is wrong. */
-static const char *parse_one(const cJSON *o, struct rpt_alert *a)
+/* One alert line into a; returns NULL or what is wrong (in why, or a
+ * constant). */
+static const char *parse_one(const cJSON *o, struct rpt_alert *a, char *why, size_t whysize)
 {
     double d;
     memset(a, 0, sizeof *a);
@@ -116,7 +121,7 @@ static const char *parse_one(const cJSON *o, struct rpt_alert *a)
         return "\"dst\": not an IP address";
     a->has_dst = (uint8_t)r;
     if ((r = num(o, "port", 0, 65535, &d)) < 0)
-        return "\"port\": expected 0..65535";
+        return "\"port\": expected a whole number 0..65535";
     a->has_port = (uint8_t)r;
     a->port = r ? (uint16_t)d : 0;
     if (!a->has_src && !a->has_dst && !a->has_port)
@@ -127,10 +132,10 @@ static const char *parse_one(const cJSON *o, struct rpt_alert *a)
                      &a->last_seen_ms, &a->reached_ms};
     for (int i = 0; i < 5; i++) {
         r = num(o, times[i], 0, 9.0e15, &d);
-        if (r < 0 || (r == 0 && i < 2))
-            return i == 0 ? "\"window_start_ms\": expected milliseconds"
-                          : i == 1 ? "\"window_end_ms\": expected milliseconds"
-                                   : "a time field: expected milliseconds";
+        if (r < 0 || (r == 0 && i < 2)) {
+            snprintf(why, whysize, "\"%s\": expected whole milliseconds", times[i]);
+            return why;
+        }
         *tv[i] = r ? (int64_t)d : INT64_MIN;
     }
     if (a->window_end_ms < a->window_start_ms)
@@ -145,8 +150,10 @@ static const char *parse_one(const cJSON *o, struct rpt_alert *a)
     static const char *const nums[] = {"count", "threshold", "flows"};
     for (int i = 0; i < 3; i++) {
         d = 0;
-        if (num(o, nums[i], 0, 9.0e15, &d) < 0)
-            return "a count field: expected a number >= 0";
+        if (num(o, nums[i], 0, 9.0e15, &d) < 0) {
+            snprintf(why, whysize, "\"%s\": expected a whole number >= 0", nums[i]);
+            return why;
+        }
         *nv[i] = (uint64_t)d;
     }
     if (addrs(o, "targets", a->targets, &a->n_targets) < 0)
@@ -160,8 +167,9 @@ static const char *parse_one(const cJSON *o, struct rpt_alert *a)
             return "\"ports\": expected an array of ports";
         cJSON_ArrayForEach(e, v)
         {
-            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 65535)
-                return "\"ports\": expected ports 0..65535";
+            if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 65535) ||
+                e->valuedouble != (double)(int)e->valuedouble)
+                return "\"ports\": expected whole numbers 0..65535";
             if (a->n_ports < RPT_SAMPLES)
                 a->ports[a->n_ports++] = (uint16_t)e->valuedouble;
         }
@@ -198,8 +206,9 @@ int rpt_alerts_parse(const char *name, const char *text, size_t len, struct rpt_
                 cap = nc;
             }
             const char *pe = NULL;
+            char why[96];
             cJSON *o = cJSON_ParseWithLengthOpts(q, (size_t)(le - q), &pe, 0);
-            const char *what = o == NULL ? "not valid JSON" : parse_one(o, &v[nv]);
+            const char *what = o == NULL ? "not valid JSON" : parse_one(o, &v[nv], why, sizeof why);
             while (what == NULL && pe != NULL && pe < le && (*pe == ' ' || *pe == '\t' ||
                                                              *pe == '\r'))
                 pe++;

@@ -77,6 +77,17 @@ static void fmt_window(char *buf, size_t size, double s)
         snprintf(buf, size, "%.0fs", s);
 }
 
+/* A cell for a message: cut to fit buf (at most 40 characters), anything
+ * unprintable shown as '?'. Returns buf. */
+static const char *shown(char *buf, size_t size, const char *cell)
+{
+    size_t k = 0;
+    for (; cell[k] != '\0' && k + 1 < size && k < 40; k++)
+        buf[k] = cell[k] >= 0x20 && cell[k] < 0x7f ? cell[k] : '?';
+    buf[k] = '\0';
+    return buf;
+}
+
 /* ------------------------------------------------------------ gnuplot */
 
 /* Is gnuplot on PATH? */
@@ -367,8 +378,17 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
         return -1;
     }
     r->gp = 1;
-    if (b.len > 0 && gnuplot_run(b.s, b.len, err, errsize) != 0)
+    if (b.len > 0 && gnuplot_run(b.s, b.len, err, errsize) != 0) {
         r->gp = -1;
+        /* gnuplot stops at its first error, leaving that plot empty and
+         * the later ones undrawn: no plot of this render stays behind */
+        for (size_t i = 0; i < r->n_drawn; i++)
+            for (int png = 0; png < 2; png++) {
+                char out[PATH_MAX + 160];
+                snprintf(out, sizeof out, "%s/%s.%s", pdir, r->drawn[i], png ? "png" : "svg");
+                unlink(out);
+            }
+    }
     free(b.s);
     return 0;
 }
@@ -522,6 +542,8 @@ static void sec_scenario(struct doc *d, const struct rep *r)
     }
     table_end(d);
     const struct rpt_table *t = &r->t[T_TRUTH];
+    /* the source count's column was misnamed protocol_sources before */
+    const char *sources = rpt_table_col(t, "sources") >= 0 ? "sources" : "protocol_sources";
     if (t->n_rows > 1) {
         para(d, "Campaigns (first seed):");
         static const char *const ch[] = {"campaign", "kind",   "sources", "targets",
@@ -529,10 +551,9 @@ static void sec_scenario(struct doc *d, const struct rep *r)
         table_begin(d, ch, 8);
         for (size_t i = 1; i < t->n_rows; i++) {
             const char *cells[8] = {rpt_cell(t, i, "campaign"), rpt_cell(t, i, "kind"),
-                                    rpt_cell(t, i, "protocol_sources"),
-                                    rpt_cell(t, i, "targets"),  rpt_cell(t, i, "ports"),
-                                    rpt_cell(t, i, "probes"),   rpt_cell(t, i, "visible"),
-                                    rpt_cell(t, i, "reason")};
+                                    rpt_cell(t, i, sources),    rpt_cell(t, i, "targets"),
+                                    rpt_cell(t, i, "ports"),    rpt_cell(t, i, "probes"),
+                                    rpt_cell(t, i, "visible"),  rpt_cell(t, i, "reason")};
             table_row(d, cells, 8);
         }
         table_end(d);
@@ -848,6 +869,25 @@ static int load(struct rep *r, char *err, size_t errsize)
         if (r->n_rules == sizeof r->rules / sizeof r->rules[0])
             break;
         snprintf(r->rules[r->n_rules++], sizeof r->rules[0], "%s", rule);
+    }
+    /* a recommended window picks the rows of the per-kind curve: it must be
+     * one that sweep.csv has for its rule (all scanlab run writes), or empty */
+    const struct rpt_table *rec = &r->t[T_REC];
+    for (size_t i = 1; i < rec->n_rows; i++) {
+        const char *rule = rpt_cell(rec, i, "rule"), *ws = rpt_cell(rec, i, "window_s");
+        double w = rpt_cell_num(rec, i, "window_s");
+        size_t j = 1;
+        while (j < s->n_rows &&
+               (strcmp(rpt_cell(s, j, "rule"), rule) != 0 || rpt_cell_num(s, j, "window_s") != w))
+            j++;
+        if (ws[0] != '\0' && j == s->n_rows) {
+            char v[48], ru[48];
+            snprintf(err, errsize,
+                     "%s/recommend.csv:%zu: window_s '%s': not a window of rule '%s' in "
+                     "sweep.csv",
+                     r->dir, i + 1, shown(v, sizeof v, ws), shown(ru, sizeof ru, rule));
+            return -1;
+        }
     }
     return 0;
 }

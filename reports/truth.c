@@ -2,7 +2,8 @@
  * truth.c - truth.json read back with cJSON: campaigns (what was sent and
  * whether logging could see it) and hard-negative classes (benign sources
  * that look like scanning). Every address list is sorted so scoring can
- * look addresses up by binary search.
+ * look addresses up by binary search. A string longer than its field is an
+ * error, never cut; the fields hold whatever the simulator writes.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +45,15 @@ static int cmp_u16(const void *a, const void *b)
     return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
+_Static_assert(sizeof((struct rpt_campaign *)0)->id >= sizeof((struct sim_camp_truth *)0)->id &&
+                   sizeof((struct rpt_campaign *)0)->reason >=
+                       sizeof((struct sim_camp_truth *)0)->reason &&
+                   sizeof((struct rpt_hard_negative *)0)->what >=
+                       sizeof((struct sim_hard_negative *)0)->what,
+               "truth.json's strings from the simulator fit the reader's fields");
+
+/* A string into dst; one that does not fit is an error (cut, an id would
+ * merge two campaigns, a reason or description would lose its end). */
 static int get_str(struct pctx *p, const cJSON *obj, const char *key, const char *path, int need,
                    char *dst, size_t size)
 {
@@ -56,7 +66,9 @@ static int get_str(struct pctx *p, const cJSON *obj, const char *key, const char
     }
     if (!cJSON_IsString(v))
         return fail(p, v, path, "\"%s\": expected a string", key);
-    snprintf(dst, size, "%s", v->valuestring);
+    if (strlen(v->valuestring) >= size)
+        return fail(p, v, path, "\"%s\": at most %zu characters", key, size - 1);
+    memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
     return 0;
 }
 
@@ -143,6 +155,7 @@ static int get_ports(struct pctx *p, const cJSON *obj, const char *path, struct 
 static int parse_campaign(struct pctx *p, const cJSON *o, size_t i, struct rpt_campaign *c)
 {
     char path[48];
+    char kind[64]; /* room for a wrong one, to be named as such */
     double d;
     snprintf(path, sizeof path, "campaigns[%zu]", i);
     if (!cJSON_IsObject(o))
@@ -151,21 +164,18 @@ static int parse_campaign(struct pctx *p, const cJSON *o, size_t i, struct rpt_c
     if (twice != NULL)
         return fail(p, twice, path, "\"%s\": given twice", twice->string);
     if (get_str(p, o, "id", path, 1, c->id, sizeof c->id) ||
-        get_str(p, o, "kind", path, 1, c->kind, sizeof c->kind) ||
+        get_str(p, o, "kind", path, 1, kind, sizeof kind) ||
         get_str(p, o, "reason", path, 0, c->reason, sizeof c->reason))
         return -1;
-    /* an id or kind cut to fit would merge campaigns or misfile them */
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (strlen(id->valuestring) >= sizeof c->id)
-        return fail(p, id, path, "\"id\": at most %zu characters", sizeof c->id - 1);
     static const char *const kinds[] = {"horizontal", "vertical",    "block",
                                         "slow",       "distributed", "udp"};
     size_t k = 0;
-    while (k < sizeof kinds / sizeof *kinds && strcmp(c->kind, kinds[k]) != 0)
+    while (k < sizeof kinds / sizeof *kinds && strcmp(kind, kinds[k]) != 0)
         k++;
     if (k == sizeof kinds / sizeof *kinds)
         return fail(p, cJSON_GetObjectItemCaseSensitive(o, "kind"), path,
                     "\"kind\": expected horizontal, vertical, block, slow, distributed or udp");
+    snprintf(c->kind, sizeof c->kind, "%s", kinds[k]);
     if (get_addrs(p, o, "sources", path, 1, &c->sources, &c->n_sources) ||
         get_addrs(p, o, "targets", path, 0, &c->targets, &c->n_targets) ||
         get_ports(p, o, path, c))

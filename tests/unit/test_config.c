@@ -2,7 +2,8 @@
  * test_config.c - the detector's configuration keys (config.c through
  * scand_set_config/scand_get_config): unknown keys, bad values and
  * out-of-range values with messages naming the key, a failed set changing
- * nothing, the finalize checks and SCAND_ERR_STATE afterwards, every key's
+ * nothing, the finalize checks (and a --config file's reorder against its
+ * flow_idle) and SCAND_ERR_STATE afterwards, every key's
  * documented default printed back, and value text round trips.
  */
 #include <stdio.h>
@@ -189,6 +190,31 @@ static void test_config_rules_and_presets(void)
     scand_free(ctx);
 }
 
+/* reorder above flow_idle: a --config file that sets either is rejected
+ * with its name and line (found by fuzzing: only scand_finalize checked,
+ * naming neither), and scand_config_check() tells --set callers. */
+static void test_config_reorder_over_flow_idle(void)
+{
+    static const char bad[] = "{\n  \"reorder\": \"10m\",\n  \"hash_seed\": 2\n}\n";
+    static const char swapped[] = "{\"flow_idle\": \"20m\",\n\"reorder\": \"10m\"}";
+    scand_ctx *ctx = scand_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+    CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_config_load_json(ctx, "c.json", bad, strlen(bad)), SCAND_ERR_INVAL);
+    CU_ASSERT_STRING_EQUAL(scand_geterr(ctx), "c.json:2: reorder: reorder (10m) is longer than "
+                                              "flow_idle (6m); flow_idle must be at least reorder");
+    CU_ASSERT_EQUAL(scand_config_load_json(ctx, "d.json", swapped, strlen(swapped)), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_set_config(ctx, "flow_idle", "9m"), SCAND_OK); /* as --set does */
+    CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_ERR_INVAL);
+    CU_ASSERT(has_sub(scand_geterr(ctx), "reorder (10m)"));
+    CU_ASSERT(has_sub(scand_geterr(ctx), "flow_idle (9m)"));
+    CU_ASSERT_EQUAL(scand_finalize(ctx), SCAND_ERR_INVAL);
+    CU_ASSERT_EQUAL(scand_set_config(ctx, "flow_idle", "10m"), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_finalize(ctx), SCAND_OK);
+    scand_free(ctx);
+}
+
 int test_config_register(void)
 {
     CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -197,7 +223,9 @@ int test_config_register(void)
     if (CU_add_test(s, "test_config_errors_name_the_key", test_config_errors_name_the_key) ==
             NULL ||
         CU_add_test(s, "test_config_get_round_trips", test_config_get_round_trips) == NULL ||
-        CU_add_test(s, "test_config_rules_and_presets", test_config_rules_and_presets) == NULL)
+        CU_add_test(s, "test_config_rules_and_presets", test_config_rules_and_presets) == NULL ||
+        CU_add_test(s, "test_config_reorder_over_flow_idle", test_config_reorder_over_flow_idle) ==
+            NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }

@@ -133,6 +133,15 @@ static void test_lab_scoring_semantics(void)
     rpt_truth_free(&t);
 }
 
+/* Strings of 160 and 192 characters, one more than truth's fields hold,
+ * and of 159 and 191, as many. */
+#define LONG31 "0123456789abcdef0123456789abcde"
+#define LONG32 LONG31 "f"
+#define LONG159 LONG32 LONG32 LONG32 LONG32 LONG31
+#define LONG160 LONG32 LONG32 LONG32 LONG32 LONG32
+#define LONG191 LONG160 LONG31
+#define LONG192 LONG160 LONG32
+
 static void test_lab_bad_files(void)
 {
     static const struct {
@@ -157,6 +166,15 @@ static void test_lab_bad_files(void)
          "t.json:1: campaigns[0]: \"kind\": expected horizontal, vertical, block, slow, "
          "distributed or udp"},
         {"{\"campaigns\":[],\n\"campaigns\":[]}", "t.json:2: $: \"campaigns\": given twice"},
+        /* found by fuzzing: reasons and descriptions were cut to fit */
+        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],"
+         "\"start_ms\":1,\"end_ms\":2,\n\"reason\":\"" LONG192 "\"}]}",
+         "t.json:2: campaigns[0]: \"reason\": at most 191 characters"},
+        {"{\"campaigns\":[],\"hard_negatives\":[{\"class\":\"dns\",\"sources\":[\"1.2.3.4\"],\n"
+         "\"what\":\"" LONG160 "\"}]}",
+         "t.json:2: hard_negatives[0]: \"what\": at most 159 characters"},
+        {"{\"scenario\":\"" LONG192 "\",\"campaigns\":[]}",
+         "t.json:1: $: \"scenario\": at most 127 characters"},
         {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],"
          "\"start_ms\":1,\"end_ms\":2,\"end_ms\":3}]}",
          "t.json:1: campaigns[0]: \"end_ms\": given twice"},
@@ -171,6 +189,18 @@ static void test_lab_bad_files(void)
             fprintf(stderr, "\n got '%s'\nwant '%s'\n", err, truths[i].err);
         CU_ASSERT_STRING_EQUAL(err, truths[i].err);
     }
+    /* the longest that fit are kept whole */
+    static const char longest[] =
+        "{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],"
+        "\"start_ms\":1,\"end_ms\":2,\"reason\":\"" LONG191 "\"}],\"hard_negatives\":[{"
+        "\"class\":\"dns\",\"sources\":[\"1.2.3.4\"],\"what\":\"" LONG159 "\"}]}";
+    struct rpt_truth lt;
+    char lerr[RPT_ERRBUF_SIZE] = "";
+    CU_ASSERT_EQUAL_FATAL(
+        rpt_truth_parse("t.json", longest, strlen(longest), &lt, lerr, sizeof lerr), 0);
+    CU_ASSERT_STRING_EQUAL(lt.camps[0].reason, LONG191);
+    CU_ASSERT_STRING_EQUAL(lt.hn[0].what, LONG159);
+    rpt_truth_free(&lt);
     static const struct {
         const char *text, *err;
     } alerts[] = {
@@ -179,8 +209,28 @@ static void test_lab_bad_files(void)
         {"{\"rule\":\"h\",\"window_start_ms\":0,\"window_end_ms\":1}",
          "a.json:1: no key: expected \"src\", \"dst\" or \"port\""},
         {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0}",
-         "a.json:1: \"window_end_ms\": expected milliseconds"},
+         "a.json:1: \"window_end_ms\": expected whole milliseconds"},
         {"[1]", "a.json:1: expected a JSON object"},
+        /* found by fuzzing: fractions were cut to whole numbers */
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"count\":7.9}",
+         "a.json:1: \"count\": expected a whole number >= 0"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"threshold\":6.5}",
+         "a.json:1: \"threshold\": expected a whole number >= 0"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"flows\":0.5}",
+         "a.json:1: \"flows\": expected a whole number >= 0"},
+        {"{\"rule\":\"h\",\"port\":22.5,\"window_start_ms\":0,\"window_end_ms\":1}",
+         "a.json:1: \"port\": expected a whole number 0..65535"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"ports\":[22,80.5]}",
+         "a.json:1: \"ports\": expected whole numbers 0..65535"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0.25,\"window_end_ms\":1}",
+         "a.json:1: \"window_start_ms\": expected whole milliseconds"},
+        {"{\"rule\":\"h\",\"src\":\"10.0.0.1\",\"window_start_ms\":0,\"window_end_ms\":1,"
+         "\"reached_ms\":1.5}",
+         "a.json:1: \"reached_ms\": expected whole milliseconds"},
     };
     for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++) {
         struct rpt_alert *a = NULL;
