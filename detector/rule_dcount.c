@@ -46,7 +46,8 @@ struct dkey {
     uint8_t v0[18];  /* one dimension, count[0] == 1: the value (no member yet) */
     uint16_t ports[SCAND_SAMPLES]; /* first ports seen, for keys without a port dimension */
     uint32_t v0_tag; /* ... its member tag (first seen at first_ms: all the key's flows have it) */
-    uint32_t camps[SCAND_MAX_CAMPAIGNS];
+    /* its n_camps campaigns are the bin's camps[its index]: rare, so kept
+     * apart, and the keys array every new key writes to stays smaller */
 };
 
 /* A member: 32 bytes, two to a cache line (the table is the hot spot). */
@@ -70,6 +71,8 @@ struct bin {
     uint32_t *cand; /* keys whose first count passed the threshold: the only ones close looks at */
     size_t n_cand, cap_cand;
     int dirty; /* freed: kidx and mem still hold the last window's entries */
+    uint32_t (*camps)[SCAND_MAX_CAMPAIGNS]; /* by key index, for keys with campaigns */
+    size_t cap_camps;
 };
 
 struct scandint_dcount {
@@ -108,6 +111,7 @@ static void bin_fini(struct bin *b)
 {
     scandint_free(b->cand);
     scandint_free(b->keys);
+    scandint_free(b->camps);
     scandint_free(b->kidx);
     scandint_free(b->mem);
 }
@@ -434,12 +438,16 @@ int scandint_dcount_add(struct scandint_dcount *dc, const struct scandint_flow *
             k->ports[k->n_ports++] = t->dport;
     }
     if (t->campaign != 0 && k->n_camps < SCAND_MAX_CAMPAIGNS) {
+        while ((size_t)ki >= b->cap_camps)
+            if (scandint_grow(&b->camps, &b->cap_camps, 64, sizeof *b->camps) != SCAND_OK)
+                return SCAND_ERR_NOMEM;
+        uint32_t *camps = b->camps[ki];
         unsigned i;
         for (i = 0; i < k->n_camps; i++)
-            if (k->camps[i] == t->campaign)
+            if (camps[i] == t->campaign)
                 break;
         if (i == k->n_camps)
-            k->camps[k->n_camps++] = t->campaign;
+            camps[k->n_camps++] = t->campaign;
     }
     return 1;
 }
@@ -589,7 +597,8 @@ static int close_bin(struct scandint_dcount *dc, struct bin *b, scandint_emit_fn
         }
         a->flows = k->flows;
         a->n_campaigns = k->n_camps;
-        memcpy(a->campaigns, k->camps, k->n_camps * sizeof *k->camps);
+        if (k->n_camps > 0)
+            memcpy(a->campaigns, b->camps[b->cand[i]], k->n_camps * sizeof *b->camps[0]);
         if (a->has_dst) {
             memcpy(a->targets[0], k->b, 16);
             a->n_targets = 1;
