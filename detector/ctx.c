@@ -33,6 +33,11 @@
 
 #include "scand_int.h"
 
+/* The per-tuple steps, inlined into scand_feed() whatever the compiler's
+ * size heuristics decide (link-time optimisation changes them with
+ * every edit elsewhere). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 #define FL_OPEN 0x01
 #define FL_DENIED 0x02
 
@@ -345,7 +350,7 @@ struct fkey {
 /* Write t's flow key and hash it. The key goes out in whole 8-byte words,
  * the size the hash and compare read it in: a word read back over several
  * narrower stores stalls store forwarding. */
-static void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct fkey *k)
+static ALWAYS_INLINE void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct fkey *k)
 {
     uint64_t ports;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -379,13 +384,13 @@ static void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct f
     scandint_ttab_prefetch(&ctx->flows6, (uint32_t)k->h);
 }
 
-static uint32_t lane(uint64_t x, int i)
+static ALWAYS_INLINE uint32_t lane(uint64_t x, int i)
 {
     return (uint32_t)(x < LANE_MAX ? x : LANE_MAX) << (8 * i);
 }
 
 /* counts + t's counters, each lane saturating at LANE_MAX */
-static uint32_t add_counts(uint32_t counts, const struct scand_tuple *t)
+static ALWAYS_INLINE uint32_t add_counts(uint32_t counts, const struct scand_tuple *t)
 {
     uint32_t s = counts + (lane(t->pkts_s2d, 0) | lane(t->pkts_d2s, 1) | lane(t->bytes_s2d, 2) |
                            lane(t->bytes_d2s, 3));
@@ -393,7 +398,7 @@ static uint32_t add_counts(uint32_t counts, const struct scand_tuple *t)
     return (s & ~hi) | (hi >> 7) * LANE_MAX;
 }
 
-static int failed_flow(uint32_t counts)
+static ALWAYS_INLINE int failed_flow(uint32_t counts)
 {
     unsigned ps2d = counts & 0xff, pd2s = counts >> 8 & 0xff;
     unsigned bs2d = counts >> 16 & 0xff, bd2s = counts >> 24;
@@ -403,12 +408,14 @@ static int failed_flow(uint32_t counts)
            bd2s <= NOPAYLOAD_BYTES; /* a bare reset */
 }
 
+#define FLOW_FAILED 0x08 /* flow_logic(): the flow failed (reported as EVB_FAILED only at an end) */
+
 /* Turn tuple t into flow events on its flow's entry (time *et, flags *ef,
- * value v; is_new when just made): sets *start (1 when it starts a flow),
- * *end (1 when it ends one), *failed and *start_ts. */
-static void flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is_new, int64_t *et,
-                       uint8_t *ef, struct flowval *v, int *start, int *end, int *failed,
-                       int64_t *start_ts)
+ * value v; is_new when just made). Returns the events (EVB_START when it
+ * starts a flow, EVB_END when it ends one, EVB_FAILED when that end is a
+ * failure) and FLOW_FAILED when the flow failed; sets *start_ts. */
+static ALWAYS_INLINE unsigned flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is_new, int64_t *et, uint8_t *ef,
+           struct flowval *v, int64_t *start_ts)
 {
     int64_t idle = ctx->cfg.flow_idle_ms;
     int live = !is_new && t->ts_ms <= *et + idle;
@@ -420,86 +427,76 @@ static void flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is
         v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
         *et = t->ts_ms;
     }
-    *start = *end = *failed = 0;
-    int restart = 0;
+    unsigned start = 0, end = 0, failed = 0;
     switch (t->state) {
     case SCAND_ST_B:
-        *start = restart = 1;
+        start = 1;
         *ef = FL_OPEN;
         break;
     case SCAND_ST_D:
-        *start = *end = !(live && (*ef & FL_DENIED));
-        *failed = 1;
-        restart = *start;
+        start = end = !(live && (*ef & FL_DENIED));
+        failed = 1;
         *ef = FL_DENIED;
         break;
     default: /* C, E */
-        if (!(live && (*ef & FL_OPEN)))
-            *start = restart = 1;
+        start = !(live && (*ef & FL_OPEN));
         break;
     }
-    if (restart) {
-        memset(v, 0, sizeof *v);
+    if (start) {
+        v->counts = 0;
         uint64_t rel = (uint64_t)(*et - t->ts_ms); /* *et >= ts */
         v->start_rel = rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel;
     }
     if (t->state == SCAND_ST_C || t->state == SCAND_ST_E) {
         v->counts = add_counts(v->counts, t);
         if (t->state == SCAND_ST_E) {
-            *end = 1;
+            end = 1;
             /* without counters (",,,,") the outcome is unknown: not a failure */
-            *failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v->counts);
+            failed = !(t->flags & SCAND_TF_NOCOUNT) && failed_flow(v->counts);
         } else {
             *ef = FL_OPEN;
         }
     }
     *start_ts = *et - (int64_t)v->start_rel;
+    return start * EVB_START | end * EVB_END | (end & failed) * EVB_FAILED | failed * FLOW_FAILED;
 }
 
 /* The flow table's step for tuple t (key k): flow_logic() on its entry
  * (IPv4 in the lean table, flags in its key word; IPv6 in the timed
- * table), which goes at an E (a later tuple starts a new flow).
- * SCAND_ERR_NOMEM. */
-static int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct fkey *k,
-                     int *start, int *end, int *failed, int64_t *start_ts)
+ * table), which goes at an E (a later tuple starts a new flow). Returns
+ * flow_logic()'s bits, or SCAND_ERR_NOMEM (negative). */
+static ALWAYS_INLINE int flow_step(scand_ctx *ctx, const struct scand_tuple *t,
+                                   const struct fkey *k, int64_t *start_ts)
 {
     int is_new;
-    struct scandint_fent *e4 = NULL;
-    struct scandint_tent *e6 = NULL;
-    int64_t *et;
-    uint8_t flags;
-    struct flowval *v;
+    unsigned bits;
     if (!k->v6) {
-        e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, ctx->newest,
-                               ctx->cfg.flow_idle_ms, &is_new);
+        struct scandint_fent *e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, ctx->newest,
+                                                     ctx->cfg.flow_idle_ms, &is_new);
         if (e4 == NULL)
             return SCAND_ERR_NOMEM;
-        et = &e4->t;
-        flags = (uint8_t)(e4->k1 >> 48);
-        v = (struct flowval *)(void *)e4->v;
-    } else {
-        e6 = scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h,
-                                   sat_sub(ctx->newest, ctx->cfg.flow_idle_ms), &is_new);
-        if (e6 == NULL)
-            return SCAND_ERR_NOMEM;
-        et = &e6->t;
-        flags = e6->flags;
-        v = scandint_ttab_val(&ctx->flows6, e6);
-    }
-    if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
-        ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
-    flow_logic(ctx, t, is_new, et, &flags, v, start, end, failed, start_ts);
-    int close = t->state == SCAND_ST_E;
-    if (e4 != NULL) {
+        uint8_t flags = (uint8_t)(e4->k1 >> 48);
+        bits = flow_logic(ctx, t, is_new, &e4->t, &flags, (struct flowval *)(void *)e4->v,
+                          start_ts);
         e4->k1 = (e4->k1 & ~SCANDINT_FK1_FLAGS) | (uint64_t)flags << 48;
-        if (close)
+        if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
+            ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
+        if (t->state == SCAND_ST_E)
             scandint_ftab_del(&ctx->flows4, e4);
     } else {
-        e6->flags = flags;
-        if (close)
+        struct scandint_tent *e6 =
+            scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h,
+                                  sat_sub(ctx->newest, ctx->cfg.flow_idle_ms), &is_new);
+        if (e6 == NULL)
+            return SCAND_ERR_NOMEM;
+        bits = flow_logic(ctx, t, is_new, &e6->t, &e6->flags, scandint_ttab_val(&ctx->flows6, e6),
+                          start_ts);
+        if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
+            ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
+        if (t->state == SCAND_ST_E)
             scandint_ttab_del(&ctx->flows6, e6);
     }
-    return SCAND_OK;
+    return (int)bits;
 }
 
 /* The rarer half of rule_takes(): several port ranges, excluded ports,
@@ -517,7 +514,7 @@ static int rule_takes_more(const struct scandint_rule_cfg *c, const struct scand
 
 /* Does rule ru count tuple t at all? priv: bit 0 source private, bit 1
  * destination private. */
-static int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
+static ALWAYS_INLINE int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
 {
     if (!((ru->scope_ok >> priv) & 1))
         return 0;
@@ -531,7 +528,7 @@ static int rule_takes(const struct rule *ru, const struct scand_tuple *t, int pr
 
 /* Azure platform addresses: 168.63.129.16 (WireServer, load-balancer
  * probes) and 169.254.169.254 (IMDS), IPv4-mapped. */
-static int platform(const uint8_t a[16])
+static ALWAYS_INLINE int platform(const uint8_t a[16])
 {
     static const uint8_t wire[4] = {168, 63, 129, 16}, imds[4] = {169, 254, 169, 254};
     if ((a[12] & 0xfe) != 168)
@@ -594,7 +591,7 @@ struct ev {
 };
 
 /* Phase 2: the flow table. Sets *ev; SCAND_ERR_NOMEM. */
-static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct fkey *k,
+static ALWAYS_INLINE int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct fkey *k,
                       struct ev *ev)
 {
     memset(ev, 0, offsetof(struct ev, tag)); /* tags are written where mask says */
@@ -617,21 +614,20 @@ static int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct
         ctx->stats.suppressed++;
         return SCAND_OK;
     }
-    int start, end, failed;
-    int rc = flow_step(ctx, tp, k, &start, &end, &failed, &ev->start_ts);
-    if (rc != SCAND_OK)
-        return rc;
-    ev->evbits = (uint8_t)(start * EVB_START | end * EVB_END | (end && failed) * EVB_FAILED);
-    ev->failed = (uint8_t)failed;
-    ctx->stats.starts += (uint64_t)start;
-    ctx->stats.ends += (uint64_t)end;
-    ctx->stats.failures += (uint64_t)(end && failed);
+    int bits = flow_step(ctx, tp, k, &ev->start_ts);
+    if (bits < 0)
+        return bits;
+    ev->evbits = (uint8_t)(bits & (EVB_START | EVB_END | EVB_FAILED));
+    ev->failed = (bits & FLOW_FAILED) != 0;
+    ctx->stats.starts += (uint64_t)(bits & EVB_START);
+    ctx->stats.ends += (uint64_t)(bits & EVB_END) >> 1;
+    ctx->stats.failures += (uint64_t)(bits & EVB_FAILED) >> 2;
     return SCAND_OK;
 }
 
 /* Phase 3: decide which rules take the tuple, hash its addresses, and
  * have each of those rules hash its keys and prefetch their slots. */
-static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
+static ALWAYS_INLINE void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
 {
     int priv = -1; /* bit 0 source private, bit 1 destination private; -1 not yet known */
     uint16_t mask = 0;
@@ -669,7 +665,7 @@ static void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct 
 }
 
 /* Phase 4: the rules, then the watermark. */
-static int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
+static ALWAYS_INLINE int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
 {
     if (ev->mask != 0) {
         struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};

@@ -37,13 +37,6 @@ void scandint_ftab_fini(struct scandint_ftab *ft)
     ft->e = NULL;
 }
 
-/* Entry e's key word k1 with distance d from its home. */
-static uint64_t with_dist(uint64_t k1, size_t d)
-{
-    uint64_t dist = d < SCANDINT_FK1_DIST_MAX ? d : SCANDINT_FK1_DIST_MAX;
-    return (k1 & ~(0x7fULL << SCANDINT_FK1_DIST_SHIFT)) | dist << SCANDINT_FK1_DIST_SHIFT;
-}
-
 /* The distance of the entry in slot j from its home; hashed again only if
  * it saturated. */
 static size_t dist_of(const struct scandint_ftab *ft, const struct scandint_fent *x, size_t j,
@@ -70,7 +63,7 @@ static int resize(struct scandint_ftab *ft, size_t cap)
         while (ne[j].k1 != 0)
             j = (j + 1) & mask;
         ne[j] = *e;
-        ne[j].k1 = with_dist(e->k1, (j - home) & mask);
+        ne[j].k1 = scandint_ftab_with_dist(e->k1, (j - home) & mask);
     }
     scandint_free(ft->e);
     ft->e = ne;
@@ -92,7 +85,7 @@ void scandint_ftab_del(struct scandint_ftab *ft, struct scandint_fent *e)
         if (d < gap)
             continue;
         ft->e[i] = *x;
-        ft->e[i].k1 = with_dist(x->k1, d - gap);
+        ft->e[i].k1 = scandint_ftab_with_dist(x->k1, d - gap);
         i = j;
     }
     ft->e[i].k1 = 0;
@@ -113,27 +106,19 @@ static void purge(struct scandint_ftab *ft, int64_t horizon)
     }
 }
 
-struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
-                                           uint64_t h, int64_t newest, int64_t idle, size_t i)
+struct scandint_fent *scandint_ftab_insert_full(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
+                                                uint64_t h, int64_t newest, int64_t idle)
 {
-    if ((ft->n + 1) * 2 > ft->cap) {
-        purge(ft, scandint_sub_sat(newest, idle));
-        int rc = SCAND_OK;
-        if (ft->n * 4 > ft->cap)
-            rc = ft->cap >= MAX_CAP ? SCAND_ERR_NOMEM : resize(ft, ft->cap * 2);
-        else if (ft->n * 16 < ft->cap && ft->cap > MIN_CAP)
-            rc = resize(ft, ft->cap / 2);
-        if (rc != SCAND_OK)
-            return NULL;
-        i = h & ft->mask;
-        while (ft->e[i].k1 != 0)
-            i = (i + 1) & ft->mask;
-    }
-    struct scandint_fent *e = &ft->e[i];
-    e->k0 = k0;
-    e->k1 = with_dist(k1, (i - h) & ft->mask);
-    e->t = 0;
-    memset(&e->v, 0, sizeof e->v);
-    ft->n++;
-    return e;
+    purge(ft, scandint_sub_sat(newest, idle));
+    int rc = SCAND_OK;
+    if (ft->n * 4 > ft->cap)
+        rc = ft->cap >= MAX_CAP ? SCAND_ERR_NOMEM : resize(ft, ft->cap * 2);
+    else if (ft->n * 16 < ft->cap && ft->cap > MIN_CAP)
+        rc = resize(ft, ft->cap / 2);
+    if (rc != SCAND_OK)
+        return NULL;
+    size_t i = h & ft->mask;
+    while (ft->e[i].k1 != 0)
+        i = (i + 1) & ft->mask;
+    return scandint_ftab_put(ft, k0, k1, h, i);
 }

@@ -294,9 +294,30 @@ static inline void scandint_ftab_prefetch(const struct scandint_ftab *ft, uint64
     __builtin_prefetch(&ft->e[h & ft->mask]);
 }
 
-/* (The insert half of scandint_ftab_get(): empty slot i ends the probe.) */
-struct scandint_fent *scandint_ftab_insert(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
-                                           uint64_t h, int64_t newest, int64_t idle, size_t i);
+/* Key word k1 with distance d from its home slot. */
+static inline uint64_t scandint_ftab_with_dist(uint64_t k1, size_t d)
+{
+    uint64_t dist = d < SCANDINT_FK1_DIST_MAX ? d : SCANDINT_FK1_DIST_MAX;
+    return (k1 & ~(0x7fULL << SCANDINT_FK1_DIST_SHIFT)) | dist << SCANDINT_FK1_DIST_SHIFT;
+}
+
+/* Put key (k0, k1), hash h, in empty slot i: t 0, flags 0, a zero value. */
+static inline struct scandint_fent *scandint_ftab_put(struct scandint_ftab *ft, uint64_t k0,
+                                                      uint64_t k1, uint64_t h, size_t i)
+{
+    struct scandint_fent *e = &ft->e[i];
+    e->k0 = k0;
+    e->k1 = scandint_ftab_with_dist(k1, (i - h) & ft->mask);
+    e->t = 0;
+    memset(&e->v, 0, sizeof e->v);
+    ft->n++;
+    return e;
+}
+
+/* (The insert of scandint_ftab_get() when the table is full: drop the
+ * entries older than newest - idle, resize, then put.) */
+struct scandint_fent *scandint_ftab_insert_full(struct scandint_ftab *ft, uint64_t k0, uint64_t k1,
+                                                uint64_t h, int64_t newest, int64_t idle);
 
 /* Find key (k0, k1) with hash h; if absent insert it with t 0, flags 0 and
  * a zero value (*is_new = 1), after dropping entries older than newest -
@@ -317,7 +338,9 @@ static inline struct scandint_fent *scandint_ftab_get(struct scandint_ftab *ft, 
         }
     }
     *is_new = 1;
-    return scandint_ftab_insert(ft, k0, k1, h, newest, idle, i);
+    if ((ft->n + 1) * 2 > ft->cap)
+        return scandint_ftab_insert_full(ft, k0, k1, h, newest, idle);
+    return scandint_ftab_put(ft, k0, k1, h, i);
 }
 
 /* Remove entry e now; later entries of its run move back. */
