@@ -33,11 +33,6 @@
 
 #include "scand_int.h"
 
-/* The per-tuple steps, inlined into scand_feed() whatever the compiler's
- * size heuristics decide (link-time optimisation changes them with
- * every edit elsewhere). */
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-
 #define FL_OPEN 0x01
 #define FL_DENIED 0x02
 
@@ -350,13 +345,14 @@ struct fkey {
 /* Write t's flow key and hash it. The key goes out in whole 8-byte words,
  * the size the hash and compare read it in: a word read back over several
  * narrower stores stalls store forwarding. */
-static ALWAYS_INLINE void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct fkey *k)
+static SCANDINT_HOT void flow_key(const scand_ctx *ctx, const struct scand_tuple *t, struct fkey *k)
 {
     uint64_t ports;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* sport, dport, proto and dir lie in this order in 6 bytes: one load */
     _Static_assert(offsetof(struct scand_tuple, dport) == offsetof(struct scand_tuple, sport) + 2 &&
-                       offsetof(struct scand_tuple, proto) == offsetof(struct scand_tuple, sport) + 4 &&
+                       offsetof(struct scand_tuple, proto) ==
+                           offsetof(struct scand_tuple, sport) + 4 &&
                        offsetof(struct scand_tuple, dir) == offsetof(struct scand_tuple, sport) + 5,
                    "the port word's layout");
     memcpy(&ports, &t->sport, 8);
@@ -384,13 +380,13 @@ static ALWAYS_INLINE void flow_key(const scand_ctx *ctx, const struct scand_tupl
     scandint_ttab_prefetch(&ctx->flows6, (uint32_t)k->h);
 }
 
-static ALWAYS_INLINE uint32_t lane(uint64_t x, int i)
+static SCANDINT_HOT uint32_t lane(uint64_t x, int i)
 {
     return (uint32_t)(x < LANE_MAX ? x : LANE_MAX) << (8 * i);
 }
 
 /* counts + t's counters, each lane saturating at LANE_MAX */
-static ALWAYS_INLINE uint32_t add_counts(uint32_t counts, const struct scand_tuple *t)
+static SCANDINT_HOT uint32_t add_counts(uint32_t counts, const struct scand_tuple *t)
 {
     uint32_t s = counts + (lane(t->pkts_s2d, 0) | lane(t->pkts_d2s, 1) | lane(t->bytes_s2d, 2) |
                            lane(t->bytes_d2s, 3));
@@ -398,7 +394,7 @@ static ALWAYS_INLINE uint32_t add_counts(uint32_t counts, const struct scand_tup
     return (s & ~hi) | (hi >> 7) * LANE_MAX;
 }
 
-static ALWAYS_INLINE int failed_flow(uint32_t counts)
+static SCANDINT_HOT int failed_flow(uint32_t counts)
 {
     unsigned ps2d = counts & 0xff, pd2s = counts >> 8 & 0xff;
     unsigned bs2d = counts >> 16 & 0xff, bd2s = counts >> 24;
@@ -414,8 +410,9 @@ static ALWAYS_INLINE int failed_flow(uint32_t counts)
  * value v; is_new when just made). Returns the events (EVB_START when it
  * starts a flow, EVB_END when it ends one, EVB_FAILED when that end is a
  * failure) and FLOW_FAILED when the flow failed; sets *start_ts. */
-static ALWAYS_INLINE unsigned flow_logic(const scand_ctx *ctx, const struct scand_tuple *t, int is_new, int64_t *et, uint8_t *ef,
-           struct flowval *v, int64_t *start_ts)
+static SCANDINT_HOT unsigned flow_logic(const scand_ctx *ctx, const struct scand_tuple *t,
+                                        int is_new, int64_t *et, uint8_t *ef, struct flowval *v,
+                                        int64_t *start_ts)
 {
     int64_t idle = ctx->cfg.flow_idle_ms;
     int live = !is_new && t->ts_ms <= *et + idle;
@@ -465,8 +462,8 @@ static ALWAYS_INLINE unsigned flow_logic(const scand_ctx *ctx, const struct scan
  * (IPv4 in the lean table, flags in its key word; IPv6 in the timed
  * table), which goes at an E (a later tuple starts a new flow). Returns
  * flow_logic()'s bits, or SCAND_ERR_NOMEM (negative). */
-static ALWAYS_INLINE int flow_step(scand_ctx *ctx, const struct scand_tuple *t,
-                                   const struct fkey *k, int64_t *start_ts)
+static SCANDINT_HOT int flow_step(scand_ctx *ctx, const struct scand_tuple *t, const struct fkey *k,
+                                  int64_t *start_ts)
 {
     int is_new;
     unsigned bits;
@@ -514,7 +511,7 @@ static int rule_takes_more(const struct scandint_rule_cfg *c, const struct scand
 
 /* Does rule ru count tuple t at all? priv: bit 0 source private, bit 1
  * destination private. */
-static ALWAYS_INLINE int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
+static SCANDINT_HOT int rule_takes(const struct rule *ru, const struct scand_tuple *t, int priv)
 {
     if (!((ru->scope_ok >> priv) & 1))
         return 0;
@@ -528,7 +525,7 @@ static ALWAYS_INLINE int rule_takes(const struct rule *ru, const struct scand_tu
 
 /* Azure platform addresses: 168.63.129.16 (WireServer, load-balancer
  * probes) and 169.254.169.254 (IMDS), IPv4-mapped. */
-static ALWAYS_INLINE int platform(const uint8_t a[16])
+static SCANDINT_HOT int platform(const uint8_t a[16])
 {
     static const uint8_t wire[4] = {168, 63, 129, 16}, imds[4] = {169, 254, 169, 254};
     if ((a[12] & 0xfe) != 168)
@@ -591,8 +588,8 @@ struct ev {
 };
 
 /* Phase 2: the flow table. Sets *ev; SCAND_ERR_NOMEM. */
-static ALWAYS_INLINE int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct fkey *k,
-                      struct ev *ev)
+static SCANDINT_HOT int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp,
+                                   const struct fkey *k, struct ev *ev)
 {
     memset(ev, 0, offsetof(struct ev, tag)); /* tags are written where mask says */
     ctx->stats.tuples++;
@@ -627,7 +624,7 @@ static ALWAYS_INLINE int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp
 
 /* Phase 3: decide which rules take the tuple, hash its addresses, and
  * have each of those rules hash its keys and prefetch their slots. */
-static ALWAYS_INLINE void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
+static SCANDINT_HOT void prefetch_phase(scand_ctx *ctx, const struct scand_tuple *tp, struct ev *ev)
 {
     int priv = -1; /* bit 0 source private, bit 1 destination private; -1 not yet known */
     uint16_t mask = 0;
@@ -665,7 +662,8 @@ static ALWAYS_INLINE void prefetch_phase(scand_ctx *ctx, const struct scand_tupl
 }
 
 /* Phase 4: the rules, then the watermark. */
-static ALWAYS_INLINE int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp, const struct ev *ev)
+static SCANDINT_HOT int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp,
+                                   const struct ev *ev)
 {
     if (ev->mask != 0) {
         struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};

@@ -183,7 +183,7 @@ uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc)
 
 /* Return the open bin starting at start, claiming a free one (or a new one)
  * if needed; NULL on NOMEM. */
-static struct bin *get_bin(struct scandint_dcount *dc, int64_t start)
+static SCANDINT_COLD struct bin *get_bin(struct scandint_dcount *dc, int64_t start)
 {
     struct bin *free_bin = NULL;
     for (size_t i = 0; i < dc->n_bins; i++) {
@@ -212,7 +212,7 @@ static struct bin *get_bin(struct scandint_dcount *dc, int64_t start)
     return free_bin;
 }
 
-static int grow_kidx(struct bin *b)
+static SCANDINT_COLD int grow_kidx(struct bin *b)
 {
     size_t cap = (b->kmask + 1) * 2;
     uint64_t *k = scandint_calloc(cap, sizeof *k);
@@ -230,7 +230,7 @@ static int grow_kidx(struct bin *b)
     return SCAND_OK;
 }
 
-static int grow_mem(struct bin *b)
+static SCANDINT_COLD int grow_mem(struct bin *b)
 {
     size_t cap = (b->mmask + 1) * 2;
     struct dmem *m = scandint_calloc(cap, sizeof *m);
@@ -253,7 +253,8 @@ static int grow_mem(struct bin *b)
 
 /* Find or add the key of kb (a, b, port) with hash tag h in bin b of dc;
  * return its index or -1 on NOMEM. */
-static long find_key(struct scandint_dcount *dc, struct bin *b, const struct dkey *kb, uint32_t h)
+static SCANDINT_HOT long find_key(struct scandint_dcount *dc, struct bin *b, const struct dkey *kb,
+                                  uint32_t h)
 {
     size_t j = h & b->kmask;
     for (;; j = (j + 1) & b->kmask) {
@@ -296,8 +297,8 @@ static long find_key(struct scandint_dcount *dc, struct bin *b, const struct dke
 
 /* Add member (key, dim, val) with hash tag h; return 1 if new, 0 if known,
  * -1 on NOMEM. */
-static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18], uint32_t h,
-                      int64_t ts)
+static SCANDINT_COLD int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18],
+                                    uint32_t h, int64_t ts)
 {
     uint32_t rel = ts > b->start ? (uint32_t)(ts - b->start) : 0;
     size_t j = h & b->mmask;
@@ -331,8 +332,8 @@ static int add_member(struct bin *b, uint32_t key, int dim, const uint8_t val[18
 /* Add the value val (member tag h) of flow f to key ki of a one-dimension
  * rule: held in the key while it is the only one, in the member set from
  * the second on. Returns as add_member(). */
-static int add_value(struct bin *b, struct dkey *k, uint32_t ki, const uint8_t val[18],
-                     uint32_t h, const struct scandint_flow *f)
+static SCANDINT_HOT int add_value(struct bin *b, struct dkey *k, uint32_t ki, const uint8_t val[18],
+                                  uint32_t h, const struct scandint_flow *f)
 {
     if (k->count[0] == 0) {
         memcpy(k->v0, val, 18);

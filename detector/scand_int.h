@@ -30,6 +30,12 @@ char *scandint_strdup(const char *s);
 void scandint_seterr(char *errbuf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Per-tuple steps inline whatever the compiler's size heuristics decide
+ * (link-time optimisation changes them with every edit elsewhere); the
+ * rare paths beside them stay out of line. */
+#define SCANDINT_HOT inline __attribute__((always_inline))
+#define SCANDINT_COLD __attribute__((noinline))
+
 /*
  * Keyed 64-bit hash of n bytes (a seeded multiply-xorshift over 8-byte
  * words, in the spirit of wyhash; good distribution, not cryptographic).
