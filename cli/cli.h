@@ -73,9 +73,10 @@ void cli_gnuplot_note(int gp, const char *err);
 /* Apply "KEY=VALUE" (a --set argument) to ctx; on error print a usage
  * message for cmd and return EXIT_USAGE, else EXIT_OK. */
 int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv);
-/* After the last --set: the keys checked against each other (a --config
- * file that sets them was checked as it was read, so what breaks them now is
- * a --set). On error print a usage message and return EXIT_USAGE. */
+/* After the last --config and --set: the keys checked against each other.
+ * If a --config file had the last word on them, print its error (file and
+ * line) and return EXIT_INPUT; if a --set did, a usage message and
+ * EXIT_USAGE. */
 int cli_set_done(scand_ctx *ctx, const char *cmd);
 
 /* A detector configuration option: opt 's' (--set KEY=VALUE), 'p'

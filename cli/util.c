@@ -127,9 +127,13 @@ int cli_set_kv(scand_ctx *ctx, const char *cmd, const char *kv)
 
 int cli_set_done(scand_ctx *ctx, const char *cmd)
 {
-    if (scand_config_check(ctx) != SCAND_OK)
-        return cli_usage_error(cmd, "--set: %s", scand_geterr(ctx));
-    return EXIT_OK;
+    if (scand_config_check(ctx) == SCAND_OK)
+        return EXIT_OK;
+    if (scand_config_check_in_file(ctx)) { /* the --config file has the last word: a bad file */
+        cli_error("%s", scand_geterr(ctx));
+        return EXIT_INPUT;
+    }
+    return cli_usage_error(cmd, "--set: %s", scand_geterr(ctx));
 }
 
 FILE *cli_open_out(const char *path)

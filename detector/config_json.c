@@ -7,9 +7,11 @@
  *
  * Loading applies "preset" first (when present), then the global keys,
  * then each rule (its "family" first, which creates it), all through
- * scand_set_config(), so a file is checked exactly like --set; then the
- * keys checked against each other (scand_config_check), when the file sets
- * one of them. Errors name the file, the line and the key path. THREAT: config files are text from
+ * scand_set_config(), so a file is checked exactly like --set. The keys
+ * checked against each other (reorder and flow_idle) are checked once
+ * every option is in (scand_config_check, scand_finalize), so a later
+ * --set may still mend them; the file is named if it set the later of
+ * them. Errors name the file, the line and the key path. THREAT: config files are text from
  * anyone; cJSON parses them and every value goes through the key table.
  */
 #include <math.h>
@@ -148,10 +150,14 @@ int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, s
                 goto out;
         }
     }
-    /* a file that sets reorder or flow_idle answers for the pair (a pair
-     * broken by an earlier --set is the --set's to answer for) */
-    if (paired != NULL && (rc = scand_config_check(ctx)) != SCAND_OK)
-        jerr(ctx, name, text, len, root, paired, paired->string, scand_geterr(ctx));
+    /* a file that sets reorder or flow_idle answers for the pair unless
+     * a later scand_set_config() sets one of them: the check waits until
+     * every option is in (scand_config_check, scand_finalize) */
+    if (paired != NULL) {
+        size_t size;
+        char *where = scandint_ctx_pair_where(ctx, &size);
+        scand_json_error(where, size, name, text, len, root, paired, paired->string, "");
+    }
 out:
     cJSON_Delete(root);
     return rc;

@@ -29,6 +29,7 @@
  * for a closed window is counted as late, never binned elsewhere.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scand_int.h"
@@ -87,6 +88,10 @@ struct scand_ctx {
     int finalized;
     int failed;
     char errbuf[SCAND_ERRBUF_SIZE];
+    /* "FILE:LINE: KEY: " when a configuration file set the later of
+     * reorder and flow_idle (scand_config_check() names it); "" when a
+     * scand_set_config() did, or neither was set */
+    char pair_where[SCAND_ERRBUF_SIZE / 2];
     scand_alert_fn alert_fn;
     void *alert_arg;
     struct scandint_ftab flows4;  /* IPv4 flows */
@@ -174,10 +179,19 @@ static int closed(scand_ctx *ctx, const char *what)
     return SCAND_ERR_STATE;
 }
 
+char *scandint_ctx_pair_where(scand_ctx *ctx, size_t *size)
+{
+    *size = sizeof ctx->pair_where;
+    return ctx->pair_where;
+}
+
 int scand_set_config(scand_ctx *ctx, const char *key, const char *value)
 {
     if (ctx->finalized)
         return closed(ctx, key);
+    if (strcmp(key, "reorder") == 0 || strcmp(key, "flow_idle") == 0)
+        ctx->pair_where[0] = '\0'; /* the pair's last word is this call's (a file's loader
+                                       sets its own afterwards) */
     struct scandint_cfg c = ctx->cfg; /* a failed set leaves cfg unchanged */
     int rc = scandint_cfg_set(&c, key, value, ctx->errbuf);
     if (rc == SCAND_OK) {
@@ -190,7 +204,18 @@ int scand_set_config(scand_ctx *ctx, const char *key, const char *value)
 
 int scand_config_check(scand_ctx *ctx)
 {
-    return scandint_cfg_check(&ctx->cfg, ctx->errbuf);
+    int rc = scandint_cfg_check(&ctx->cfg, ctx->errbuf);
+    if (rc != SCAND_OK && ctx->pair_where[0] != '\0') {
+        char m[SCAND_ERRBUF_SIZE / 2];
+        snprintf(m, sizeof m, "%s", ctx->errbuf);
+        snprintf(ctx->errbuf, sizeof ctx->errbuf, "%s%s", ctx->pair_where, m);
+    }
+    return rc;
+}
+
+int scand_config_check_in_file(const scand_ctx *ctx)
+{
+    return ctx->pair_where[0] != '\0';
 }
 
 int scand_get_config(const scand_ctx *ctx, const char *key, char *buf, size_t size)

@@ -443,9 +443,15 @@ int scand_set_config(scand_ctx *ctx, const char *key, const char *value);
 int scand_get_config(const scand_ctx *ctx, const char *key, char *buf, size_t size);
 /* Check the keys against each other, as scand_finalize() will: flow_idle
  * must be at least reorder. SCAND_ERR_INVAL with a message naming both
- * keys and their values; nothing changes. For callers that set keys one at
- * a time (--set) and check once they are all set. */
+ * keys and their values, led by "FILE:LINE: KEY: " when a configuration
+ * file (scand_config_load_json) set the later of the two and no
+ * scand_set_config() of either came after; nothing changes. For callers
+ * that set keys one at a time (--config, --set) and check once they are
+ * all set. */
 int scand_config_check(scand_ctx *ctx);
+/* After a failed scand_config_check(): 1 when a configuration file has the
+ * last word on the pair (a bad file), 0 when scand_set_config() has. */
+int scand_config_check_in_file(const scand_ctx *ctx);
 
 /* Description of one configuration key: a global key ("reorder"), or a
  * rule parameter ("threshold", set as "<rule>.threshold"). */
@@ -478,9 +484,10 @@ const char *scand_get_preset(const scand_ctx *ctx);
 /* Apply a JSON configuration (the form scand_config_dump_json() prints):
  * "preset" first, then the global keys, then "rules" (each rule's "family"
  * first). name is the file name for messages; errors read
- * "NAME:LINE: KEY: what is wrong". A file that sets "reorder" or
- * "flow_idle" is checked as scand_config_check() checks, once it is
- * applied (the line is that of the later of the two). SCAND_ERR_INVAL or
+ * "NAME:LINE: KEY: what is wrong". "reorder" and "flow_idle" are checked
+ * against each other only by scand_config_check() and scand_finalize(),
+ * so a later scand_set_config() may mend them; if the file set the later
+ * of the two, that message names it. SCAND_ERR_INVAL or
  * SCAND_ERR_RANGE on a bad file; keys applied before the error stay
  * applied. */
 int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len);

@@ -474,6 +474,9 @@ const char *scandint_severity_name(int severity);
 
 /* ctx's error buffer (SCAND_ERRBUF_SIZE bytes), for config_json.c. */
 char *scandint_ctx_errbuf(scand_ctx *ctx);
+/* Where a configuration file set the later of reorder and flow_idle
+ * ("FILE:LINE: KEY: ", *size bytes at most), for config_json.c. */
+char *scandint_ctx_pair_where(scand_ctx *ctx, size_t *size);
 
 /* Presets (preset.c): replace cfg's rules with a published rule set. */
 int scandint_preset_apply(struct scandint_cfg *cfg, const char *name, char *err);

@@ -200,14 +200,23 @@ static void test_config_reorder_over_flow_idle(void)
     scand_ctx *ctx = scand_new(NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
     CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_OK);
-    CU_ASSERT_EQUAL(scand_config_load_json(ctx, "c.json", bad, strlen(bad)), SCAND_ERR_INVAL);
+    /* the file loads; the check names it, as it has the last word */
+    CU_ASSERT_EQUAL(scand_config_load_json(ctx, "c.json", bad, strlen(bad)), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_ERR_INVAL);
     CU_ASSERT_STRING_EQUAL(scand_geterr(ctx), "c.json:2: reorder: reorder (10m) is longer than "
                                               "flow_idle (6m); flow_idle must be at least reorder");
+    CU_ASSERT_EQUAL(scand_config_check_in_file(ctx), 1);
+    /* a later set mends it */
+    CU_ASSERT_EQUAL(scand_set_config(ctx, "flow_idle", "15m"), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_OK);
     CU_ASSERT_EQUAL(scand_config_load_json(ctx, "d.json", swapped, strlen(swapped)), SCAND_OK);
+    CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_OK);
     CU_ASSERT_EQUAL(scand_set_config(ctx, "flow_idle", "9m"), SCAND_OK); /* as --set does */
     CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_ERR_INVAL);
+    CU_ASSERT_EQUAL(scand_config_check_in_file(ctx), 0); /* the set had the last word */
     CU_ASSERT(has_sub(scand_geterr(ctx), "reorder (10m)"));
     CU_ASSERT(has_sub(scand_geterr(ctx), "flow_idle (9m)"));
+    CU_ASSERT(!has_sub(scand_geterr(ctx), "d.json"));
     CU_ASSERT_EQUAL(scand_finalize(ctx), SCAND_ERR_INVAL);
     CU_ASSERT_EQUAL(scand_set_config(ctx, "flow_idle", "10m"), SCAND_OK);
     CU_ASSERT_EQUAL(scand_config_check(ctx), SCAND_OK);
