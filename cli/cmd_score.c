@@ -64,13 +64,16 @@ static void check_rule(const char *apath, const char *rule, const struct rpt_ale
         else if (k == n_seen)
             more = 1;
     }
+    /* names from the file (and the option) reach a terminal: shown printable */
     struct rpt_buf b = {0};
+    char nb[48], rb[48];
     for (size_t k = 0; k < n_seen; k++)
-        rpt_buf_printf(&b, "%s%s", k ? ", " : "", seen[k]);
+        rpt_buf_printf(&b, "%s%s", k ? ", " : "", rpt_shown(nb, sizeof nb, seen[k]));
+    rpt_shown(rb, sizeof rb, rule);
     if (n_seen == 0)
-        cli_warn("%s: no alert of rule '%s' (the file has no alerts): scoring none", apath, rule);
+        cli_warn("%s: no alert of rule '%s' (the file has no alerts): scoring none", apath, rb);
     else
-        cli_warn("%s: no alert of rule '%s' (rules there: %s%s): scoring none", apath, rule,
+        cli_warn("%s: no alert of rule '%s' (rules there: %s%s): scoring none", apath, rb,
                  b.s != NULL ? b.s : "", more ? ", ..." : "");
     free(b.s);
 }

@@ -104,8 +104,6 @@ struct scand_ctx {
     int64_t close_at; /* sec_end + reorder: windows close when newest passes it */
     uint32_t sweep_max; /* scand_set_sweep(): its max_threshold + 1, 0 = off */
     uint8_t want_any;   /* EVB_*: the events any rule takes */
-    uint16_t want_rules[8]; /* by evbits: the rules that take those events */
-    uint16_t filtered;      /* the rules with a filter: rule_takes() must look */
     struct scand_stats stats;
 };
 
@@ -302,10 +300,6 @@ int scand_finalize(scand_ctx *ctx)
                                                         : EVB_START;
         r->kind = r->want == EVB_START ? SCANDINT_EV_START : SCANDINT_EV_END;
         ctx->want_any |= r->want;
-        uint16_t bit = (uint16_t)(1u << (ctx->n_rules - 1));
-        for (int evb = 0; evb < 8; evb++)
-            if (evb & r->want)
-                ctx->want_rules[evb] |= bit;
         for (int priv = 0; priv < 4; priv++)
             if (in_scope(rc->src_scope, priv & 1) && in_scope(rc->dst_scope, priv >> 1))
                 r->scope_ok |= (uint8_t)(1u << priv);
@@ -328,8 +322,6 @@ int scand_finalize(scand_ctx *ctx)
                       rc->direction != SCANDINT_RDIR_ANY || rc->src_scope != SCANDINT_SCOPE_ANY ||
                       rc->dst_scope != SCANDINT_SCOPE_ANY || rc->allow_src.n > 0 ||
                       rc->allow_dst.n > 0;
-        if (r->filtered)
-            ctx->filtered |= bit;
         if (rc->family == SCAND_FAM_TRW   ? (r->trw = scandint_trw_new(rc, seed)) == NULL
             : rc->sliding                ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
                                          : (r->dc = scandint_dcount_new(rc)) == NULL)

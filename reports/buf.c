@@ -101,6 +101,15 @@ void rpt_buf_html(struct rpt_buf *b, const char *s)
     }
 }
 
+const char *rpt_shown(char *buf, size_t size, const char *s)
+{
+    size_t k = 0;
+    for (; s[k] != '\0' && k + 1 < size && k < 40; k++)
+        buf[k] = s[k] >= 0x20 && s[k] < 0x7f ? s[k] : '?';
+    buf[k] = '\0';
+    return buf;
+}
+
 void rpt_buf_csv(struct rpt_buf *b, const char *s)
 {
     /* quote when needed; a leading = + - @ gets a quote mark so a

@@ -77,17 +77,6 @@ static void fmt_window(char *buf, size_t size, double s)
         snprintf(buf, size, "%.0fs", s);
 }
 
-/* A cell for a message: cut to fit buf (at most 40 characters), anything
- * unprintable shown as '?'. Returns buf. */
-static const char *shown(char *buf, size_t size, const char *cell)
-{
-    size_t k = 0;
-    for (; cell[k] != '\0' && k + 1 < size && k < 40; k++)
-        buf[k] = cell[k] >= 0x20 && cell[k] < 0x7f ? cell[k] : '?';
-    buf[k] = '\0';
-    return buf;
-}
-
 /* ------------------------------------------------------------ gnuplot */
 
 /* Is gnuplot on PATH? */
@@ -885,7 +874,7 @@ static int load(struct rep *r, char *err, size_t errsize)
             snprintf(err, errsize,
                      "%s/recommend.csv:%zu: window_s '%s': not a window of rule '%s' in "
                      "sweep.csv",
-                     r->dir, i + 1, shown(v, sizeof v, ws), shown(ru, sizeof ru, rule));
+                     r->dir, i + 1, rpt_shown(v, sizeof v, ws), rpt_shown(ru, sizeof ru, rule));
             return -1;
         }
     }

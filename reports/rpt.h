@@ -188,6 +188,9 @@ void rpt_buf_json(struct rpt_buf *b, const char *s);
 void rpt_buf_html(struct rpt_buf *b, const char *s);
 void rpt_buf_csv(struct rpt_buf *b, const char *s);
 void rpt_buf_gp(struct rpt_buf *b, const char *s);
+/* s for a one-line message: cut to fit buf (at most 40 characters),
+ * anything unprintable shown as '?'. Returns buf. */
+const char *rpt_shown(char *buf, size_t size, const char *s);
 
 
 

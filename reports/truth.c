@@ -163,8 +163,11 @@ static int parse_campaign(struct pctx *p, const cJSON *o, size_t i, struct rpt_c
     const cJSON *twice = scand_json_dup_key(o);
     if (twice != NULL)
         return fail(p, twice, path, "\"%s\": given twice", twice->string);
+    /* a kind too long for the buffer is as wrong as any: named below */
+    const cJSON *kj = cJSON_GetObjectItemCaseSensitive(o, "kind");
+    int long_kind = cJSON_IsString(kj) && strlen(kj->valuestring) >= sizeof kind;
     if (get_str(p, o, "id", path, 1, c->id, sizeof c->id) ||
-        get_str(p, o, "kind", path, 1, kind, sizeof kind) ||
+        (long_kind ? (kind[0] = '\0', 0) : get_str(p, o, "kind", path, 1, kind, sizeof kind)) ||
         get_str(p, o, "reason", path, 0, c->reason, sizeof c->reason))
         return -1;
     static const char *const kinds[] = {"horizontal", "vertical",    "block",

@@ -126,6 +126,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of n sorted times. */
+static double median(const double *s, int n)
+{
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -138,8 +144,11 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--floor") == 0)
             floor_only = 1;
-        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
-            repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            repeat = *end == '\0' && v >= 1 && v <= 1000 ? (int)v : 0;
+        }
         else if (strcmp(argv[i], "--preset") == 0 || strcmp(argv[i], "--config") == 0)
             i++;
     }
@@ -197,7 +206,7 @@ int main(int argc, char **argv)
         }
         qsort(secs, (size_t)repeat, sizeof *secs, cmp_double);
         printf("tuples=%zu floor=%llu runs=%d min=%.6f seconds=%.6f\n", n,
-               (unsigned long long)(sum & 1), repeat, secs[0], secs[(repeat - 1) / 2]);
+               (unsigned long long)(sum & 1), repeat, secs[0], median(secs, repeat));
         free(t);
         scand_reader_free(r);
         scand_strtab_free(st);
@@ -233,7 +242,7 @@ int main(int argc, char **argv)
     }
     qsort(secs, (size_t)repeat, sizeof *secs, cmp_double);
     printf("tuples=%zu alerts=%llu runs=%d min=%.6f seconds=%.6f\n", n,
-           (unsigned long long)pass_alerts, repeat, secs[0], secs[(repeat - 1) / 2]);
+           (unsigned long long)pass_alerts, repeat, secs[0], median(secs, repeat));
     free(t);
     scand_reader_free(r);
     scand_strtab_free(st);

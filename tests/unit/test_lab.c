@@ -165,6 +165,10 @@ static void test_lab_bad_files(void)
          "\"start_ms\":1,\"end_ms\":2}]}",
          "t.json:1: campaigns[0]: \"kind\": expected horizontal, vertical, block, slow, "
          "distributed or udp"},
+        {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"" LONG160 "\",\"sources\":[\"1.2.3.4\"],"
+         "\"start_ms\":1,\"end_ms\":2}]}",
+         "t.json:1: campaigns[0]: \"kind\": expected horizontal, vertical, block, slow, "
+         "distributed or udp"},
         {"{\"campaigns\":[],\n\"campaigns\":[]}", "t.json:2: $: \"campaigns\": given twice"},
         /* found by fuzzing: reasons and descriptions were cut to fit */
         {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],"
