@@ -201,6 +201,72 @@ static void test_ttab_int_ftab_matches_reference(void)
     scandint_ftab_fini(&ft);
 }
 
+/* A probe run longer than the distance field holds (127): 200 keys with
+ * one home slot, found after inserts; then deleted in an order that moves
+ * saturated entries back, each remaining key still found with its value
+ * and every stored distance exact or saturated. */
+static void test_ttab_int_ftab_long_run(void)
+{
+    struct scandint_ftab ft;
+    CU_ASSERT_EQUAL_FATAL(scandint_ftab_init(&ft, 11), SCAND_OK);
+    enum { NR = 200 };
+    uint64_t k0s[NR], k1s[NR];
+    size_t found = 0, home = 0;
+    for (uint32_t c = 0; found < NR && c < 100000000u; c++) {
+        uint64_t k0 = 0x0a000000u + c, k1 = 443u | SCANDINT_FK1_USED;
+        uint64_t h = scandint_ftab_hash(&ft, k0, k1);
+        if (found == 0)
+            home = h & ft.mask;
+        if ((h & ft.mask) != home)
+            continue;
+        k0s[found] = k0;
+        k1s[found++] = k1;
+    }
+    CU_ASSERT_EQUAL_FATAL(found, NR);
+    for (size_t i = 0; i < NR; i++) {
+        int is_new;
+        struct scandint_fent *e = scandint_ftab_get(&ft, k0s[i], k1s[i],
+                                                    scandint_ftab_hash(&ft, k0s[i], k1s[i]), 0,
+                                                    1000, &is_new);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        CU_ASSERT_EQUAL(is_new, 1);
+        e->t = (int64_t)i;
+    }
+    CU_ASSERT_EQUAL_FATAL(ft.cap, 1024); /* no rebuild moved the run */
+    for (size_t round = 0; round < 2; round++) {
+        /* delete every third key still there (the early ones first in the
+         * first round: later, saturated entries move back over them) */
+        for (size_t i = round; i < NR; i += 3) {
+            int is_new;
+            struct scandint_fent *e = scandint_ftab_get(&ft, k0s[i], k1s[i],
+                                                        scandint_ftab_hash(&ft, k0s[i], k1s[i]),
+                                                        0, 1000, &is_new);
+            CU_ASSERT_EQUAL(is_new, 0);
+            CU_ASSERT_EQUAL(e->t, (int64_t)i);
+            scandint_ftab_del(&ft, e);
+        }
+        for (size_t i = 0; i < NR; i++) {
+            int gone = i % 3 == 0 || (round == 1 && i % 3 == 1);
+            size_t at = SIZE_MAX;
+            for (size_t j = 0; j < ft.cap; j++)
+                if (ft.e[j].k1 != 0 && ft.e[j].k0 == k0s[i])
+                    at = j;
+            CU_ASSERT_EQUAL(at == SIZE_MAX, gone);
+            if (at == SIZE_MAX)
+                continue;
+            CU_ASSERT_EQUAL(ft.e[at].t, (int64_t)i);
+            size_t j = home; /* a lookup's probe reaches it before an empty slot */
+            while (ft.e[j].k1 != 0 && j != at)
+                j = (j + 1) & ft.mask;
+            CU_ASSERT_EQUAL(j, at);
+            size_t d = (size_t)(ft.e[at].k1 >> SCANDINT_FK1_DIST_SHIFT) & 0x7f;
+            size_t real = (at - home) & ft.mask;
+            CU_ASSERT(d == real || (d == SCANDINT_FK1_DIST_MAX && real >= d));
+        }
+    }
+    scandint_ftab_fini(&ft);
+}
+
 static void *fail_realloc(void *p, size_t n)
 {
     (void)p;
@@ -249,6 +315,7 @@ int test_ttab_int_register(void)
                     test_ttab_int_expiry_drops_only_old_entries) == NULL ||
         CU_add_test(s, "test_ttab_int_ftab_matches_reference",
                     test_ttab_int_ftab_matches_reference) == NULL ||
+        CU_add_test(s, "test_ttab_int_ftab_long_run", test_ttab_int_ftab_long_run) == NULL ||
         CU_add_test(s, "test_ttab_int_grow_doubles_and_fails_cleanly",
                     test_ttab_int_grow_doubles_and_fails_cleanly) == NULL)
         return CU_get_error();
