@@ -29,7 +29,6 @@
  * for a closed window is counted as late, never binned elsewhere.
  */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "scand_int.h"
@@ -203,10 +202,14 @@ int scand_set_config(scand_ctx *ctx, const char *key, const char *value)
 int scand_config_check(scand_ctx *ctx)
 {
     int rc = scandint_cfg_check(&ctx->cfg, ctx->errbuf);
-    if (rc != SCAND_OK && ctx->pair_where[0] != '\0') {
-        char m[SCAND_ERRBUF_SIZE / 2];
-        snprintf(m, sizeof m, "%s", ctx->errbuf);
-        snprintf(ctx->errbuf, sizeof ctx->errbuf, "%s%s", ctx->pair_where, m);
+    if (rc != SCAND_OK && ctx->pair_where[0] != '\0') { /* "FILE:LINE: KEY: " + message */
+        char m[SCAND_ERRBUF_SIZE];
+        memcpy(m, ctx->errbuf, sizeof m);
+        size_t w = strnlen(ctx->pair_where, sizeof ctx->pair_where - 1);
+        size_t ml = strnlen(m, sizeof ctx->errbuf - 1 - w);
+        memmove(ctx->errbuf + w, m, ml);
+        memcpy(ctx->errbuf, ctx->pair_where, w);
+        ctx->errbuf[w + ml] = '\0';
     }
     return rc;
 }
