@@ -728,8 +728,16 @@ int scand_feed(scand_ctx *ctx, const struct scand_tuple *t, size_t n)
     uint8_t idx3[FEED_BATCH], idx4[FEED_BATCH];
     for (size_t b = 0; b < n; b += FEED_BATCH) {
         size_t m = n - b < FEED_BATCH ? n - b : FEED_BATCH;
-        for (size_t i = 0; i < m; i++)
+        for (size_t i = 0; i < m; i++) {
+            /* the tuples two batches on, non-temporal: a stream read once
+             * should not push the rules' tables out of the cache */
+            if (b + i + 2 * FEED_BATCH < n) {
+                const char *ahead = (const char *)&t[b + i + 2 * FEED_BATCH];
+                __builtin_prefetch(ahead, 0, 0);
+                __builtin_prefetch(ahead + sizeof *t - 1, 0, 0);
+            }
             flow_key(ctx, &t[b + i], &keys[i]);
+        }
         /* the later phases visit only the tuples they have work for,
          * listed without a branch: whether a tuple starts or ends a flow
          * is as random as traffic, and a skip in each phase would be
