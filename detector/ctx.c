@@ -321,10 +321,8 @@ int scand_finalize(scand_ctx *ctx)
         }
         r->more = (!rc->ports.all && rc->ports.n != 1) || rc->exclude_ports.n > 0 ||
                   rc->allow_src.n > 0 || rc->allow_dst.n > 0;
-        r->filtered = rc->proto != 0 || !rc->ports.all || rc->exclude_ports.n > 0 ||
-                      rc->direction != SCANDINT_RDIR_ANY || rc->src_scope != SCANDINT_SCOPE_ANY ||
-                      rc->dst_scope != SCANDINT_SCOPE_ANY || rc->allow_src.n > 0 ||
-                      rc->allow_dst.n > 0;
+        r->filtered = r->scope_ok != 0xf || r->proto != 0 || r->dir != 0 || r->plo != 0 ||
+                      r->pspan != UINT16_MAX || r->more;
         if (rc->family == SCAND_FAM_TRW   ? (r->trw = scandint_trw_new(rc, seed)) == NULL
             : rc->sliding                ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
                                          : (r->dc = scandint_dcount_new(rc)) == NULL)
@@ -487,30 +485,31 @@ static SCANDINT_HOT int flow_step(scand_ctx *ctx, const struct scand_tuple *t, c
 {
     int is_new;
     unsigned bits;
+    struct scandint_fent *e4 = NULL;
+    struct scandint_tent *e6 = NULL;
     if (!k->v6) {
-        struct scandint_fent *e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, ctx->newest,
-                                                     ctx->cfg.flow_idle_ms, &is_new);
+        e4 = scandint_ftab_get(&ctx->flows4, k->k0, k->k1, k->h, ctx->newest,
+                               ctx->cfg.flow_idle_ms, &is_new);
         if (e4 == NULL)
             return SCAND_ERR_NOMEM;
         uint8_t flags = (uint8_t)(e4->k1 >> 48);
         bits = flow_logic(ctx, t, is_new, &e4->t, &flags, (struct flowval *)(void *)e4->v,
                           start_ts);
         e4->k1 = (e4->k1 & ~SCANDINT_FK1_FLAGS) | (uint64_t)flags << 48;
-        if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
-            ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
-        if (t->state == SCAND_ST_E)
-            scandint_ftab_del(&ctx->flows4, e4);
     } else {
-        struct scandint_tent *e6 =
-            scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h,
-                                  sat_sub(ctx->newest, ctx->cfg.flow_idle_ms), &is_new);
+        e6 = scandint_ttab_get_tag(&ctx->flows6, k->key, (uint32_t)k->h,
+                                   sat_sub(ctx->newest, ctx->cfg.flow_idle_ms), &is_new);
         if (e6 == NULL)
             return SCAND_ERR_NOMEM;
         bits = flow_logic(ctx, t, is_new, &e6->t, &e6->flags, scandint_ttab_val(&ctx->flows6, e6),
                           start_ts);
-        if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
-            ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
-        if (t->state == SCAND_ST_E)
+    }
+    if (is_new && ctx->flows4.n + ctx->flows6.n > ctx->stats.peak_flows)
+        ctx->stats.peak_flows = ctx->flows4.n + ctx->flows6.n;
+    if (t->state == SCAND_ST_E) {
+        if (e4 != NULL)
+            scandint_ftab_del(&ctx->flows4, e4);
+        else
             scandint_ttab_del(&ctx->flows6, e6);
     }
     return (int)bits;
@@ -598,7 +597,8 @@ static int close_windows(scand_ctx *ctx, int64_t wm)
 
 /* A tuple's flow events, between the batch's phases. */
 struct ev {
-    int64_t start_ts, newest;
+    int64_t start_ts;
+    int64_t wm; /* when closes: the watermark windows close at */
     uint64_t hsrc, hdst;
     uint8_t evbits; /* EVB_*: the flow events of the tuple */
     uint8_t failed;
@@ -615,13 +615,13 @@ static SCANDINT_HOT int flow_phase(scand_ctx *ctx, const struct scand_tuple *tp,
     ctx->stats.tuples++;
     if (tp->ts_ms > ctx->newest)
         ctx->newest = tp->ts_ms;
-    ev->newest = ctx->newest;
     /* Windows close only when the watermark passes a second boundary:
      * cheap, and windows are at least a second wide. The watermark never
      * goes back, and the rules never move it, so the tuples after which
      * windows close are known here, before the rules run. */
-    if (ev->newest > ctx->close_at) { /* the watermark passed sec_end */
-        ctx->sec_end = second_end(sat_sub(ev->newest, ctx->cfg.reorder_ms));
+    if (ctx->newest > ctx->close_at) { /* the watermark passed sec_end */
+        ev->wm = sat_sub(ctx->newest, ctx->cfg.reorder_ms);
+        ctx->sec_end = second_end(ev->wm);
         ctx->close_at = scandint_add_sat(ctx->sec_end, ctx->cfg.reorder_ms);
         ev->closes = 1;
     }
@@ -705,7 +705,7 @@ static SCANDINT_HOT int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp,
         ctx->stats.used += (uint64_t)used;
     }
     if (ev->closes)
-        return close_windows(ctx, sat_sub(ev->newest, ctx->cfg.reorder_ms));
+        return close_windows(ctx, ev->wm);
     return SCAND_OK;
 }
 
