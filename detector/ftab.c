@@ -6,8 +6,9 @@
  * then an entry. Every tuple of an IPv4 flow passes through here.
  *
  * A flow's entry goes at its E tuple (backward-shift deletion, no
- * tombstones, guided by the distances the entries keep); the rest (flows never closed, D attempts remembered for
- * flow_idle) expires when an insert would pass 1/2 load: one pass deletes
+ * tombstones, guided by the distances the entries keep); the rest (flows
+ * never closed, D attempts remembered for flow_idle) expires when an
+ * insert would pass 1/2 load: one pass deletes
  * the entries older than the horizon in place, and the table then grows or
  * shrinks so its load is at most 1/4 (short probe runs matter more here
  * than the bytes: every tuple probes, and every E deletes). The hash is
@@ -42,7 +43,7 @@ void scandint_ftab_fini(struct scandint_ftab *ft)
 static size_t dist_of(const struct scandint_ftab *ft, const struct scandint_fent *x, size_t j,
                       size_t mask)
 {
-    size_t d = (size_t)(x->k1 >> SCANDINT_FK1_DIST_SHIFT) & 0x7f;
+    size_t d = (size_t)(x->k1 >> SCANDINT_FK1_DIST_SHIFT) & SCANDINT_FK1_DIST_MAX;
     if (d < SCANDINT_FK1_DIST_MAX)
         return d;
     return (j - scandint_ftab_hash(ft, x->k0, x->k1 & ~SCANDINT_FK1_META)) & mask;

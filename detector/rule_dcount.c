@@ -18,8 +18,9 @@
  * talks to one host in a minute), so a one-dimension key holds its first
  * value itself and the set gets the key's values only when a second one
  * comes: a key with a count of 1 has no members. A bin closes when the
- * watermark (newest flow start minus the reorder tolerance) passes its end; its alerts are emitted, and its
- * tables are cleared and reused, so memory follows the keys active within
+ * watermark (newest flow start minus the reorder tolerance) passes its
+ * end; its alerts are emitted, and its tables are cleared (when the bin is
+ * claimed again) and reused, so memory follows the keys active within
  * one tolerance, not the input size [H1, H4]. No allocation per tuple:
  * tables grow by doubling and are kept.
  */
@@ -92,8 +93,8 @@ struct scandint_dcount {
     int big; /* a bin's key index outgrew BIG_KEYS: prefetch (tables are kept, so it stays) */
 };
 
-/* Key index slots past which a bin's tables (index, keys, members) no
- * longer fit in cache: about 4 MB of keys and members. */
+/* Key index slots past which a bin's tables no longer fit in cache: the
+ * index half full holds 8,192 keys, over a megabyte of keys alone. */
 #define BIG_KEYS ((size_t)1 << 14)
 
 static int bin_init(struct bin *b)

@@ -270,7 +270,7 @@ static inline struct scandint_tent *scandint_ttab_get_tag(struct scandint_ttab *
  */
 #define SCANDINT_FK1_FLAGS (0xffULL << 48)
 #define SCANDINT_FK1_DIST_SHIFT 56
-#define SCANDINT_FK1_DIST_MAX 127u
+#define SCANDINT_FK1_DIST_MAX 127u /* also the field's mask: 7 bits */
 #define SCANDINT_FK1_META (0x7fffULL << 48) /* flags and distance */
 #define SCANDINT_FK1_USED (1ULL << 63)
 
@@ -304,7 +304,8 @@ static inline void scandint_ftab_prefetch(const struct scandint_ftab *ft, uint64
 static inline uint64_t scandint_ftab_with_dist(uint64_t k1, size_t d)
 {
     uint64_t dist = d < SCANDINT_FK1_DIST_MAX ? d : SCANDINT_FK1_DIST_MAX;
-    return (k1 & ~(0x7fULL << SCANDINT_FK1_DIST_SHIFT)) | dist << SCANDINT_FK1_DIST_SHIFT;
+    return (k1 & ~((uint64_t)SCANDINT_FK1_DIST_MAX << SCANDINT_FK1_DIST_SHIFT)) |
+           dist << SCANDINT_FK1_DIST_SHIFT;
 }
 
 /* Put key (k0, k1), hash h, in empty slot i: t 0, flags 0, a zero value. */

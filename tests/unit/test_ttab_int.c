@@ -259,7 +259,7 @@ static void test_ttab_int_ftab_long_run(void)
             while (ft.e[j].k1 != 0 && j != at)
                 j = (j + 1) & ft.mask;
             CU_ASSERT_EQUAL(j, at);
-            size_t d = (size_t)(ft.e[at].k1 >> SCANDINT_FK1_DIST_SHIFT) & 0x7f;
+            size_t d = (size_t)(ft.e[at].k1 >> SCANDINT_FK1_DIST_SHIFT) & SCANDINT_FK1_DIST_MAX;
             size_t real = (at - home) & ft.mask;
             CU_ASSERT(d == real || (d == SCANDINT_FK1_DIST_MAX && real >= d));
         }
