@@ -224,7 +224,7 @@ int cmd_detect(int argc, char **argv)
     const char *out_path = NULL;
     struct in_opts io = {0, 20, 1};
     int quiet = 0, stats = 0, rc = EXIT_OK, pcap = 0;
-    struct p2f_cidr inside[64];
+    struct scand_cidr inside[64];
     size_t n_inside = 0;
     struct run run = {0};
     scand_strtab *st = NULL;

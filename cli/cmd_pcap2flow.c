@@ -775,7 +775,7 @@ int cmd_pcap2flow(int argc, char **argv)
     };
     struct p2f_opts po;
     p2f_opts_default(&po);
-    struct p2f_cidr inside[MAX_INSIDE];
+    struct scand_cidr inside[MAX_INSIDE];
     size_t n_inside = 0;
     const char *dir = NULL;
     int force = 0, quiet = 0;

@@ -18,12 +18,10 @@
 
 #include "cli.h"
 
-static int cidr_or_any(const char *s, struct p2f_cidr *c, int v6_any)
+static int cidr_or_any(const char *s, struct scand_cidr *c)
 {
     if (strcmp(s, "any") == 0 || strcmp(s, "*") == 0) {
-        memset(c, 0, sizeof *c);
-        c->bits = 0; /* matches everything, IPv4 and IPv6 */
-        (void)v6_any;
+        memset(c, 0, sizeof *c); /* matches everything, IPv4 and IPv6 */
         return 0;
     }
     size_t n;
@@ -126,9 +124,9 @@ int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n)
                 }
                 val[i] = m->valuestring;
             }
-            if (what == NULL && cidr_or_any(val[0], &d->src, 1) != 0)
+            if (what == NULL && cidr_or_any(val[0], &d->src) != 0)
                 what = "src: expected a CIDR or any";
-            else if (what == NULL && cidr_or_any(val[1], &d->dst, 1) != 0)
+            else if (what == NULL && cidr_or_any(val[1], &d->dst) != 0)
                 what = "dst: expected a CIDR or any";
             else if (what == NULL && ports(val[2], d) != 0)
                 what = "ports: expected ports and ranges like 22,1000-2000, or *";

@@ -100,3 +100,42 @@ int scand_addr_is_private(const uint8_t a[16])
     }
     return (a[0] & 0xfe) == 0xfc;
 }
+
+int scand_cidr_parse(const char *s, size_t n, struct scand_cidr *c)
+{
+    const char *slash = memchr(s, '/', n);
+    size_t alen = slash != NULL ? (size_t)(slash - s) : n;
+    int v6;
+    memset(c, 0, sizeof *c);
+    if (scand_addr_parse(s, alen, c->net, &v6) != SCAND_OK)
+        return SCAND_ERR_INVAL;
+    unsigned max = v6 ? 128 : 32, len = max;
+    if (slash != NULL) {
+        size_t dn = n - alen - 1; /* digits only: strtoul would take " 24" and "+24" */
+        if (dn == 0 || dn > 3)
+            return SCAND_ERR_INVAL;
+        len = 0;
+        for (size_t i = 0; i < dn; i++) {
+            if (slash[1 + i] < '0' || slash[1 + i] > '9')
+                return SCAND_ERR_INVAL;
+            len = len * 10 + (unsigned)(slash[1 + i] - '0');
+        }
+        if (len > max)
+            return SCAND_ERR_INVAL;
+    }
+    c->len = (uint8_t)(v6 ? len : len + 96);
+    c->v6 = (uint8_t)v6;
+    for (unsigned i = c->len; i < 128; i++) /* clear the host bits */
+        c->net[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    return SCAND_OK;
+}
+
+int scand_cidr_has(const struct scand_cidr *c, const uint8_t a[16])
+{
+    if (c->v6 && scand_addr_is_v4(a))
+        return 0;
+    unsigned full = c->len / 8u, rest = c->len % 8u;
+    if (memcmp(a, c->net, full) != 0)
+        return 0;
+    return rest == 0 || (a[full] & (uint8_t)(0xff00u >> rest)) == c->net[full];
+}

@@ -262,32 +262,9 @@ static int parse_cidrs(const char *v, struct scandint_cidrs *c)
     while (*s) {
         const char *comma = strchr(s, ',');
         size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        char one[64];
-        if (n == 0 || n >= sizeof one || r.n == SCANDINT_MAX_CIDRS)
+        if (n == 0 || r.n == SCANDINT_MAX_CIDRS || scand_cidr_parse(s, n, &r.c[r.n]) != SCAND_OK)
             return -1;
-        memcpy(one, s, n);
-        one[n] = '\0';
-        char *slash = strchr(one, '/');
-        long len = -1;
-        if (slash != NULL) {
-            char *e;
-            *slash = '\0';
-            if (slash[1] < '0' || slash[1] > '9') /* strtol takes spaces and signs */
-                return -1;
-            len = strtol(slash + 1, &e, 10);
-            if (*e != '\0' || len < 0)
-                return -1;
-        }
-        int v6;
-        if (scand_addr_parse(one, strlen(one), r.net[r.n], &v6) != SCAND_OK)
-            return -1;
-        int max = v6 ? 128 : 32;
-        if (len < 0)
-            len = max;
-        if (len > max)
-            return -1;
-        r.v6[r.n] = (uint8_t)v6; /* ::/0 is every IPv6 address, not IPv4 mapped into it */
-        r.len[r.n++] = (uint8_t)(v6 ? len : len + 96); /* IPv4-mapped */
+        r.n++;
         s += n;
         if (*s == ',' && *++s == '\0')
             return -1; /* a trailing comma */
@@ -298,20 +275,9 @@ static int parse_cidrs(const char *v, struct scandint_cidrs *c)
 
 int scandint_cidrs_has(const struct scandint_cidrs *c, const uint8_t a[16])
 {
-    int v4 = scandint_is_v4(a);
-    for (int i = 0; i < c->n; i++) {
-        if (c->v6[i] && v4)
-            continue;
-        unsigned bits = c->len[i], k = 0;
-        for (; bits >= 8; bits -= 8, k++)
-            if (a[k] != c->net[i][k])
-                break;
-        if (bits >= 8)
-            continue;
-        uint8_t m = (uint8_t)(0xff00u >> bits);
-        if (bits == 0 || (a[k] & m) == (c->net[i][k] & m))
+    for (int i = 0; i < c->n; i++)
+        if (scand_cidr_has(&c->c[i], a))
             return 1;
-    }
     return 0;
 }
 

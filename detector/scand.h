@@ -134,6 +134,24 @@ int scand_addr_is_private(const uint8_t a[16]);
 /* Return 1 if a is IPv4-mapped. */
 int scand_addr_is_v4(const uint8_t a[16]);
 
+/* An address prefix. IPv4 is held IPv4-mapped, so len counts over the
+ * 128-bit form (10.0.0.0/8 has len 104); net has its host bits clear. An
+ * IPv6 prefix matches IPv6 addresses only: ::/0 is not every IPv4 address
+ * too. A zeroed one (len 0, v6 0) matches every address. */
+struct scand_cidr {
+    uint8_t net[16];
+    uint8_t len;
+    uint8_t v6;
+};
+
+/* Parse "ADDR" or "ADDR/LEN" of n bytes (not NUL-terminated): LEN plain
+ * digits (no sign or space), at most 32 for IPv4 and 128 for IPv6.
+ * Returns SCAND_OK or SCAND_ERR_INVAL. */
+int scand_cidr_parse(const char *s, size_t n, struct scand_cidr *c);
+
+/* Return 1 if address a lies in prefix c. */
+int scand_cidr_has(const struct scand_cidr *c, const uint8_t a[16]);
+
 /* The IPv4-mapped address of v4 (host order, 10.0.0.1 = 0x0a000001), and
  * back: the IPv4 address in the last four bytes of a. */
 void scand_addr_from_v4(uint32_t v4, uint8_t out[16]);

@@ -410,11 +410,9 @@ static inline int scandint_ports_has(const struct scandint_ports *p, unsigned po
     return 0;
 }
 
-/* A list of CIDRs (IPv4 held IPv4-mapped, lengths in 128-bit terms). */
+/* A list of prefixes; text is what was given (printed back). */
 struct scandint_cidrs {
-    uint8_t net[SCANDINT_MAX_CIDRS][16];
-    uint8_t len[SCANDINT_MAX_CIDRS];
-    uint8_t v6[SCANDINT_MAX_CIDRS]; /* an IPv6 prefix: IPv6 addresses only */
+    struct scand_cidr c[SCANDINT_MAX_CIDRS];
     int n;
     char text[256];
 };

@@ -260,56 +260,19 @@ int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t
 
 /* ------------------------------------------------------------ cidrs, macs */
 
-int p2f_parse_cidrs(const char *s, struct p2f_cidr *out, size_t max, size_t *n)
+int p2f_parse_cidrs(const char *s, struct scand_cidr *out, size_t max, size_t *n)
 {
-    char buf[1024];
-    if (strlen(s) >= sizeof buf)
-        return -1;
-    snprintf(buf, sizeof buf, "%s", s);
     *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (*n == max)
+    for (;;) { /* split by hand: strtok_r would skip empty items ("a,,b", "a,") */
+        const char *comma = strchr(s, ',');
+        size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+        if (*n == max || scand_cidr_parse(s, len, &out[*n]) != SCAND_OK)
             return -1;
-        char *slash = strchr(tok, '/');
-        int v6;
-        struct p2f_cidr *c = &out[*n];
-        size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
-        if (scand_addr_parse(tok, alen, c->addr, &v6) != SCAND_OK)
-            return -1;
-        unsigned max_bits = v6 ? 128 : 32, bits = max_bits;
-        if (slash != NULL) {
-            /* digits only: strtoul would take " 24" and "+24" */
-            const char *d = slash + 1;
-            if (*d < '0' || *d > '9' || strlen(d) > 3)
-                return -1;
-            char *end;
-            unsigned long b = strtoul(d, &end, 10);
-            if (*end != '\0' || b > max_bits)
-                return -1;
-            bits = (unsigned)b;
-        }
-        c->bits = v6 ? bits : bits + 96;
-        c->v6 = v6; /* ::/0 is every IPv6 address, not the IPv4 ones mapped into it */
-        /* clear host bits */
-        for (unsigned i = c->bits; i < 128; i++)
-            c->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
         (*n)++;
+        if (comma == NULL)
+            return 0;
+        s = comma + 1;
     }
-    return *n > 0 ? 0 : -1;
-}
-
-static int in_cidr(const struct p2f_cidr *c, const uint8_t a[16])
-{
-    if (c->v6 && scand_addr_is_v4(a))
-        return 0;
-    unsigned full = c->bits / 8, rest = c->bits % 8;
-    if (memcmp(a, c->addr, full) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    uint8_t mask = (uint8_t)(0xff00u >> rest);
-    return (a[full] & mask) == c->addr[full];
 }
 
 static uint64_t fnv(const void *p, size_t n)
@@ -564,7 +527,7 @@ static void append(p2f *p, uint32_t i, int list, int64_t now)
 static int in_side(const p2f *p, const uint8_t a[16])
 {
     for (size_t i = 0; i < p->o.n_inside; i++)
-        if (in_cidr(&p->o.inside[i], a))
+        if (scand_cidr_has(&p->o.inside[i], a))
             return 1;
     return 0;
 }
@@ -824,8 +787,8 @@ static void apply_policy(p2f *p, struct flow *f)
     uint16_t dport = be16(f->key + 33 + 2 * d);
     for (size_t i = 0; i < p->o.n_deny; i++) {
         const struct p2f_deny *r = &p->o.deny[i];
-        if ((r->proto != 0 && r->proto != f->key[0]) || !in_cidr(&r->src, src) ||
-            !in_cidr(&r->dst, dst))
+        if ((r->proto != 0 && r->proto != f->key[0]) || !scand_cidr_has(&r->src, src) ||
+            !scand_cidr_has(&r->dst, dst))
             continue;
         int port = r->n_ports == 0;
         for (size_t j = 0; j < r->n_ports && !port; j++)

@@ -69,12 +69,6 @@ int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t
 
 typedef struct p2f p2f;
 
-struct p2f_cidr {
-    uint8_t addr[16]; /* IPv4-mapped for IPv4 */
-    unsigned bits;    /* prefix length over the 128-bit form */
-    int v6;           /* an IPv6 prefix: matches IPv6 addresses only */
-};
-
 /* One rule of an NSG policy (pcap2flow --policy): flows from src to dst on
  * one of the ports (all when n_ports is 0) and protocol (0 = any) are
  * denied by the destination's NSG (inbound) or the source's (outbound).
@@ -83,7 +77,7 @@ struct p2f_cidr {
  * outbound one leaves nothing for the destination. */
 #define P2F_MAX_PORT_RANGES 16
 struct p2f_deny {
-    struct p2f_cidr src, dst;
+    struct scand_cidr src, dst;
     uint16_t lo[P2F_MAX_PORT_RANGES], hi[P2F_MAX_PORT_RANGES];
     size_t n_ports;
     uint8_t proto;
@@ -95,7 +89,7 @@ struct p2f_opts {
     int64_t udp_idle_ms; /* default SIM_UDP_IDLE_MS (30 seconds) */
     int64_t c_every_ms;  /* 5 minutes, as Azure */
     int64_t linger_ms;   /* a closed TCP flow absorbs stray packets this long */
-    const struct p2f_cidr *inside; /* the monitored VNets */
+    const struct scand_cidr *inside; /* the monitored VNets */
     size_t n_inside;
     const struct p2f_deny *deny; /* first match wins */
     size_t n_deny;
@@ -148,6 +142,6 @@ void p2f_get_stats(const p2f *p, struct p2f_stats *s);
 void p2f_derived_mac(const uint8_t addr[16], char out[13]);
 
 /* Parse "10.0.0.0/16,fd00::/8" into at most max prefixes; -1 on error. */
-int p2f_parse_cidrs(const char *s, struct p2f_cidr *out, size_t max, size_t *n);
+int p2f_parse_cidrs(const char *s, struct scand_cidr *out, size_t max, size_t *n);
 
 #endif /* SCANLAB_SIM_P2F_H */

@@ -136,7 +136,7 @@ static struct p2f_pkt mk(double t, const char *s, unsigned sp, const char *d, un
 
 static p2f *engine(struct got *g, scand_strtab **st, const char *inside)
 {
-    static struct p2f_cidr cidrs[4];
+    static struct scand_cidr cidrs[4];
     struct p2f_opts o;
     p2f_opts_default(&o);
     size_t n;
@@ -443,7 +443,7 @@ static void test_p2f_round_trip_scenario(void)
     static struct both b;
     memset(&b, 0, sizeof b);
     scand_strtab *st = scand_strtab_new(), *st2 = scand_strtab_new();
-    struct p2f_cidr in[1];
+    struct scand_cidr in[1];
     size_t nin;
     CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.0.0.0/8", in, 1, &nin), 0);
     struct p2f_opts o;

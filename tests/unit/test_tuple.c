@@ -351,6 +351,54 @@ static void test_tuple_names_and_addresses(void)
     CU_ASSERT_EQUAL(scand_addr_parse(longv6, sizeof longv6, a, &v6), SCAND_ERR_INVAL);
 }
 
+/* Prefixes (scand_cidr_parse/has, shared by --inside, policies and the
+ * rules' allowlists): lengths as plain digits within the family's bits,
+ * host bits cleared, an IPv6 prefix never matching IPv4. */
+static void test_tuple_cidrs(void)
+{
+    static const struct {
+        const char *s;
+        int ok;
+    } parse[] = {
+        {"10.0.0.0/8", 1}, {"10.1.2.3", 1},  {"fd00::/8", 1},  {"::/0", 1},      {"0.0.0.0/0", 1},
+        {"10.0.0.0/32", 1}, {"10.0.0.0/33", 0}, {"::/129", 0}, {"10.0.0.0/", 0}, {"10.0.0.0/+8", 0},
+        {"10.0.0.0/ 8", 0}, {"10.0.0.0/-1", 0}, {"10.0.0.0/0008", 0}, {"10.0.0/8", 0}, {"", 0},
+        {"/8", 0},
+    };
+    struct scand_cidr c;
+    for (size_t i = 0; i < sizeof parse / sizeof parse[0]; i++)
+        CU_ASSERT_EQUAL(scand_cidr_parse(parse[i].s, strlen(parse[i].s), &c) == SCAND_OK,
+                        parse[i].ok);
+    static const struct {
+        const char *cidr, *a;
+        int in;
+    } has[] = {
+        {"10.1.2.3/16", "10.1.200.9", 1}, /* host bits of the prefix ignored */
+        {"10.1.0.0/16", "10.2.0.1", 0},   {"10.1.0.0/17", "10.1.127.255", 1},
+        {"10.1.0.0/17", "10.1.128.0", 0}, {"0.0.0.0/0", "8.8.8.8", 1},
+        {"0.0.0.0/0", "fd00::1", 0},      {"::/0", "fd00::1", 1},
+        {"::/0", "10.0.0.1", 0}, /* IPv6 prefixes hold no IPv4 */
+        {"::ffff:0:0/96", "10.0.0.1", 0}, /* written as IPv6, even the mapped range */
+        {"fd00::/8", "fdff::1", 1},       {"fd00::/8", "fe00::1", 0},
+        {"10.0.0.7", "10.0.0.7", 1},      {"10.0.0.7", "10.0.0.8", 0},
+    };
+    for (size_t i = 0; i < sizeof has / sizeof has[0]; i++) {
+        uint8_t a[16];
+        CU_ASSERT_EQUAL_FATAL(scand_cidr_parse(has[i].cidr, strlen(has[i].cidr), &c), SCAND_OK);
+        addr(has[i].a, a);
+        CU_ASSERT_EQUAL(scand_cidr_has(&c, a), has[i].in);
+    }
+    struct scand_cidr any;
+    memset(&any, 0, sizeof any);
+    uint8_t a[16];
+    addr("fd00::1", a);
+    CU_ASSERT_EQUAL(scand_cidr_has(&any, a), 1); /* a zeroed prefix holds both families */
+    addr("10.0.0.1", a);
+    CU_ASSERT_EQUAL(scand_cidr_has(&any, a), 1);
+    CU_ASSERT_EQUAL(scand_cidr_parse("10.0.0.0/8,", 10, &c), SCAND_OK); /* n bytes, not NUL */
+    CU_ASSERT_EQUAL(c.len, 104);
+}
+
 int test_tuple_register(void)
 {
     CU_pSuite s = CU_add_suite("tuple", NULL, NULL);
@@ -367,6 +415,7 @@ int test_tuple_register(void)
     ADD(test_tuple_format_round_trips_canonical_text)
     ADD(test_tuple_format_follows_snprintf_rules)
     ADD(test_tuple_names_and_addresses)
+    ADD(test_tuple_cidrs)
 #undef ADD
     return CUE_SUCCESS;
 }
