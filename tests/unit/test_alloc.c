@@ -196,7 +196,8 @@ static void test_alloc_strtab_failed_intern_changes_nothing(void)
 
 /* 1200 flow starts in one minute (grows every table), 20 horizontal scans
  * (more alerts than the first alert array holds), then a later minute that
- * closes the first during the feed. */
+ * closes the first during the feed. Every tuple carries a campaign id, so
+ * the keys' campaign array grows too. */
 static struct scand_tuple *detector_input(size_t *n)
 {
     size_t cap = 1400, k = 0;
@@ -208,12 +209,14 @@ static struct scand_tuple *detector_input(size_t *n)
             snprintf(src, sizeof src, "10.0.%d.%d", s / 250, s % 250 + 1);
             snprintf(dst, sizeof dst, "10.1.%d.%d", d, s % 250 + 1);
             int scan = s < 20 ? 2 : 0; /* 20 sources reach 8 destinations */
-            t[k++] = mk_tuple(T0 + (s * 6 + d) * 40, src, dst, 40000, 80, 6, SCAND_ST_B);
+            t[k] = mk_tuple(T0 + (s * 6 + d) * 40, src, dst, 40000, 80, 6, SCAND_ST_B);
+            t[k++].campaign = (uint32_t)(s % 3 + 1);
             if (d == 5)
                 for (int x = 0; x < scan; x++) {
                     snprintf(dst, sizeof dst, "10.2.%d.%d", x, s % 250 + 1);
-                    t[k++] =
+                    t[k] =
                         mk_tuple(T0 + (s * 6 + d) * 40 + 1, src, dst, 40000, 80, 6, SCAND_ST_B);
+                    t[k++].campaign = 9;
                 }
         }
     for (int p = 0; p < 5; p++) /* a vertical scan six minutes on */
@@ -252,6 +255,8 @@ static void test_alloc_detector_lifecycle(void)
     CU_ASSERT_EQUAL_FATAL(detect_once(t, n, &want), SCAND_OK);
     CU_ASSERT_EQUAL(alerts_count_rule(&want, "horizontal"), 20);
     CU_ASSERT_EQUAL(alerts_count_rule(&want, "vertical"), 1);
+    for (size_t i = 0; i < want.n; i++) /* a scan's own id and its source's */
+        CU_ASSERT_EQUAL(want.a[i].n_campaigns, strcmp(want.a[i].rule, "horizontal") == 0 ? 2 : 0);
     long k;
     for (k = 1; k < MAX_K; k++) {
         hooks_on(k);
