@@ -40,6 +40,8 @@ int cmd_report(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("report", "expected one report folder");
+    if (argv[optind][0] == '\0')
+        return cli_usage_error("report", "an empty path for the report folder");
     char err[RPT_ERRBUF_SIZE];
     int gp;
     if (rpt_render(argv[optind], &gp, err, sizeof err) != 0) {

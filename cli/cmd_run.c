@@ -358,6 +358,8 @@ int cmd_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:n:p:c:s:b:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
+            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
+                return cli_usage_error("run", "-o: an empty path");
             out_dir = optarg;
             break;
         case 'n':

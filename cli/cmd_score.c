@@ -98,6 +98,8 @@ int cmd_score(int argc, char **argv)
             rule = optarg;
             break;
         case 'o':
+            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
+                return cli_usage_error("score", "-o: an empty path");
             out_path = optarg;
             break;
         case CLI_OPT_TA:

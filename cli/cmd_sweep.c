@@ -197,6 +197,8 @@ int cmd_sweep(int argc, char **argv)
                 rc = EXIT_USAGE;
             break;
         case 'o':
+            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
+                return cli_usage_error("sweep", "-o: an empty path");
             out_path = optarg;
             break;
         case 'h':

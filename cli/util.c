@@ -335,6 +335,8 @@ double cli_now(void)
 
 int cli_mkdirs(char *path)
 {
+    if (path[0] == '\0')
+        return 0; /* nothing to make (callers reject an empty output path) */
     for (char *p = path + 1; *p; p++) {
         if (*p != '/')
             continue;
