@@ -1440,6 +1440,17 @@ static int parse_traffic(struct vctx *v, const cJSON *root)
             }
             if (sum <= 0)
                 return verr(v, d, p, "expected some hour above 0");
+            if (!isfinite(sum) || !isfinite(24.0 / sum)) {
+                /* weights so large their sum overflows, or so small 24/sum
+                 * does: scale by the largest first (the usual case keeps
+                 * its exact arithmetic, and so its bytes) */
+                double max = 0;
+                for (h = 0; h < 24; h++)
+                    max = x->diurnal[h] > max ? x->diurnal[h] : max;
+                sum = 0;
+                for (h = 0; h < 24; h++)
+                    sum += x->diurnal[h] /= max;
+            }
             for (h = 0; h < 24; h++)
                 x->diurnal[h] *= 24.0 / sum;
         } else {
