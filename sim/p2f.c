@@ -87,6 +87,8 @@ static int ipv4(const uint8_t *p, uint32_t n, struct p2f_pkt *o)
         return P2F_BAD_HEADER;
     if (n < ihl)
         return P2F_TRUNCATED;
+    if ((uint64_t)tot > (uint64_t)n + o->bytes)
+        return P2F_BAD_HEADER; /* longer than the frame on the wire */
     v4mapped(o->src, p + 12);
     v4mapped(o->dst, p + 16);
     o->bytes = tot + 14;
@@ -114,6 +116,8 @@ static int ipv6(const uint8_t *p, uint32_t n, struct p2f_pkt *o)
     if (p[0] >> 4 != 6)
         return P2F_BAD_HEADER;
     uint32_t plen = be16(p + 4);
+    if (40 + (uint64_t)plen > (uint64_t)n + o->bytes)
+        return P2F_BAD_HEADER; /* longer than the frame on the wire */
     memcpy(o->src, p + 8, 16);
     memcpy(o->dst, p + 24, 16);
     o->bytes = 40 + plen + 14;
@@ -184,9 +188,11 @@ static int by_ethertype(uint16_t type, const uint8_t *p, uint32_t n, struct p2f_
 int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t ts_us,
                struct p2f_pkt *o)
 {
-    (void)len;
     memset(o, 0, sizeof *o);
     o->ts_us = ts_us;
+    /* until the IP header sets it, bytes holds what the wire had beyond
+     * the captured bytes: an IP length must fit in what the wire had */
+    o->bytes = len > caplen ? len - caplen : 0;
     switch (dlt) {
     case P2F_DLT_EN10MB: {
         if (caplen < 14)

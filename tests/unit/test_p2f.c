@@ -74,6 +74,23 @@ static void test_p2f_decode_table(void)
                     p2f_verdict_name(bad[i].verdict));
         CU_ASSERT_EQUAL(v, bad[i].verdict);
     }
+    /* the IP length must fit in the frame on the wire, not in the capture:
+     * headers only of a full frame are fine, a length past the frame is not */
+    {
+        uint8_t g[128];
+        memcpy(g, f, sizeof g);
+        g[16] = 0x05, g[17] = 0xdc; /* 1500 */
+        CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_EN10MB, g, 54, 1514, 0, &k), P2F_FLOW);
+        CU_ASSERT_EQUAL(k.bytes, 1514);
+        CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_EN10MB, g, 54, 1513, 0, &k), P2F_BAD_HEADER);
+        g[16] = 0xff, g[17] = 0xff; /* 65535 in a 54-byte frame */
+        CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_EN10MB, g, 54, 54, 0, &k), P2F_BAD_HEADER);
+        uint8_t v6h[60];
+        memset(v6h, 0, sizeof v6h);
+        v6h[0] = 0x60, v6h[4] = 0x05, v6h[5] = 0xc8, v6h[6] = 17; /* payload 1480, UDP */
+        CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_RAW, v6h, 48, 1520, 0, &k), P2F_FLOW);
+        CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_RAW, v6h, 48, 1519, 0, &k), P2F_BAD_HEADER);
+    }
     /* VLAN tags: five stacked is not a packet */
     uint8_t vl[128];
     memset(vl, 0, sizeof vl);
