@@ -6,10 +6,12 @@
  * Alerts are buffered and sorted at the end (they are few next to tuples),
  * so the output order does not depend on when each rule's bins closed.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -317,7 +319,20 @@ int cmd_detect(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         caps += pcap || cap_is_capture(argv[i]);
     if (caps > 0 && caps < argc - optind) {
-        rc = cli_usage_error("detect", "captures and flow logs in one run: give one kind");
+        /* name the first input that is not a capture: often one that
+         * cannot be read at all, which is that file's error */
+        const char *other = NULL;
+        for (int i = optind; i < argc && other == NULL; i++)
+            if (!cap_is_capture(argv[i]))
+                other = argv[i];
+        if (strcmp(other, "-") != 0 && access(other, R_OK) != 0) {
+            cli_error("%s: %s", other, strerror(errno));
+            rc = EXIT_INPUT;
+        } else {
+            rc = cli_usage_error("detect", "captures and flow logs in one run (%s is not a "
+                                           "capture): give one kind",
+                                 other);
+        }
         goto out;
     }
     if (caps > 0 && n_inside == 0) {
