@@ -243,8 +243,10 @@ int cmd_detect(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:s:p:c:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                return cli_usage_error("detect", "-o: an empty path");
+            if (optarg[0] == '\0') { /* "" would be read as the root folder's files */
+                rc = cli_usage_error("detect", "-o: an empty path");
+                goto out;
+            }
             out_path = optarg;
             break;
         case 's':

@@ -198,7 +198,7 @@ int cmd_sweep(int argc, char **argv)
             break;
         case 'o':
             if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                return cli_usage_error("sweep", "-o: an empty path");
+                rc = cli_usage_error("sweep", "-o: an empty path");
             out_path = optarg;
             break;
         case 'h':
