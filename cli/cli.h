@@ -25,6 +25,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error for subcommand cmd: message plus a pointer to --help; returns
  * EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An output path given to option `what` of cmd: EXIT_OK, or EXIT_USAGE
+ * (printed) when it is empty, since "" + "/" + name is a file of the root
+ * folder and opendir("") fails as "not made yet". */
+int cli_path_arg(const char *cmd, const char *what, const char *path);
 
 /* Checked allocation: print and abort on failure [E6]. */
 void *xmalloc(size_t n);

@@ -86,8 +86,8 @@ int cmd_cat(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                return cli_usage_error("cat", "-o: an empty path");
+            if (cli_path_arg("cat", "-o", optarg) != EXIT_OK)
+                return EXIT_USAGE;
             out_path = optarg;
             break;
         case 'd':

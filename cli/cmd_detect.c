@@ -243,10 +243,8 @@ int cmd_detect(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:s:p:c:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (optarg[0] == '\0') { /* "" would be read as the root folder's files */
-                rc = cli_usage_error("detect", "-o: an empty path");
+            if ((rc = cli_path_arg("detect", "-o", optarg)) != EXIT_OK)
                 goto out;
-            }
             out_path = optarg;
             break;
         case 's':
@@ -318,15 +316,15 @@ int cmd_detect(int argc, char **argv)
     if ((rc = cli_set_done(run.ctx, "detect")) != EXIT_OK)
         goto out;
     int caps = 0;
-    for (int i = optind; i < argc; i++)
-        caps += pcap || cap_is_capture(argv[i]);
-    if (caps > 0 && caps < argc - optind) {
-        /* name the first input that is not a capture: often one that
-         * cannot be read at all, which is that file's error */
-        const char *other = NULL;
-        for (int i = optind; i < argc && other == NULL; i++)
-            if (!cap_is_capture(argv[i]))
-                other = argv[i];
+    const char *other = NULL; /* the first input that is not a capture */
+    for (int i = optind; i < argc; i++) {
+        int is_cap = pcap || cap_is_capture(argv[i]);
+        caps += is_cap;
+        if (!is_cap && other == NULL)
+            other = argv[i];
+    }
+    if (caps > 0 && other != NULL) {
+        /* name it: often it cannot be read at all, which is its own error */
         if (strcmp(other, "-") != 0 && access(other, R_OK) != 0) {
             cli_error("%s: %s", other, strerror(errno));
             rc = EXIT_INPUT;

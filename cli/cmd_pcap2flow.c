@@ -793,8 +793,8 @@ int cmd_pcap2flow(int argc, char **argv)
                                        MAX_INSIDE, optarg);
             break;
         case 'o':
-            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                return cli_usage_error("pcap2flow", "-o: an empty path");
+            if (cli_path_arg("pcap2flow", "-o", optarg) != EXIT_OK)
+                return EXIT_USAGE;
             dir = optarg;
             break;
         case 'T':

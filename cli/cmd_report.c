@@ -40,8 +40,8 @@ int cmd_report(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("report", "expected one report folder");
-    if (argv[optind][0] == '\0')
-        return cli_usage_error("report", "an empty path for the report folder");
+    if (cli_path_arg("report", "the report folder", argv[optind]) != EXIT_OK)
+        return EXIT_USAGE;
     char err[RPT_ERRBUF_SIZE];
     int gp;
     if (rpt_render(argv[optind], &gp, err, sizeof err) != 0) {

@@ -358,10 +358,8 @@ int cmd_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:n:p:c:s:b:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (optarg[0] == '\0') { /* "" would be read as the root folder's files */
-                cli_usage_error("run", "-o: an empty path");
+            if (cli_path_arg("run", "-o", optarg) != EXIT_OK)
                 goto usage;
-            }
             out_dir = optarg;
             break;
         case 'n':

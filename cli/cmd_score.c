@@ -98,8 +98,8 @@ int cmd_score(int argc, char **argv)
             rule = optarg;
             break;
         case 'o':
-            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                return cli_usage_error("score", "-o: an empty path");
+            if (cli_path_arg("score", "-o", optarg) != EXIT_OK)
+                return EXIT_USAGE;
             out_path = optarg;
             break;
         case CLI_OPT_TA:

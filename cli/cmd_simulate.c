@@ -271,8 +271,8 @@ int cmd_simulate(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                return cli_usage_error("simulate", "-o: an empty path");
+            if (cli_path_arg("simulate", "-o", optarg) != EXIT_OK)
+                return EXIT_USAGE;
             dir = optarg;
             break;
         case 's':

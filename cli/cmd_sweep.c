@@ -197,8 +197,7 @@ int cmd_sweep(int argc, char **argv)
                 rc = EXIT_USAGE;
             break;
         case 'o':
-            if (optarg[0] == '\0') /* "" would be read as the root folder's files */
-                rc = cli_usage_error("sweep", "-o: an empty path");
+            rc = cli_path_arg("sweep", "-o", optarg);
             out_path = optarg;
             break;
         case 'h':

@@ -51,6 +51,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int cli_path_arg(const char *cmd, const char *what, const char *path)
+{
+    return path[0] != '\0' ? EXIT_OK : cli_usage_error(cmd, "%s: an empty path", what);
+}
+
 static void oom(void)
 {
     fprintf(stderr, "scanlab: error: out of memory\n");
