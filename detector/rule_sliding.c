@@ -31,13 +31,14 @@
 #define MEM_SIZE (KEY_SIZE + 1 + 18)
 
 
-/* Per key: 120 bytes; an alert's address samples come from the member
- * table when it fires. */
+/* Per key: 128 bytes. An alert's address samples come from the key's
+ * refreshes still in the FIFO, linked newest first from last_seq. */
 struct keyval {
     uint32_t count[MAX_DIMS];
     uint32_t flows;
     uint32_t live; /* live members, all dimensions */
     uint32_t pad;
+    uint64_t last_seq; /* the key's newest refresh: its FIFO sequence + 1; 0 none */
     int64_t first_ms, last_ms;
     int64_t last_alert; /* INT64_MIN: never */
     uint8_t n_ports, n_camps;
@@ -49,6 +50,7 @@ struct refresh {
     uint8_t mem[MEM_SIZE];
     uint32_t mtag, ktag; /* the member's and its key's table tags: no rehash on expiry */
     int64_t ts;
+    uint64_t prev; /* the same key's refresh before this one: sequence + 1; 0 none */
 };
 
 struct scandint_sliding {
@@ -58,6 +60,7 @@ struct scandint_sliding {
     struct scandint_ttab keys, mems;
     struct refresh *fifo; /* ring */
     size_t head, n, cap;
+    uint64_t popped; /* refreshes popped so far: the head's sequence number */
     int64_t newest;
     uint64_t peak_keys;
 };
@@ -130,8 +133,8 @@ void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint
     scandint_ttab_prefetch(&s->mems, f->tag[1]);
 }
 
-static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], uint32_t mtag,
-                uint32_t ktag, int64_t ts)
+static int push(struct scandint_sliding *s, struct keyval *kv, const uint8_t mem[MEM_SIZE],
+                uint32_t mtag, uint32_t ktag, int64_t ts)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -145,11 +148,14 @@ static int push(struct scandint_sliding *s, const uint8_t mem[MEM_SIZE], uint32_
         s->head = 0;
         s->cap = cap;
     }
-    struct refresh *r = &s->fifo[(s->head + s->n++) % s->cap];
+    struct refresh *r = &s->fifo[(s->head + s->n) % s->cap];
     memcpy(r->mem, mem, MEM_SIZE);
     r->mtag = mtag;
     r->ktag = ktag;
     r->ts = ts;
+    r->prev = kv->last_seq;
+    kv->last_seq = s->popped + s->n + 1;
+    s->n++;
     return SCAND_OK;
 }
 
@@ -166,6 +172,7 @@ static void expire(struct scandint_sliding *s, int64_t horizon)
         }
         s->head = (s->head + 1) % s->cap;
         s->n--;
+        s->popped++;
         /* a member's refreshes enter in the order of their starts, so
          * one not found died at its latest refresh, popped earlier */
         struct scandint_tent *m = scandint_ttab_find(&s->mems, r->mem, r->mtag);
@@ -204,19 +211,26 @@ static int fires(const struct scandint_sliding *s, const struct keyval *kv)
     return 1;
 }
 
-/* The live members of key k in dimension d, as address samples: the
+/* The live members of a key in dimension d, as address samples: the
  * SCAND_SAMPLES earliest by (latest flow start, address), so they do not
- * depend on table order. A whole-table scan, once per alert. */
-static unsigned samples(const struct scandint_sliding *s, const uint8_t key[KEY_SIZE], int d,
+ * depend on table order. A live member's latest refresh is still in the
+ * FIFO (it dies when that pops), so the walk down the key's chain of
+ * unpopped refreshes finds each live member once, at the refresh whose
+ * start is the member's. The chain holds the key's flows of about one
+ * window, and a key alerts at most once a window: linear overall. */
+static unsigned samples(const struct scandint_sliding *s, const struct keyval *kv, int d,
                         uint8_t (*out)[16])
 {
     unsigned n = 0;
     int64_t when[SCAND_SAMPLES];
-    for (size_t i = 0; i < s->mems.cap; i++) {
-        struct scandint_tent *m = scandint_ttab_slot(&s->mems, i);
-        if (m != NULL && m->key[KEY_SIZE] == d &&
-            memcmp(m->key, key, KEY_SIZE) == 0)
-            scandint_add_sample(out, &n, when, m->key + KEY_SIZE + 1, m->t);
+    for (uint64_t q = kv->last_seq; q > s->popped;) {
+        const struct refresh *r = &s->fifo[(s->head + (q - 1 - s->popped)) % s->cap];
+        if (r->mem[KEY_SIZE] == d) {
+            struct scandint_tent *m = scandint_ttab_find(&s->mems, r->mem, r->mtag);
+            if (m != NULL && m->t == r->ts)
+                scandint_add_sample(out, &n, when, r->mem + KEY_SIZE + 1, r->ts);
+        }
+        q = r->prev;
     }
     return n;
 }
@@ -276,7 +290,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
         } else {
             continue; /* a late flow for a member already fresher */
         }
-        if ((rc = push(s, mem, mtag, ktag, m->t)) != SCAND_OK)
+        if ((rc = push(s, kv, mem, mtag, ktag, m->t)) != SCAND_OK)
             return rc;
     }
     k->t = INT64_MAX; /* with a live member: no rebuild drops it */
@@ -341,9 +355,9 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     }
     for (int d = 0; d < s->n_dims; d++) {
         if (s->dim_kind[d] == SCANDINT_V_DST && !a.has_dst)
-            a.n_targets = samples(s, k->key, d, a.targets);
+            a.n_targets = samples(s, kv, d, a.targets);
         else if (s->dim_kind[d] == SCANDINT_V_SRC)
-            a.n_sources = samples(s, k->key, d, a.sources);
+            a.n_sources = samples(s, kv, d, a.sources);
     }
     a.n_ports = kv->n_ports;
     memcpy(a.ports, kv->ports, kv->n_ports * sizeof *kv->ports);

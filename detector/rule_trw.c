@@ -26,17 +26,19 @@
 
 #include "scand_int.h"
 
-/* Per source: 104 bytes (a busy estate has many sources; the alert's
- * target sample comes from the contact table when a scanner is declared). */
+/* Per source: 216 bytes. The alert's samples are the walk's first
+ * TRW_SAMPLES first contacts, kept here as they come: a search of the
+ * contact table at each verdict made many scanners quadratic. */
+#define TRW_SAMPLES 8
 struct walk {
     double llr;
     int64_t start_ms, last_ms; /* first and last observation of the walk */
     uint32_t contacts, failures;
     uint8_t scanner;
-    uint8_t n_ports, n_camps;
-    uint8_t pad;
-    uint16_t ports[8];
+    uint8_t n_ports, n_camps, n_targets;
+    uint16_t ports[TRW_SAMPLES];
     uint32_t camps[SCAND_MAX_CAMPAIGNS];
+    uint8_t targets[TRW_SAMPLES][16];
 };
 
 struct scandint_trw {
@@ -101,7 +103,7 @@ static void restart(struct walk *s)
 {
     s->llr = 0;
     s->contacts = s->failures = 0;
-    s->n_ports = s->n_camps = 0;
+    s->n_ports = s->n_camps = s->n_targets = 0;
     s->start_ms = INT64_MAX;
 }
 
@@ -144,7 +146,9 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
         s->start_ms = f->start;
     if (f->start > s->last_ms)
         s->last_ms = f->start;
-    if (s->n_ports < 8) {
+    if (s->n_targets < TRW_SAMPLES) /* first contacts: distinct destinations */
+        memcpy(s->targets[s->n_targets++], t->dst, 16);
+    if (s->n_ports < TRW_SAMPLES) {
         unsigned i;
         for (i = 0; i < s->n_ports && s->ports[i] != t->dport; i++)
             ;
@@ -181,15 +185,8 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
     a.count = s->failures;  /* failed first contacts */
     a.hosts = s->contacts;  /* first contacts in the walk */
     a.flows = s->contacts;
-    /* targets: this source's contacts still remembered, the earliest by
-     * (latest contact, address) (a scan of the contact table, once per
-     * scanner) */
-    int64_t when[SCAND_SAMPLES];
-    for (size_t i = 0; i < w->pairs.cap; i++) {
-        struct scandint_tent *q = scandint_ttab_slot(&w->pairs, i);
-        if (q != NULL && q->t >= horizon && memcmp(q->key, t->src, 16) == 0)
-            scandint_add_sample(a.targets, &a.n_targets, when, q->key + 16, q->t);
-    }
+    a.n_targets = s->n_targets;
+    memcpy(a.targets, s->targets, sizeof s->targets);
     a.n_ports = s->n_ports;
     memcpy(a.ports, s->ports, s->n_ports * sizeof *s->ports);
     a.n_campaigns = s->n_camps;

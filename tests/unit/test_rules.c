@@ -600,11 +600,14 @@ static void test_rules_sliding_matches_naive_reference(void)
         for (int i = 0; i < n; i++) {
             int s = t[i].src[15];
             int seen[13] = {0}, count = 0;
+            int64_t latest[13];
             for (int j = 0; j <= i; j++)
-                if (t[j].src[15] == s && t[j].ts_ms > t[i].ts_ms - 30 * SEC &&
-                    !seen[t[j].dst[15]]) {
-                    seen[t[j].dst[15]] = 1;
-                    count++;
+                if (t[j].src[15] == s && t[j].ts_ms > t[i].ts_ms - 30 * SEC) {
+                    latest[t[j].dst[15]] = t[j].ts_ms;
+                    if (!seen[t[j].dst[15]]) {
+                        seen[t[j].dst[15]] = 1;
+                        count++;
+                    }
                 }
             if (count <= 5 || (last_alert[s] != INT64_MIN && t[i].ts_ms < last_alert[s] + 30 * SEC))
                 continue;
@@ -613,6 +616,17 @@ static void test_rules_sliding_matches_naive_reference(void)
             CU_ASSERT_EQUAL(al.a[k].window_end_ms, t[i].ts_ms + 1);
             CU_ASSERT_EQUAL(al.a[k].src[15], s);
             CU_ASSERT_EQUAL(al.a[k].count, (uint64_t)count);
+            /* the samples: every destination in the window, by (latest
+             * start, address) */
+            CU_ASSERT_EQUAL_FATAL(al.a[k].n_targets, (unsigned)count);
+            for (unsigned x = 0; x < al.a[k].n_targets; x++) {
+                int best = 0;
+                for (int d = 1; d <= 12; d++)
+                    if (seen[d] && (best == 0 || latest[d] < latest[best]))
+                        best = d;
+                CU_ASSERT_EQUAL(al.a[k].targets[x][15], best);
+                seen[best] = 0;
+            }
             k++;
             compared++;
         }

@@ -139,6 +139,41 @@ static void test_trw_int_targets_in_contact_order(void)
     }
 }
 
+/* A long walk: three successes, a repeated contact, seven failures. The
+ * verdict comes at the tenth first contact; the targets are the walk's
+ * first eight first contacts, in the order observed, the repeat once. */
+static void test_trw_int_targets_of_a_long_walk(void)
+{
+    struct scandint_rule_cfg c;
+    scandint_rule_defaults(&c, "trw", SCAND_FAM_TRW);
+    struct scandint_trw *w = scandint_trw_new(&c, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    struct alerts al;
+    memset(&al, 0, sizeof al);
+    char dst[10][16];
+    for (int i = 0; i < 10; i++)
+        snprintf(dst[i], sizeof dst[i], "10.0.2.%d", 50 - i);
+    int64_t ts = T0;
+    for (int i = 0; i < 3; i++)
+        observe(w, &al, ts++, "10.0.0.7", dst[i], 0);
+    observe(w, &al, ts++, "10.0.0.7", dst[0], 1); /* not a first contact */
+    for (int i = 3; i < 10; i++) {
+        CU_ASSERT_EQUAL(al.n, 0);
+        observe(w, &al, ts++, "10.0.0.7", dst[i], 1);
+    }
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].hosts, 10);
+    CU_ASSERT_EQUAL(al.a[0].count, 7);
+    CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, 8);
+    for (int i = 0; i < 8; i++) {
+        uint8_t a[16];
+        addr(dst[i], a);
+        CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
+    }
+    free(al.a);
+    scandint_trw_free(w);
+}
+
 int test_trw_int_register(void)
 {
     CU_pSuite s = CU_add_suite("trw_int", NULL, NULL);
@@ -148,6 +183,8 @@ int test_trw_int_register(void)
                     test_trw_int_walk_matches_closed_form) == NULL ||
         CU_add_test(s, "test_trw_int_targets_in_contact_order",
                     test_trw_int_targets_in_contact_order) == NULL ||
+        CU_add_test(s, "test_trw_int_targets_of_a_long_walk",
+                    test_trw_int_targets_of_a_long_walk) == NULL ||
         CU_add_test(s, "test_trw_int_slow_scan_through_the_detector",
                     test_trw_int_slow_scan_through_the_detector) == NULL)
         return CU_get_error();
