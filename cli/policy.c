@@ -71,14 +71,11 @@ int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n)
     *n = 0;
     if (text == NULL)
         return -1;
-    const char *endp = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &endp, 0);
+    char why[512];
+    cJSON *root = scand_json_parse_doc(path, text, len, "the policy", why, sizeof why);
     int rc = -1;
     if (root == NULL) {
-        long line = 1;
-        for (const char *q = text; endp != NULL && q < endp && q < text + len; q++)
-            line += *q == '\n';
-        cli_error("%s:%ld: not valid JSON", path, line);
+        cli_error("%s", why);
         free(text);
         return -1;
     }

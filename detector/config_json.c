@@ -70,14 +70,10 @@ static int set_from(scand_ctx *ctx, const char *name, const char *text, size_t l
 
 int scand_config_load_json(scand_ctx *ctx, const char *name, const char *text, size_t len)
 {
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    char why[SCAND_ERRBUF_SIZE];
+    cJSON *root = scand_json_parse_doc(name, text, len, "the configuration", why, sizeof why);
     if (root == NULL) {
-        long line = 1;
-        const char *stop = end && end >= text && end <= text + len ? end : text;
-        for (const char *p = text; p < stop; p++)
-            line += *p == '\n';
-        scandint_seterr(scandint_ctx_errbuf(ctx), "%s:%ld: not valid JSON", name, line);
+        scandint_seterr(scandint_ctx_errbuf(ctx), "%s", why);
         return SCAND_ERR_INVAL;
     }
     int rc = SCAND_OK;

@@ -59,10 +59,12 @@ struct scand_reader {
     int64_t rec_index;
     int64_t cur_rec;    /* index of the record being walked */
     int nul_escape;     /* the element being scanned has a \u0000 escape */
+    int raw_nul;        /* the text cJSON parses for it has a NUL byte */
     int any_escape;     /* ... has a backslash in a string */
     int seen_value; /* a top-level value has been read */
 
     cJSON *dom;      /* S_DOM: whole document, records walked in place */
+    cJSON *dom_arr;  /* the "records" array being walked */
     cJSON *dom_next; /* next record element */
 
     struct scand_tuple *tup, *tmp;
@@ -372,9 +374,27 @@ int scand_time_parse(const char *s, int64_t *ms)
     return SCAND_OK;
 }
 
+/* Set by child() when the object it searched has the key twice: JSON
+ * leaves open which counts (cJSON takes the first, most parsers the last),
+ * so a record with a duplicate key on a path we read is skipped, never
+ * half read. Per thread, like the parse. */
+static _Thread_local const char *dup_key;
+
+/* Member key of object o, checking the whole object for a second one. */
 static cJSON *child(const cJSON *o, const char *key)
 {
-    return cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsObject(o))
+        return NULL;
+    cJSON *found = NULL;
+    for (cJSON *c = o->child; c != NULL; c = c->next)
+        if (c->string != NULL && strcmp(c->string, key) == 0) {
+            if (found != NULL) {
+                dup_key = key;
+                return found;
+            }
+            found = c;
+        }
+    return found;
 }
 
 /* Normalise a MAC (12 hex, or 6 pairs with '-' or ':') to 12 upper-case hex
@@ -659,6 +679,11 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
         snprintf(why, sizeof why, "a string contains \\u0000");
         goto skip;
     }
+    if (r->raw_nul) { /* the same, raw (JSON forbids it; cJSON takes it) */
+        snprintf(why, sizeof why, "a NUL byte");
+        goto skip;
+    }
+    dup_key = NULL;
     const cJSON *tm = child(rec, "time");
     const cJSON *props = child(rec, "properties");
     if (cJSON_IsObject(child(rec, "flowRecords"))) {
@@ -685,7 +710,7 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
         rc = walk_nsg(r, rec, fmt, line, why, sizeof why);
     if (rc == SCAND_ERR_NOMEM)
         return set_error(r, rc, "%s: out of memory", r->name);
-    if (rc != SCAND_OK)
+    if (rc != SCAND_OK || dup_key != NULL)
         goto skip;
     sort_tuples(r);
     r->stats.records++;
@@ -700,6 +725,9 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
 skip:
     /* Tuples already counted as skipped stay counted; the rest of the
      * record's valid tuples are lost with it, and the record says so. */
+    if (dup_key != NULL)
+        snprintf(why, sizeof why, "duplicate key \"%s\"", dup_key);
+    dup_key = NULL;
     r->n_tup = 0;
     r->stats.records_skipped++;
     say(r, SCAND_DIAG_RECORD_SKIPPED, idx, -1, line, col, why);
@@ -718,6 +746,9 @@ static int parse_element(scand_reader *r, size_t s, size_t e, struct scand_recor
     if (lifted < 0)
         return set_error(r, SCAND_ERR_NOMEM, "%s: out of memory", r->name);
     const char *json = lifted ? r->lift.copy : text;
+    /* lifted tuples are parsed from text with their lengths, and the tuple
+     * parser refuses a NUL; anywhere else one would cut a cJSON string */
+    r->raw_nul = memchr(json, '\0', e - s) != NULL;
     r->rec_text = text;
     json_oom = 0;
     cJSON *rec = cJSON_ParseWithLengthOpts(json, e - s, &end, 0);
@@ -853,11 +884,24 @@ static int top_value(scand_reader *r, struct scand_record *out)
         return set_error(r, SCAND_ERR_FORMAT, "%s:%llu:%llu: malformed JSON", r->name,
                          (unsigned long long)el, (unsigned long long)ec);
     }
+    const char *nul = memchr(r->buf + start, '\0', end - start);
+    if (nul != NULL) {
+        cJSON_Delete(doc);
+        position(r, (size_t)(nul - r->buf), &line, &col);
+        return set_error(r, SCAND_ERR_FORMAT, "%s:%llu:%llu: a NUL byte", r->name,
+                         (unsigned long long)line, (unsigned long long)col);
+    }
+    r->raw_nul = 0;
+    dup_key = NULL;
     cJSON *records = child(doc, "records");
     if (cJSON_IsArray(records)) {
         r->dom = doc;
+        r->dom_arr = records;
         r->dom_next = records->child;
         r->state = S_DOM;
+        if (dup_key != NULL)
+            say(r, SCAND_DIAG_NOTE, -1, -1, line, col,
+                "the blob has \"records\" twice: the records of each are read");
         return 0;
     }
     if (child(doc, "flowRecords") == NULL && child(doc, "properties") == NULL) {
@@ -872,49 +916,107 @@ static int top_value(scand_reader *r, struct scand_record *out)
     return rc;
 }
 
-/* After the records array's ']': skip the rest of the wrapper object. */
+/* A JSON literal: true, false, null or a number. */
+static int is_literal(const char *p, size_t n)
+{
+    if ((n == 4 && (memcmp(p, "true", 4) == 0 || memcmp(p, "null", 4) == 0)) ||
+        (n == 5 && memcmp(p, "false", 5) == 0))
+        return 1;
+    size_t i = 0;
+    if (i < n && p[i] == '-')
+        i++;
+    if (i >= n || p[i] < '0' || p[i] > '9')
+        return 0;
+    if (p[i] == '0')
+        i++;
+    else
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    if (i < n && p[i] == '.') {
+        if (++i >= n || p[i] < '0' || p[i] > '9')
+            return 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        if (++i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i >= n || p[i] < '0' || p[i] > '9')
+            return 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    return i == n;
+}
+
+/* After the records array's ']': the rest of the wrapper object, checked as
+ * JSON: more members ("key": value) are skipped, as they are before the
+ * array (they hold no flows), except a
+ * second "records" array, whose records are read too (JSON leaves a
+ * duplicate key open; dropping either array would lose records). */
 static int close_wrapper(scand_reader *r)
 {
+    int stage = 0; /* 0: ',' or '}' next; 1: a key; 2: ':'; 3: a value */
+    int is_records = 0;
     for (;;) {
         int rc = skip_ws(r);
         if (rc < 0)
             return rc;
         uint64_t line, col;
+        position(r, r->pos, &line, &col);
         if (rc == 1) {
-            position(r, r->pos, &line, &col);
-            say(r, SCAND_DIAG_UNCLOSED, -1, -1, line, col, "blob ends without its closing '}'");
+            say(r, SCAND_DIAG_UNCLOSED, -1, -1, line, col,
+                stage == 0 ? "blob ends without its closing '}'" : "blob ends inside its wrapper");
             r->stats.unclosed = 1;
             r->state = S_DONE;
             return 0;
         }
         char c = r->buf[r->pos];
-        if (c == '}') {
+        if (stage == 0 && c == '}') {
             r->pos++;
             r->state = S_TOP;
             return 0;
         }
-        if (c == ',' || c == ':') { /* other keys of the wrapper: skip them */
-            r->pos++;
-            continue;
-        }
-        if (c == ']') { /* a second close of the records array */
-            position(r, r->pos, &line, &col);
+        if (stage == 0 && c == ']') { /* a second close of the records array */
             say(r, SCAND_DIAG_NOTE, -1, -1, line, col, "stray ']' after the records array (skipped)");
             r->pos++;
             continue;
         }
-        size_t end;
-        rc = scan_value(r, &end);
-        if (rc < 0)
-            return rc;
-        if (rc == 1) {
-            position(r, r->pos, &line, &col);
-            say(r, SCAND_DIAG_UNCLOSED, -1, -1, line, col, "blob ends inside its wrapper");
-            r->stats.unclosed = 1;
-            r->state = S_DONE;
+        if ((stage == 0 && c == ',') || (stage == 2 && c == ':')) {
+            r->pos++;
+            stage++;
+            continue;
+        }
+        if (stage == 3 && is_records && c == '[') {
+            say(r, SCAND_DIAG_NOTE, -1, -1, line, col,
+                "the blob has \"records\" twice: the records of each are read");
+            r->pos++;
+            r->state = S_ARRAY;
             return 0;
         }
+        size_t end = r->pos;
+        int bad = stage == 0 || stage == 2 || (stage == 1 && c != '"');
+        if (!bad) {
+            rc = scan_value(r, &end);
+            if (rc < 0)
+                return rc;
+            if (rc == 1) {
+                say(r, SCAND_DIAG_UNCLOSED, -1, -1, line, col, "blob ends inside its wrapper");
+                r->stats.unclosed = 1;
+                r->state = S_DONE;
+                return 0;
+            }
+            bad = c != '"' && c != '{' && c != '[' && !is_literal(r->buf + r->pos, end - r->pos);
+        }
+        if (bad)
+            return set_error(r, SCAND_ERR_FORMAT,
+                             "%s:%llu:%llu: malformed JSON in the blob after the records array",
+                             r->name, (unsigned long long)line, (unsigned long long)col);
+        if (stage == 1)
+            is_records = !r->any_escape && end - r->pos == 9 &&
+                         memcmp(r->buf + r->pos, "\"records\"", 9) == 0;
         r->pos = end;
+        stage = stage == 1 ? 2 : 0;
     }
 }
 
@@ -981,6 +1083,14 @@ int scand_reader_next(scand_reader *r, struct scand_record *rec)
             rc = array_element(r, rec);
             break;
         case S_DOM:
+            while (r->dom_next == NULL && r->dom_arr != NULL) { /* "records" again? */
+                cJSON *a = r->dom_arr->next;
+                while (a != NULL && !(a->string != NULL && strcmp(a->string, "records") == 0 &&
+                                      cJSON_IsArray(a)))
+                    a = a->next;
+                r->dom_arr = a;
+                r->dom_next = a != NULL ? a->child : NULL;
+            }
             if (r->dom_next == NULL) {
                 cJSON_Delete(r->dom);
                 r->dom = NULL;

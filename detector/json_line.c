@@ -111,3 +111,57 @@ const void *scand_json_dup_key(const void *obj_)
                 return b;
     return NULL;
 }
+
+static long line_at(const char *text, const char *at)
+{
+    long line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
+/* The first \u0000 escape inside a string, or NULL (cJSON would decode it
+ * to a NUL that ends the C string: "10.0.0.6/32\u0000x" read as a CIDR). */
+static const char *nul_escape(const char *p, const char *end)
+{
+    int in_str = 0;
+    for (; p < end; p++) {
+        if (*p == '"') {
+            in_str = !in_str;
+        } else if (in_str && *p == '\\') {
+            if (end - p >= 6 && p[1] == 'u' && memcmp(p + 2, "0000", 4) == 0)
+                return p;
+            p++; /* the escaped byte */
+        }
+    }
+    return NULL;
+}
+
+void *scand_json_parse_doc(const char *name, const char *text, size_t len, const char *what,
+                           char *err, size_t errsize)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL) {
+        snprintf(err, errsize, "%s:%ld: a NUL byte (not JSON text)", name, line_at(text, nul));
+        return NULL;
+    }
+    if ((nul = nul_escape(text, text + len)) != NULL) {
+        snprintf(err, errsize, "%s:%ld: a \\u0000 escape (a NUL in a string)", name,
+                 line_at(text, nul));
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root == NULL) {
+        const char *stop = end != NULL && end >= text && end <= text + len ? end : text;
+        snprintf(err, errsize, "%s:%ld: not valid JSON", name, line_at(text, stop));
+        return NULL;
+    }
+    for (const char *q = end; q != NULL && q < text + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
+            snprintf(err, errsize, "%s:%ld: text after %s", name, line_at(text, q), what);
+            cJSON_Delete(root);
+            return NULL;
+        }
+    return root;
+}

@@ -342,6 +342,13 @@ long scand_json_line(const char *text, size_t len, const void *root, const void 
  * NULL (JSON leaves it open which of the two counts: our readers take
  * neither). */
 const void *scand_json_dup_key(const void *obj);
+/* Parse text[0..len) as one whole JSON document (a scenario, --config,
+ * --policy or truth file): a cJSON * the caller frees with cJSON_Delete,
+ * or NULL with "NAME:LINE: why" in err. Refused: invalid JSON, text after
+ * the document (what says what the document is, e.g. "the JSON document"),
+ * and a raw NUL byte, which cJSON would take as the end of a string. */
+void *scand_json_parse_doc(const char *name, const char *text, size_t len, const char *what,
+                           char *err, size_t errsize);
 /* "NAME:LINE: PATH: MSG" into err, the line of node (1 when node is NULL or
  * cannot be found): the one shape of every JSON file error (scenarios,
  * --config files, truth files). msg may point into err. */

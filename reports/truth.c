@@ -231,27 +231,11 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
 {
     struct pctx p = {name, text, len, NULL, err, errsize};
     memset(out, 0, sizeof *out);
-    const char *endp = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &endp, 0);
-    if (root == NULL) {
-        long line = 1;
-        const char *e = endp != NULL && endp >= text && endp <= text + len ? endp : text;
-        for (const char *q = text; q < e; q++)
-            line += *q == '\n';
-        snprintf(err, errsize, "%s:%ld: not valid JSON", name, line);
+    cJSON *root = scand_json_parse_doc(name, text, len, "the JSON document", err, errsize);
+    if (root == NULL)
         return -1;
-    }
     p.root = root;
     int rc = -1;
-    for (const char *q = endp; q != NULL && q < text + len; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
-            long line = 1;
-            for (const char *c = text; c < q; c++)
-                line += *c == '\n';
-            snprintf(err, errsize, "%s:%ld: text after the JSON document", name, line);
-            cJSON_Delete(root);
-            return -1;
-        }
     double d = 0;
     if (!cJSON_IsObject(root)) {
         fail(&p, root, "$", "expected an object");

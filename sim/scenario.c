@@ -2039,29 +2039,9 @@ int sim_scenario_parse(const char *file, const char *text, size_t len, sim_scena
                        char *err, size_t errsize)
 {
     *out = NULL;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (root != NULL) { /* one object and nothing after it but white space */
-        const char *q = end;
-        while (q < text + len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
-            q++;
-        if (q < text + len) {
-            long line = 1;
-            for (const char *p = text; p < q; p++)
-                line += *p == '\n';
-            snprintf(err, errsize, "%s:%ld: text after the scenario object", file, line);
-            cJSON_Delete(root);
-            return -1;
-        }
-    }
-    if (root == NULL) {
-        long line = 1;
-        const char *stop = end && end >= text && end <= text + len ? end : text;
-        for (const char *p = text; p < stop; p++)
-            line += *p == '\n';
-        snprintf(err, errsize, "%s:%ld: not valid JSON", file, line);
+    cJSON *root = scand_json_parse_doc(file, text, len, "the scenario object", err, errsize);
+    if (root == NULL)
         return -1;
-    }
     struct sim_scenario *sc = calloc(1, sizeof *sc);
     if (sc == NULL) {
         cJSON_Delete(root);

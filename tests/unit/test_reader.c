@@ -485,6 +485,93 @@ static void test_reader_nul_escape_skips_record(void)
     }
 }
 
+/* A raw NUL byte would cut a cJSON string as \u0000 would: outside the
+ * lifted tuples it skips its record; inside a lifted tuple, the tuple. In
+ * a blob parsed whole (keys in another order) it is a format error. */
+static void test_reader_raw_nul(void)
+{
+    static const char rule[] =
+        "{\"records\":[" R1 ",{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\","
+        "\"flowRecords\":{\"flows\":[{\"aclID\":\"a@b\",\"flowGroups\":"
+        "[{\"rule\":\"r\",\"flowTuples\":[" TUP("1786653100000", "80") "]}]}]}}," R2 "]}";
+    static const char tuple[] = "{\"records\":[" REC(T1, TUP("1786653100000", "80") ","
+                                                       "\"1786653100000,10.0.0.1@,10.0.0.2,"
+                                                       "40000,81,6,O,B,NX,,,,\"") "]}";
+    static const char dom[] = "{\"x\":\"@\",\"records\":[" R1 "]}";
+    static const struct {
+        const char *text;
+        size_t len;
+        int rc;
+        size_t n_rec, n_tup, rec_skipped, tup_skipped;
+    } cases[] = {
+        {rule, sizeof rule - 1, 0, 2, 3, 1, 0},
+        {tuple, sizeof tuple - 1, 0, 1, 1, 0, 1},
+        {dom, sizeof dom - 1, SCAND_ERR_FORMAT, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *buf = malloc(cases[i].len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+        memcpy(buf, cases[i].text, cases[i].len);
+        *(char *)memchr(buf, '@', cases[i].len) = '\0';
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st = scand_strtab_new();
+            struct read_result rr;
+            CU_ASSERT_EQUAL_FATAL(read_all(buf, cases[i].len, chunks[c], st, &rr), 0);
+            CU_ASSERT_EQUAL(rr.rc, cases[i].rc);
+            CU_ASSERT_EQUAL(rr.n_rec, cases[i].n_rec);
+            CU_ASSERT_EQUAL(rr.n_tup, cases[i].n_tup);
+            CU_ASSERT_EQUAL(rr.stats.records_skipped, cases[i].rec_skipped);
+            CU_ASSERT_EQUAL(rr.stats.tuples_skipped, cases[i].tup_skipped);
+            if (cases[i].rec_skipped)
+                CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_RECORD_SKIPPED, "NUL byte"), 1);
+            if (cases[i].rc != 0)
+                CU_ASSERT(has_sub(rr.err, "unit:1:7: a NUL byte"));
+            done(st, &rr);
+        }
+        free(buf);
+    }
+}
+
+/* After the records array: a second "records" array is read too, with a
+ * note; other members are skipped quietly; what is not JSON is a format
+ * error at its place, after the records before it. */
+static void test_reader_wrapper_after_the_array(void)
+{
+    for (size_t c = 0; c < N_CHUNKS; c++) {
+        scand_strtab *st;
+        struct read_result rr;
+        run("{\"records\":[" R1 "],\"x\":-1.5e3,\"records\":[" R2 "],\"y\":null}", chunks[c], &st,
+            &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 2);
+        CU_ASSERT_EQUAL(rr.n_tup, 3);
+        CU_ASSERT_EQUAL(rr.diag.n, 1);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "\"records\" twice"), 1);
+        done(st, &rr);
+        /* the same, parsed whole: keys in another order */
+        run("{\"a\":1,\"records\":[" R1 "],\"records\":[" R2 "]}", chunks[c], &st, &rr);
+        CU_ASSERT_EQUAL(rr.rc, 0);
+        CU_ASSERT_EQUAL(rr.n_rec, 2);
+        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "\"records\" twice"), 1);
+        done(st, &rr);
+    }
+    static const char *const bad[] = {
+        "{\"records\":[" R1 "],\"x\":nope}", "{\"records\":[" R1 "],\"x\":01}",
+        "{\"records\":[" R1 "] \"x\":1}",     "{\"records\":[" R1 "],x:1}",
+        "{\"records\":[" R1 "],\"x\" 1}",     "{\"records\":[" R1 "],\"x\":1,}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(bad[i], chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, SCAND_ERR_FORMAT);
+            CU_ASSERT_EQUAL(rr.n_rec, 1);
+            CU_ASSERT(has_sub(rr.err, "malformed JSON in the blob after the records array"));
+            done(st, &rr);
+        }
+}
+
 static void test_reader_record_time_parse_is_exact(void)
 {
     static const struct {
@@ -647,32 +734,40 @@ static void test_reader_new_rejects_null_arguments(void)
 /* Lifting (flowTuples parsed in place, cJSON on the rest) must follow
  * cJSON where keys repeat: cJSON takes the first of duplicate keys, and
  * decodes escaped key names. */
-static void test_reader_lift_duplicate_and_escaped_keys_follow_cjson(void)
+/* A duplicate key on a path the reader reads skips the record with a note
+ * (JSON leaves open which of the two counts), whether the tuples were
+ * lifted or not, and an escaped key counts as what it decodes to. */
+static void test_reader_duplicate_keys_skip_the_record(void)
 {
 #define HEAD "{\"time\":\"" T1 "\",\"macAddress\":\"" MAC "\",\"flowLogVersion\":4,"
 #define GRP(body) "{\"flows\":[{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\"," body "}]}]}"
     static const struct {
         const char *json;
         size_t n_tup;
-        int dport; /* of the one tuple, when n_tup == 1 */
+        int dport; /* of the one tuple, when n_tup == 1; -1: skipped */
     } cases[] = {
-        /* two flowTuples in one group: the first */
+        /* two flowTuples in one group */
         {HEAD "\"flowRecords\":" GRP("\"flowTuples\":[" TUP("1786653100000", "80") "],"
                                     "\"flowTuples\":[" TUP("1786653100000", "81") "]") "}",
-         1, 80},
-        /* two flowRecords, the first's array empty: none */
+         0, -1},
+        /* two flowRecords, the first's array empty */
         {HEAD "\"flowRecords\":" GRP("\"flowTuples\":[]") ",\"flowRecords\":" GRP(
              "\"flowTuples\":[" TUP("1786653100000", "81") "]") "}",
-         0, 0},
-        /* two flowRecords, the second one bigger: the first's tuple only */
+         0, -1},
+        /* two flowRecords, the second one bigger */
         {HEAD "\"flowRecords\":" GRP("\"flowTuples\":[" TUP("1786653100000", "80") "]")
               ",\"flowRecords\":{\"flows\":[{},{\"aclID\":\"a\",\"flowGroups\":[{\"rule\":\"r\","
               "\"flowTuples\":[" TUP("1786653100000", "81") "]}]}]}}",
-         1, 80},
-        /* an escaped key cJSON decodes to flowTuples comes first */
+         0, -1},
+        /* an escaped key that decodes to flowTuples, then flowTuples */
         {HEAD "\"flowRecords\":" GRP("\"flow\\u0054uples\":[" TUP("1786653100000", "82") "],"
                                     "\"flowTuples\":[" TUP("1786653100000", "81") "]") "}",
+         0, -1},
+        /* an escaped key that decodes to flowTuples, alone */
+        {HEAD "\"flowRecords\":" GRP("\"flow\\u0054uples\":[" TUP("1786653100000", "82") "]") "}",
          1, 82},
+        /* two times */
+        {HEAD "\"time\":\"" T1 "\",\"flowRecords\":" GRP("\"flowTuples\":[]") "}", 0, -1},
         /* a lookalike key is not the array */
         {HEAD "\"flowRecords\":" GRP("\"flowTuplesX\":[" TUP("1786653100000", "81") "],"
                                     "\"flowTuples\":[" TUP("1786653100000", "83") "]") "}",
@@ -689,9 +784,11 @@ static void test_reader_lift_duplicate_and_escaped_keys_follow_cjson(void)
             scand_strtab *st;
             struct read_result rr;
             run(cases[i].json, chunks[c], &st, &rr);
-            CU_ASSERT_EQUAL(rr.n_rec, 1);
+            CU_ASSERT_EQUAL(rr.n_rec, cases[i].dport < 0 ? 0 : 1);
             CU_ASSERT_EQUAL(rr.n_tup, cases[i].n_tup);
-            CU_ASSERT_EQUAL(rr.diag.n, 0);
+            CU_ASSERT_EQUAL(rr.diag.n, cases[i].dport < 0 ? 1 : 0);
+            if (cases[i].dport < 0)
+                CU_ASSERT(has_sub(rr.diag.reason[0], "duplicate key"));
             if (rr.n_tup >= 1 && cases[i].n_tup >= 1)
                 CU_ASSERT_EQUAL(rr.tup[0].dport, cases[i].dport);
             done(st, &rr);
@@ -837,12 +934,14 @@ int test_reader_register(void)
     ADD(test_reader_escape_near_end_of_input)
     ADD(test_reader_many_escapes_in_one_string)
     ADD(test_reader_nul_escape_skips_record)
+    ADD(test_reader_raw_nul)
+    ADD(test_reader_wrapper_after_the_array)
     ADD(test_reader_record_time_parse_is_exact)
     ADD(test_reader_tuples_sorted_by_time_stable)
     ADD(test_reader_many_small_records_through_small_chunks)
     ADD(test_reader_read_error_is_io)
     ADD(test_reader_new_rejects_null_arguments)
-    ADD(test_reader_lift_duplicate_and_escaped_keys_follow_cjson)
+    ADD(test_reader_duplicate_keys_skip_the_record)
     ADD(test_reader_lift_equals_cjson_on_random_records)
 #undef ADD
     return CUE_SUCCESS;
