@@ -162,10 +162,14 @@ static void plot_script(struct rpt_buf *b, const struct rep *r, const char *rule
     rpt_buf_printf(b, "\nunset output\n");
 }
 
-/* Run a script through a pipe into gnuplot; 0, or -1 with err. gnuplot's
- * stderr goes to an anonymous temporary file (gone when closed): its
- * warnings stay out of our output, and its last line explains a failure. */
-static int gnuplot_run(const char *script, size_t len, char *err, size_t errsize)
+/* Run a script through a pipe into gnuplot, in folder dir; 0, or -1 with
+ * err. The script names its outputs relative to dir (rule names are
+ * letters, digits, '_' and '-'), so no path, however odd, reaches gnuplot.
+ * gnuplot's stderr goes to an anonymous temporary file (gone when closed):
+ * its warnings stay out of our output, and its last line explains a
+ * failure (control and non-ASCII bytes shown as '?'). */
+static int gnuplot_run(const char *script, size_t len, const char *dir, char *err,
+                       size_t errsize)
 {
     FILE *log = tmpfile();
     int fds[2];
@@ -190,6 +194,10 @@ static int gnuplot_run(const char *script, size_t len, char *err, size_t errsize
         dup2(fileno(log), 2);
         close(fds[0]);
         close(fds[1]);
+        if (chdir(dir) != 0) {
+            fprintf(stderr, "cannot enter the plots folder: %s\n", strerror(errno));
+            _exit(126);
+        }
         execlp("gnuplot", "gnuplot", (char *)NULL);
         _exit(127);
     }
@@ -218,6 +226,9 @@ static int gnuplot_run(const char *script, size_t len, char *err, size_t errsize
             if (strspn(line, " \t\r\n^") != strlen(line))
                 snprintf(last, sizeof last, "%s", line);
         last[strcspn(last, "\r\n")] = '\0';
+        for (char *c = last; *c != '\0'; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                *c = '?';
         snprintf(err, errsize, "gnuplot exited with status %d%s%s",
                  WIFEXITED(st) ? WEXITSTATUS(st) : -1, last[0] ? ": " : "", last);
     }
@@ -328,6 +339,8 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
                 snprintf(out, sizeof out, "%s/%s-%s.%s", pdir, r->rules[i], plots[k].suffix,
                          png ? "png" : "svg");
                 unlink(out); /* gnuplot opens by name: never through a planted link */
+                snprintf(out, sizeof out, "%s-%s.%s", r->rules[i], plots[k].suffix,
+                         png ? "png" : "svg"); /* gnuplot runs in pdir */
                 if (!png) {
                     char base[96];
                     snprintf(base, sizeof base, "%s-%s", r->rules[i], plots[k].suffix);
@@ -351,6 +364,7 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
             fmt_window(wl, sizeof wl, win);
             snprintf(out, sizeof out, "%s/%s-kinds.%s", pdir, r->rules[i], png ? "png" : "svg");
             unlink(out);
+            snprintf(out, sizeof out, "%s-kinds.%s", r->rules[i], png ? "png" : "svg");
             if (!png) {
                 char base[96];
                 snprintf(base, sizeof base, "%s-kinds", r->rules[i]);
@@ -367,7 +381,7 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
         return -1;
     }
     r->gp = 1;
-    if (b.len > 0 && gnuplot_run(b.s, b.len, err, errsize) != 0) {
+    if (b.len > 0 && gnuplot_run(b.s, b.len, pdir, err, errsize) != 0) {
         r->gp = -1;
         /* gnuplot stops at its first error, leaving that plot empty and
          * the later ones undrawn: no plot of this render stays behind */
