@@ -290,10 +290,17 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
     s->files = (size_t)n;
     struct cap *caps = xcalloc((size_t)n, sizeof *caps);
     int rc = EXIT_OK;
+    int stdin_used = 0;
     for (int i = 0; i < n && rc == EXIT_OK; i++) {
         char errbuf[PCAP_ERRBUF_SIZE];
         caps[i].path = paths[i];
-        FILE *f = fopen(paths[i], "rb");
+        int is_stdin = strcmp(paths[i], "-") == 0; /* tcpdump -w - | scanlab ... - */
+        if (is_stdin && stdin_used++) {
+            cli_error("-: standard input given twice");
+            rc = EXIT_INPUT;
+            break;
+        }
+        FILE *f = is_stdin ? stdin : fopen(paths[i], "rb");
         if (f == NULL) {
             cli_error("%s: %s", paths[i], strerror(errno));
             rc = EXIT_INPUT;

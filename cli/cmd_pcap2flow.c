@@ -33,7 +33,7 @@ static const char usage[] =
     "inside addresses is logged at both NICs (O at the source, I at the\n"
     "destination); with one end outside, once at the inside end. ICMP, non-IP\n"
     "frames and later IP fragments are counted, not logged (--icmp logs ICMP).\n"
-    "Several captures are merged in time order.\n"
+    "Several captures are merged in time order; \"-\" reads one from standard input.\n"
     "\n"
     "Options:\n"
     "  -i, --inside CIDRS      the monitored VNets, e.g. 10.0.0.0/8,fd00::/8\n"

@@ -127,6 +127,8 @@ static int parse_param(const char *s, uint64_t *lo, uint64_t *hi, uint64_t *step
     return 0;
 }
 
+/* A file is a scenario unless it is named PT1H.json or its first key is a
+ * flow-log blob's or record's (a blob saved under another name). */
 static int is_scenario(const char *path)
 {
     struct stat sb;
@@ -134,7 +136,33 @@ static int is_scenario(const char *path)
         return 0;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    return strcmp(base, "PT1H.json") != 0;
+    if (strcmp(base, "PT1H.json") == 0)
+        return 0;
+    static const char *const azure[] = {
+        "records",      "time",       "flowLogVersion",    "flowLogGUID",
+        "macAddress",   "category",   "flowLogResourceID", "targetResourceID",
+        "operationName", "flowRecords", "properties",      "resourceId",
+        "systemId",
+    };
+    char head[256];
+    size_t n = 0;
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+        n = fread(head, 1, sizeof head - 1, f);
+        fclose(f);
+    }
+    head[n] = '\0';
+    const char *p = head + strspn(head, " \t\r\n");
+    if (*p++ != '{')
+        return 1;
+    p += strspn(p, " \t\r\n");
+    if (*p++ != '"')
+        return 1;
+    size_t k = strcspn(p, "\"");
+    for (size_t i = 0; i < sizeof azure / sizeof azure[0]; i++)
+        if (strlen(azure[i]) == k && strncmp(p, azure[i], k) == 0)
+            return 0;
+    return 1;
 }
 
 int cmd_sweep(int argc, char **argv)

@@ -3,6 +3,7 @@
  * from a table [L3; MS src/main.c]. Each subcommand parses its own options
  * with getopt_long and answers --help.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,18 @@ static void usage(FILE *f)
                "Exit status: 0 ok, 1 input or runtime error, 2 usage error.\n");
 }
 
+/* A command that succeeded but whose output did not all reach stdout (a
+ * full disk, --help > /dev/full) fails: data lost must not exit 0. */
+static int finish(int rc)
+{
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
+        fprintf(stderr, "scanlab: error: <stdout>: write failed: %s\n",
+                errno ? strerror(errno) : "write error");
+        rc = EXIT_INPUT;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -50,15 +63,15 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
-        return EXIT_OK;
+        return finish(EXIT_OK);
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("scanlab %s\n", SCANLAB_VERSION);
-        return EXIT_OK;
+        return finish(EXIT_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+            return finish(commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "scanlab: unknown command '%s'\n", cmd);
     usage(stderr);
     return EXIT_USAGE;
