@@ -95,6 +95,8 @@ void rpt_buf_html(struct rpt_buf *b, const char *s)
         default:
             if (*p < 0x20 && *p != '\n' && *p != '\t')
                 rpt_buf_printf(b, "&#%u;", 0x2400u + *p); /* control pictures */
+            else if (*p == 0x7f)
+                rpt_buf_put(b, "&#9249;", 7); /* U+2421 */
             else
                 rpt_buf_put(b, (const char *)p, 1);
         }

@@ -399,7 +399,8 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
 /* ------------------------------------------------------------ text */
 
 /* Text of a cell for Markdown tables: escaped like HTML (GitHub renders
- * inline HTML), and '|' kept from splitting the table. */
+ * inline HTML), '|' kept from splitting the table, line breaks and tabs as
+ * spaces, other control bytes as their Unicode control pictures. */
 static void md_cell(struct rpt_buf *b, const char *s)
 {
     for (const char *p = s; *p; p++) {
@@ -415,6 +416,10 @@ static void md_cell(struct rpt_buf *b, const char *s)
             rpt_buf_put(b, "&amp;", 5);
         else if (*p == '`' || *p == '*' || *p == '_' || *p == '[' || *p == ']' || *p == '\\')
             rpt_buf_printf(b, "\\%c", *p);
+        else if (*p == '\t')
+            rpt_buf_put(b, " ", 1);
+        else if ((unsigned char)*p < 0x20 || *p == 0x7f) /* control pictures, U+2400.. */
+            rpt_buf_printf(b, "\xe2\x90%c", *p == 0x7f ? 0xa1 : 0x80 + *p);
         else
             rpt_buf_put(b, p, 1);
     }
