@@ -687,7 +687,7 @@ static SCANDINT_HOT int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp,
 {
     if (ev->mask != 0) {
         struct scandint_flow f = {tp, ev->start_ts, 0, ev->failed, ev->hsrc, ev->hdst, {0, 0}};
-        int used = 0;
+        int used = 0, late = 0;
         for (size_t r = 0; r < ctx->n_rules; r++) {
             if (!(ev->mask & (1u << r)))
                 continue;
@@ -700,9 +700,10 @@ static SCANDINT_HOT int rule_phase(scand_ctx *ctx, const struct scand_tuple *tp,
             if (rc < 0)
                 return rc;
             used |= rc == 1;
-            ctx->stats.late += rc == 2;
+            late |= rc == 2;
         }
         ctx->stats.used += (uint64_t)used;
+        ctx->stats.late += (uint64_t)late;
     }
     if (ev->closes)
         return close_windows(ctx, ev->wm);

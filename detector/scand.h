@@ -443,7 +443,8 @@ struct scand_stats {
     uint64_t failures;    /* ends that are failures (D; nothing back; a bare reset) */
     uint64_t suppressed;  /* tuples to or from Azure platform addresses, not counted */
     uint64_t used;        /* tuples counted by at least one rule */
-    uint64_t late;        /* (rule, tuple) pairs dropped: their bin had closed */
+    uint64_t late;        /* tuples at least one rule dropped: their window had closed
+                             (one may be late for a 1m rule and used by a 1h rule) */
     uint64_t alerts;      /* alerts emitted */
     uint64_t bins_closed; /* (rule, bin) windows closed */
     uint64_t peak_keys;   /* largest number of live keys in one rule's bin */

@@ -355,22 +355,34 @@ static void test_detect_late_tuples_are_counted_not_binned(void)
     scand_ctx *ctx = detect_new(&al, NULL);               /* reorder 5m */
     feed(ctx, to_host(T0 + 10 * MIN, "10.0.0.9", 1, 80)); /* newest: T0+10m */
     /* A full scan in [T0, T0+1m): that bin closed when the watermark
-     * (T0+5m) passed it. 7 tuples x 2 rules. */
+     * (T0+5m) passed it, for both rules: 7 late tuples. */
     for (int h = 1; h <= 7; h++)
         feed(ctx, to_host(T0 + h * SEC, "10.0.0.1", h, 80));
     struct scand_stats s;
     scand_stats(ctx, &s);
-    CU_ASSERT_EQUAL(s.late, 14);
+    CU_ASSERT_EQUAL(s.late, 7);
     CU_ASSERT_EQUAL(s.used, 1);
     /* Within the tolerance ([T0+5m, T0+6m) ends after the watermark): counted. */
     for (int h = 1; h <= 7; h++)
         feed(ctx, to_host(T0 + 5 * MIN + 30 * SEC + h * SEC, "10.0.0.1", h, 80));
     CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
     scand_stats(ctx, &s);
-    CU_ASSERT_EQUAL(s.late, 14);
+    CU_ASSERT_EQUAL(s.late, 7);
     CU_ASSERT_EQUAL_FATAL(al.n, 1);
     CU_ASSERT_EQUAL(al.a[0].window_start_ms, T0 + 5 * MIN);
     CU_ASSERT_EQUAL(al.a[0].count, 7);
+    detect_free(ctx, &al);
+    /* With an hour's bins for the horizontal rule, the same tuples are
+     * late for the vertical rule only: late and used both count them. */
+    static const char *const kv[] = {"horizontal.window", "1h", NULL};
+    ctx = detect_new(&al, kv);
+    feed(ctx, to_host(T0 + 10 * MIN, "10.0.0.9", 1, 80));
+    for (int h = 1; h <= 7; h++)
+        feed(ctx, to_host(T0 + h * SEC, "10.0.0.1", h, 80));
+    scand_stats(ctx, &s);
+    CU_ASSERT_EQUAL(s.late, 7);
+    CU_ASSERT_EQUAL(s.used, 8);
+    CU_ASSERT_EQUAL(s.tuples, 8);
     detect_free(ctx, &al);
 }
 
