@@ -60,6 +60,15 @@ struct rpt_truth {
     size_t n_camps;
     struct rpt_hard_negative *hn;
     size_t n_hn;
+    /* rpt_match()'s index (rpt_truth_index): campaign sources by address,
+     * an open-addressing table of chain heads over (source, campaign)
+     * pairs, and the distributed campaigns, matched by target too */
+    uint8_t (*src_key)[16]; /* the slot's address */
+    uint32_t *src_head;     /* its first pair: index + 1; 0 empty slot */
+    size_t src_mask;
+    uint32_t *pair_camp, *pair_next; /* pair_next: pair index + 1; 0 end */
+    uint32_t *dist;
+    size_t n_dist;
 };
 
 /* Parse truth.json text (the simulator's, or one written by hand: only
@@ -68,6 +77,9 @@ struct rpt_truth {
 int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_truth *out,
                     char *err, size_t errsize);
 void rpt_truth_free(struct rpt_truth *t);
+/* Build the index rpt_match() uses (rpt_truth_parse does): 0, or -1 out of
+ * memory. Without it rpt_match() tries every campaign. */
+int rpt_truth_index(struct rpt_truth *t);
 
 /* ------------------------------------------------------------ alerts */
 

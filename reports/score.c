@@ -95,12 +95,110 @@ static int hits(const struct rpt_campaign *c, const struct rpt_alert *a)
     return 0;
 }
 
+static uint64_t addr_hash(const uint8_t a[16])
+{
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    uint64_t h = x * 0x9e3779b97f4a7c15ULL ^ (y + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+    return h ^ (h >> 29);
+}
+
+/* The slot of address a in the source table: its chain head, or an empty
+ * slot where it would go. */
+static size_t src_slot(const struct rpt_truth *t, const uint8_t a[16])
+{
+    size_t i = (size_t)addr_hash(a) & t->src_mask;
+    while (t->src_head[i] != 0 && memcmp(t->src_key[i], a, 16) != 0)
+        i = (i + 1) & t->src_mask;
+    return i;
+}
+
+int rpt_truth_index(struct rpt_truth *t)
+{
+    size_t pairs = 0;
+    for (size_t i = 0; i < t->n_camps; i++)
+        pairs += t->camps[i].n_sources;
+    if (pairs >= UINT32_MAX / 2 || t->n_camps >= UINT32_MAX)
+        return -1;
+    size_t cap = 16;
+    while (cap < 2 * pairs)
+        cap *= 2;
+    t->src_head = calloc(cap, sizeof *t->src_head);
+    t->src_key = malloc(cap * sizeof *t->src_key);
+    t->pair_camp = malloc((pairs ? pairs : 1) * sizeof *t->pair_camp);
+    t->pair_next = malloc((pairs ? pairs : 1) * sizeof *t->pair_next);
+    t->dist = malloc((t->n_camps ? t->n_camps : 1) * sizeof *t->dist);
+    if (t->src_head == NULL || t->src_key == NULL || t->pair_camp == NULL ||
+        t->pair_next == NULL || t->dist == NULL)
+        return -1;
+    t->src_mask = cap - 1;
+    size_t k = 0;
+    /* in reverse, so each chain lists its campaigns in ascending order */
+    for (size_t i = t->n_camps; i-- > 0;) {
+        const struct rpt_campaign *c = &t->camps[i];
+        for (size_t j = 0; j < c->n_sources; j++) {
+            if (j > 0 && memcmp(c->sources[j], c->sources[j - 1], 16) == 0)
+                continue; /* sorted: a repeat */
+            size_t s = src_slot(t, c->sources[j]);
+            memcpy(t->src_key[s], c->sources[j], 16);
+            t->pair_camp[k] = (uint32_t)i;
+            t->pair_next[k] = t->src_head[s];
+            t->src_head[s] = (uint32_t)(k + 1);
+            k++;
+        }
+    }
+    t->n_dist = 0;
+    for (size_t i = 0; i < t->n_camps; i++)
+        if (strcmp(t->camps[i].kind, "distributed") == 0)
+            t->dist[t->n_dist++] = (uint32_t)i;
+    return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Append the campaigns with source a to cand[0..*n) (up to max). */
+static void by_source(const struct rpt_truth *t, const uint8_t a[16], size_t *cand, size_t *n,
+                      size_t max)
+{
+    size_t s = src_slot(t, a);
+    for (uint32_t p = t->src_head[s]; p != 0 && *n < max; p = t->pair_next[p - 1])
+        cand[(*n)++] = t->pair_camp[p - 1];
+}
+
+/* The campaigns alert a hits, in campaign order, at most max. Through the
+ * index, only the campaigns that share a source with the alert (and, for
+ * an alert without a source, the distributed ones) are tried: a sweep
+ * scores every alert at every threshold. */
 size_t rpt_match(const struct rpt_truth *t, const struct rpt_alert *a, size_t *idx, size_t max)
 {
     size_t n = 0;
-    for (size_t i = 0; i < t->n_camps && n < max; i++)
-        if (hits(&t->camps[i], a))
-            idx[n++] = i;
+    enum { CAND = 4096 };
+    size_t cand[CAND], nc = 0;
+    if (t->src_head != NULL) {
+        if (a->has_src) {
+            by_source(t, a->src, cand, &nc, CAND);
+        } else {
+            for (unsigned i = 0; i < a->n_sources; i++)
+                by_source(t, a->sources[i], cand, &nc, CAND);
+            for (size_t i = 0; i < t->n_dist && nc < CAND; i++)
+                cand[nc++] = t->dist[i];
+        }
+    }
+    if (t->src_head == NULL || nc == CAND) { /* no index, or too many: every campaign */
+        for (size_t i = 0; i < t->n_camps && n < max; i++)
+            if (hits(&t->camps[i], a))
+                idx[n++] = i;
+        return n;
+    }
+    qsort(cand, nc, sizeof *cand, cmp_size);
+    for (size_t i = 0; i < nc && n < max; i++)
+        if ((i == 0 || cand[i] != cand[i - 1]) && hits(&t->camps[cand[i]], a))
+            idx[n++] = cand[i];
     return n;
 }
 

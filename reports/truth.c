@@ -324,6 +324,10 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
     if (get_num(&p, root, "tuples", "$", 0, 0, &d))
         goto out;
     out->tuples = (uint64_t)d;
+    if (rpt_truth_index(out) != 0) {
+        snprintf(err, errsize, "%s: out of memory", name);
+        goto out;
+    }
     rc = 0;
 out:
     cJSON_Delete(root);
@@ -345,5 +349,10 @@ void rpt_truth_free(struct rpt_truth *t)
     }
     free(t->camps);
     free(t->hn);
+    free(t->src_key);
+    free(t->src_head);
+    free(t->pair_camp);
+    free(t->pair_next);
+    free(t->dist);
     memset(t, 0, sizeof *t);
 }

@@ -483,6 +483,79 @@ static void test_lab_sweep_equals_full_runs(void)
     free(text);
 }
 
+/* rpt_match() through the source index gives what trying every campaign
+ * gives: seeded campaigns over a small pool of sources (shared, repeated)
+ * and alerts with and without a source, sampled sources and targets. */
+static void test_lab_match_index_equals_scan(void)
+{
+    uint64_t rs = 0x5c0e;
+    static const char *const kinds[] = {"horizontal", "vertical", "distributed", "block"};
+    for (int round = 0; round < 20; round++) {
+        struct rpt_buf b = {0};
+        rpt_buf_printf(&b, "{\"scenario\":\"p\",\"campaigns\":[");
+        int nc = 1 + (int)rng_below(&rs, 300);
+        for (int i = 0; i < nc; i++) {
+            int64_t st = (int64_t)rng_below(&rs, 100) * 60000;
+            rpt_buf_printf(&b, "%s{\"id\":\"c%d\",\"kind\":\"%s\",\"sources\":[", i ? "," : "",
+                           i, kinds[rng_below(&rs, 4)]);
+            int ns = 1 + (int)rng_below(&rs, 3);
+            for (int j = 0; j < ns; j++)
+                rpt_buf_printf(&b, "%s\"10.0.0.%u\"", j ? "," : "", (unsigned)rng_below(&rs, 40));
+            rpt_buf_printf(&b, "],\"targets\":[\"10.0.1.%u\",\"10.0.1.%u\"],\"ports\":[%u],"
+                               "\"start_ms\":%lld,\"end_ms\":%lld}",
+                           (unsigned)rng_below(&rs, 20), (unsigned)rng_below(&rs, 20),
+                           (unsigned)(20 + rng_below(&rs, 3)), (long long)st,
+                           (long long)(st + 60000 * (int64_t)(1 + rng_below(&rs, 30))));
+        }
+        rpt_buf_printf(&b, "]}");
+        CU_ASSERT_FATAL(!b.oom);
+        struct rpt_truth t;
+        char err[RPT_ERRBUF_SIZE] = "";
+        int prc = rpt_truth_parse("p.json", b.s, b.len, &t, err, sizeof err);
+        if (prc != 0)
+            fprintf(stderr, "\n%s\n", err);
+        CU_ASSERT_EQUAL_FATAL(prc, 0);
+        free(b.s);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t.src_head);
+        for (int k = 0; k < 500; k++) {
+            struct rpt_alert a;
+            memset(&a, 0, sizeof a);
+            a.has_src = rng_below(&rs, 2) == 0;
+            a.src[10] = a.src[11] = 0xff;
+            a.src[12] = 10;
+            a.src[15] = (uint8_t)rng_below(&rs, 45);
+            a.has_port = !a.has_src && rng_below(&rs, 2);
+            a.port = (uint16_t)(20 + rng_below(&rs, 3));
+            a.has_dst = !a.has_src && !a.has_port;
+            memcpy(a.dst, a.src, 16);
+            a.dst[14] = 1;
+            a.dst[15] = (uint8_t)rng_below(&rs, 20);
+            a.n_sources = (uint8_t)rng_below(&rs, 4);
+            for (unsigned j = 0; j < a.n_sources; j++) {
+                memcpy(a.sources[j], a.src, 16);
+                a.sources[j][15] = (uint8_t)rng_below(&rs, 45);
+            }
+            a.n_targets = (uint8_t)rng_below(&rs, 3);
+            for (unsigned j = 0; j < a.n_targets; j++) {
+                memcpy(a.targets[j], a.dst, 16);
+                a.targets[j][15] = (uint8_t)rng_below(&rs, 20);
+            }
+            a.window_start_ms = (int64_t)rng_below(&rs, 130) * 60000;
+            a.window_end_ms = a.window_start_ms + 60000;
+            size_t got[64], want[64];
+            size_t n = rpt_match(&t, &a, got, 64);
+            uint32_t *head = t.src_head;
+            t.src_head = NULL; /* every campaign */
+            size_t m = rpt_match(&t, &a, want, 64);
+            t.src_head = head;
+            CU_ASSERT_EQUAL_FATAL(n, m);
+            for (size_t j = 0; j < n; j++)
+                CU_ASSERT_EQUAL(got[j], want[j]);
+        }
+        rpt_truth_free(&t);
+    }
+}
+
 int test_lab_register(void)
 {
     CU_pSuite s = CU_add_suite("lab", NULL, NULL);
@@ -494,7 +567,8 @@ int test_lab_register(void)
         CU_add_test(s, "bad_files", test_lab_bad_files) == NULL ||
         CU_add_test(s, "csv_edges", test_lab_csv_edges) == NULL ||
         CU_add_test(s, "escapes", test_lab_escapes) == NULL ||
-        CU_add_test(s, "sweep_equals_full_runs", test_lab_sweep_equals_full_runs) == NULL)
+        CU_add_test(s, "sweep_equals_full_runs", test_lab_sweep_equals_full_runs) == NULL ||
+        CU_add_test(s, "match_index_equals_scan", test_lab_match_index_equals_scan) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
