@@ -357,7 +357,7 @@ int cmd_simulate(int argc, char **argv)
         sim_scenario_free(sc);
         return EXIT_INPUT;
     }
-    struct sim_hooks hooks = {on_blob, &r, pc ? on_packet : NULL, pc, on_progress, &r};
+    struct sim_hooks hooks = {on_blob, &r, pc ? on_packet : NULL, pc, on_progress, &r, 0};
     struct sim_result *res = NULL;
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.more, NULL);

@@ -108,7 +108,7 @@ int rpt_lab_run(const sim_scenario *sc, scand_strtab *st, scand_ctx **ctx, size_
 {
     struct feed f = {ctx, n_ctx, NULL, NULL, 0, 0, INT64_MIN, progress, progress_arg,
                      err,  errsize};
-    struct sim_hooks hooks = {on_blob, &f, NULL, NULL, on_progress, &f};
+    struct sim_hooks hooks = {on_blob, &f, NULL, NULL, on_progress, &f, 0};
     char serr[SIM_ERRBUF_SIZE] = "";
     *res = NULL;
     err[0] = '\0';
@@ -138,7 +138,7 @@ int rpt_lab_run(const sim_scenario *sc, scand_strtab *st, scand_ctx **ctx, size_
 char *rpt_lab_truth(const sim_scenario *sc, struct rpt_truth *t, char *err, size_t errsize)
 {
     char serr[SIM_ERRBUF_SIZE];
-    struct sim_hooks none = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct sim_hooks none = {NULL, NULL, NULL, NULL, NULL, NULL, 0};
     struct sim_result *res = NULL;
     scand_strtab *st = scand_strtab_new();
     char *tj = NULL;

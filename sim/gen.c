@@ -100,6 +100,9 @@ struct sim_gen {
     int oom;
     int overflow;     /* a tuple fell beyond the ring: a bug, the run fails */
     int64_t gen_hour; /* the hour being generated */
+    uint64_t hour_flows; /* flows made for it so far */
+    uint64_t max_hour_flows;
+    int too_many;        /* more than SIM_MAX_HOUR_FLOWS: the run fails */
     int want_packets;
     char **flow_res; /* per vnet: the flowLogResourceID */
     /* flush scratch, kept across hours */
@@ -488,6 +491,10 @@ static void packets_of(struct sim_gen *g, const struct sim_flow *f, const struct
 int sim_emit(struct sim_gen *g, const struct sim_flow *f)
 {
     const struct sim_scenario *sc = g->sc;
+    if (++g->hour_flows > g->max_hour_flows) {
+        g->too_many = 1;
+        return -1;
+    }
     g->res->flows++;
     if (f->proto == SIM_PROTO_ICMP) {
         if (g->want_packets) { /* echo request, and a reply from a host that exists */
@@ -799,6 +806,7 @@ int sim_generate(const sim_scenario *sc, scand_strtab *st, const struct sim_hook
     g->st = st;
     g->res = res;
     g->want_packets = hooks->packet != NULL;
+    g->max_hour_flows = hooks->max_hour_flows ? hooks->max_hour_flows : SIM_MAX_HOUR_FLOWS;
     g->end_ms = sc->start_ms + sc->duration_ms;
     res->start_ms = sc->start_ms;
     res->end_ms = g->end_ms;
@@ -812,8 +820,16 @@ int sim_generate(const sim_scenario *sc, scand_strtab *st, const struct sim_hook
     }
     for (int64_t h = sc->start_ms; h < g->end_ms; h += 3600000) {
         g->gen_hour = h;
+        g->hour_flows = 0;
         if (sim_bg_hour(bg, g, h) != 0 || sim_camps_hour(cp, g, h) != 0 || g->oom) {
-            snprintf(err, errsize, "out of memory");
+            if (g->too_many)
+                snprintf(err, errsize,
+                         "hour %lld of the scenario makes more than %llu flows (the simulator "
+                         "holds an hour in memory): lower the traffic rates or the VM counts",
+                         (long long)((h - sc->start_ms) / 3600000 + 1),
+                         (unsigned long long)g->max_hour_flows);
+            else
+                snprintf(err, errsize, "out of memory");
             goto out;
         }
         if (g->overflow) {

@@ -147,6 +147,7 @@ struct sim_hooks {
     void *packet_arg;
     sim_progress_fn progress;
     void *progress_arg;
+    uint64_t max_hour_flows; /* 0: the default, 8,388,608 flows in one simulated hour */
 };
 
 /*

@@ -19,6 +19,10 @@
 #define SIM_PORTS_MAX 131072 /* entries in one port set, repeats included */
 #define SIM_MAX_TARGETS (1 << 20) /* hosts one campaign probes */
 #define SIM_MAX_PROBES (1 << 22)  /* (host, port) probes of one campaign */
+/* Flows in one simulated hour: the generator holds an hour in memory (a
+ * few hundred bytes a flow; scenarios/large.json makes 680,000 an hour),
+ * and one campaign may make SIM_MAX_PROBES. */
+#define SIM_MAX_HOUR_FLOWS (1 << 23)
 
 struct sim_cidr {
     uint32_t net, mask; /* mask 0xffffff00 for a /24 */

@@ -176,6 +176,35 @@ static uint32_t ip(const char *s)
 
 /* ------------------------------------------------------------ determinism */
 
+/* More flows in one simulated hour than the cap: a clear error naming the
+ * hour, not memory exhausted; under the cap the same scenario runs. */
+static void test_sim_hour_flow_cap(void)
+{
+    sim_scenario *sc = load(SCEN_DIR "horizontal.json"); /* about 5,700 flows an hour */
+    for (int k = 0; k < 2; k++) {
+        struct run r;
+        memset(&r, 0, sizeof r);
+        r.st = scand_strtab_new();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r.st);
+        struct sim_result *res = NULL;
+        char err[SIM_ERRBUF_SIZE] = "";
+        struct sim_hooks hooks = {on_blob, &r, NULL, NULL, NULL, NULL, k ? 20000 : 1000};
+        int rc = sim_generate(sc, r.st, &hooks, &res, err, sizeof err);
+        if (k == 0) {
+            CU_ASSERT_EQUAL(rc, -1);
+            CU_ASSERT_PTR_NULL(res);
+            CU_ASSERT_STRING_EQUAL(err, "hour 1 of the scenario makes more than 1000 flows (the "
+                                        "simulator holds an hour in memory): lower the traffic "
+                                        "rates or the VM counts");
+        } else {
+            CU_ASSERT_EQUAL(rc, 0);
+            CU_ASSERT(res != NULL && res->flows > 15000);
+        }
+        run_fini(&r, res);
+    }
+    sim_scenario_free(sc);
+}
+
 static void test_sim_same_seed_same_bytes_other_seed_differs(void)
 {
     sim_scenario *sc = load(SCEN_DIR "horizontal.json");
@@ -801,6 +830,7 @@ int test_sim_register(void)
     if (CU_add_test(s, #f, f) == NULL)                                                             \
         return CU_get_error();
     ADD(test_sim_same_seed_same_bytes_other_seed_differs)
+    ADD(test_sim_hour_flow_cap)
     ADD(test_sim_truth_matches_blobs_read_back)
     ADD(test_sim_probe_outcomes_follow_the_target)
     ADD(test_sim_firewall_drop_is_seen_only_at_the_source)
