@@ -372,6 +372,10 @@ int cmd_sweep(int argc, char **argv)
                     rule, budget, rpt_sweep_threshold(r.sw, ti),
                     (long long)(rpt_sweep_window(r.sw, wi) / 1000), p.detected, p.visible,
                     p.false_per_day);
+        } else if (rc == EXIT_OK && !scenario && truth_path == NULL) {
+            fprintf(stderr, "scanlab: sweep: %s: no truth (no truth.json beside the blobs, no "
+                            "--truth): only the alert counts are filled in\n",
+                    rule);
         } else if (rc == EXIT_OK) {
             fprintf(stderr, "scanlab: sweep: %s: no threshold detects a campaign within %g "
                             "false alerts/day\n",
