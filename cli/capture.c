@@ -77,7 +77,7 @@ static void next(struct cap_stats *s, struct cap *k, uint64_t max)
  * thread of its own, so reading the files overlaps the flow engine and
  * what it feeds. A batch ends at every second of capture time, where the
  * clock is called after its packets, as when one thread did both. */
-enum { BATCH = 512, RING = 4 };
+enum { BATCH = 512, RING = 8 };
 
 struct batch {
     struct p2f_pkt pk[BATCH + 2]; /* + a confirmed jump */

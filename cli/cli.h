@@ -162,7 +162,8 @@ struct ring {
     size_t n_slots, slot_size;
     size_t head, n_full; /* slots [head, head + n_full) wait for the consumer */
     int closed;
-    int stopped; /* written under mu, also polled without it (atomic) */
+    int stopped;    /* written under mu, also polled without it (atomic) */
+    int waiting;    /* the producer waits for a free slot */
     pthread_mutex_t mu;
     pthread_cond_t full_cv, free_cv;
 };

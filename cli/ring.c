@@ -16,7 +16,7 @@ void ring_init(struct ring *r, size_t n_slots, size_t slot_size)
     r->n_slots = n_slots;
     r->slot_size = slot_size;
     r->head = r->n_full = 0;
-    r->closed = r->stopped = 0;
+    r->closed = r->stopped = r->waiting = 0;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->full_cv, NULL);
     pthread_cond_init(&r->free_cv, NULL);
@@ -39,8 +39,11 @@ static void *slot(const struct ring *r, size_t i)
 void *ring_slot(struct ring *r)
 {
     pthread_mutex_lock(&r->mu);
-    while (r->n_full == r->n_slots && !r->stopped)
+    while (r->n_full == r->n_slots && !r->stopped) {
+        r->waiting = 1;
         pthread_cond_wait(&r->free_cv, &r->mu);
+    }
+    r->waiting = 0;
     void *s = r->stopped ? NULL : slot(r, r->head + r->n_full);
     pthread_mutex_unlock(&r->mu);
     return s;
@@ -77,7 +80,11 @@ void ring_done(struct ring *r)
     pthread_mutex_lock(&r->mu);
     r->head = (r->head + 1) % r->n_slots;
     r->n_full--;
-    pthread_cond_signal(&r->free_cv);
+    /* a waiting producer wakes when half the ring is free, not at every
+     * slot: when the consumer is the slower side, a wake per slot costs
+     * both threads a futex call and a context switch each time */
+    if (r->waiting && r->n_full <= r->n_slots / 2)
+        pthread_cond_signal(&r->free_cv);
     pthread_mutex_unlock(&r->mu);
 }
 
