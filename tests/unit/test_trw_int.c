@@ -32,14 +32,23 @@ static void observe(struct scandint_trw *w, struct alerts *al, int64_t ts, const
     CU_ASSERT_EQUAL(scandint_trw_add(w, &f, collect, al), 1);
 }
 
+/* A TRW rule with the paper's parameters (c must outlive it), and no
+ * alerts yet. */
+static struct scandint_trw *walk_new(struct scandint_rule_cfg *c, uint64_t seed,
+                                     struct alerts *al)
+{
+    scandint_rule_defaults(c, "trw", SCAND_FAM_TRW);
+    struct scandint_trw *w = scandint_trw_new(c, seed);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    memset(al, 0, sizeof *al);
+    return w;
+}
+
 static void test_trw_int_walk_matches_closed_form(void)
 {
     struct scandint_rule_cfg c;
-    scandint_rule_defaults(&c, "trw", SCAND_FAM_TRW);
-    struct scandint_trw *w = scandint_trw_new(&c, 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     struct alerts al;
-    memset(&al, 0, sizeof al);
+    struct scandint_trw *w = walk_new(&c, 1, &al);
     uint8_t src[16];
     addr("10.0.0.9", src);
     double up = log(0.99 / 0.01), fail = log(0.8 / 0.2);
@@ -119,11 +128,8 @@ static void test_trw_int_targets_in_contact_order(void)
 {
     for (uint64_t seed = 1; seed <= 77; seed += 76) {
         struct scandint_rule_cfg c;
-        scandint_rule_defaults(&c, "trw", SCAND_FAM_TRW);
-        struct scandint_trw *w = scandint_trw_new(&c, seed);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(w);
         struct alerts al;
-        memset(&al, 0, sizeof al);
+        struct scandint_trw *w = walk_new(&c, seed, &al);
         static const char *const dst[4] = {"10.0.1.9", "10.0.1.3", "10.0.1.200", "10.0.1.1"};
         for (int i = 0; i < 4; i++)
             observe(w, &al, T0 + i, "10.0.0.9", dst[i], 1);
@@ -145,11 +151,8 @@ static void test_trw_int_targets_in_contact_order(void)
 static void test_trw_int_targets_of_a_long_walk(void)
 {
     struct scandint_rule_cfg c;
-    scandint_rule_defaults(&c, "trw", SCAND_FAM_TRW);
-    struct scandint_trw *w = scandint_trw_new(&c, 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     struct alerts al;
-    memset(&al, 0, sizeof al);
+    struct scandint_trw *w = walk_new(&c, 1, &al);
     char dst[10][16];
     for (int i = 0; i < 10; i++)
         snprintf(dst[i], sizeof dst[i], "10.0.2.%d", 50 - i);
