@@ -142,9 +142,9 @@ static int is_scenario(const char *path)
         "records",      "time",       "flowLogVersion",    "flowLogGUID",
         "macAddress",   "category",   "flowLogResourceID", "targetResourceID",
         "operationName", "flowRecords", "properties",      "resourceId",
-        "systemId",
+        "resourceid",   "systemId",
     };
-    char head[256];
+    char head[4096];
     size_t n = 0;
     FILE *f = fopen(path, "rb");
     if (f != NULL) {
@@ -152,7 +152,10 @@ static int is_scenario(const char *path)
         fclose(f);
     }
     head[n] = '\0';
-    const char *p = head + strspn(head, " \t\r\n");
+    const char *p = head;
+    if (memcmp(p, "\xef\xbb\xbf", 3) == 0) /* a UTF-8 byte order mark */
+        p += 3;
+    p += strspn(p, " \t\r\n");
     if (*p++ != '{')
         return 1;
     p += strspn(p, " \t\r\n");

@@ -46,9 +46,11 @@ static void usage(FILE *f)
  * full disk, --help > /dev/full) fails: data lost must not exit 0. */
 static int finish(int rc)
 {
-    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
-        fprintf(stderr, "scanlab: error: <stdout>: write failed: %s\n",
-                errno ? strerror(errno) : "write error");
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if ((e != 0 || ferror(stdout)) && rc == EXIT_OK) {
+        /* an error set by an earlier write leaves no errno to trust */
+        fprintf(stderr, "scanlab: error: <stdout>: write failed%s%s\n", e ? ": " : "",
+                e ? strerror(e) : "");
         rc = EXIT_INPUT;
     }
     return rc;

@@ -670,6 +670,7 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
     int fmt = SCAND_FMT_UNKNOWN;
     int64_t tms = 0;
     r->n_tup = 0;
+    dup_key = NULL;
     if (!cJSON_IsObject(rec)) {
         snprintf(why, sizeof why, "record is not a JSON object");
         goto skip;
@@ -683,7 +684,6 @@ static int take_record(scand_reader *r, const cJSON *rec, uint64_t line, uint64_
         snprintf(why, sizeof why, "a NUL byte");
         goto skip;
     }
-    dup_key = NULL;
     const cJSON *tm = child(rec, "time");
     const cJSON *props = child(rec, "properties");
     if (cJSON_IsObject(child(rec, "flowRecords"))) {
@@ -884,22 +884,23 @@ static int top_value(scand_reader *r, struct scand_record *out)
         return set_error(r, SCAND_ERR_FORMAT, "%s:%llu:%llu: malformed JSON", r->name,
                          (unsigned long long)el, (unsigned long long)ec);
     }
-    const char *nul = memchr(r->buf + start, '\0', end - start);
-    if (nul != NULL) {
-        cJSON_Delete(doc);
-        position(r, (size_t)(nul - r->buf), &line, &col);
-        return set_error(r, SCAND_ERR_FORMAT, "%s:%llu:%llu: a NUL byte", r->name,
-                         (unsigned long long)line, (unsigned long long)col);
-    }
-    r->raw_nul = 0;
-    dup_key = NULL;
-    cJSON *records = child(doc, "records");
-    if (cJSON_IsArray(records)) {
+    /* cJSON nodes keep no positions: a NUL anywhere in a value parsed
+     * whole (like a \u0000, nul_escape) skips each record of it */
+    r->raw_nul = memchr(r->buf + start, '\0', end - start) != NULL;
+    int n_records = 0;
+    cJSON *records = NULL;
+    for (cJSON *c = doc->child; c != NULL; c = c->next)
+        if (c->string != NULL && strcmp(c->string, "records") == 0) {
+            n_records++;
+            if (records == NULL && cJSON_IsArray(c))
+                records = c;
+        }
+    if (records != NULL) {
         r->dom = doc;
         r->dom_arr = records;
         r->dom_next = records->child;
         r->state = S_DOM;
-        if (dup_key != NULL)
+        if (n_records > 1)
             say(r, SCAND_DIAG_NOTE, -1, -1, line, col,
                 "the blob has \"records\" twice: the records of each are read");
         return 0;
@@ -1006,15 +1007,32 @@ static int close_wrapper(scand_reader *r)
                 r->state = S_DONE;
                 return 0;
             }
-            bad = c != '"' && c != '{' && c != '[' && !is_literal(r->buf + r->pos, end - r->pos);
+            /* what scan_value took (bracket depth only) must parse as
+             * JSON, with no control byte a string could hide */
+            const char *v = r->buf + r->pos;
+            size_t n = end - r->pos;
+            for (size_t i = 0; i < n && !bad; i++)
+                bad = (unsigned char)v[i] < 0x20 && v[i] != '\t' && v[i] != '\n' && v[i] != '\r';
+            cJSON *j = NULL;
+            const char *pe = NULL;
+            if (!bad) {
+                json_oom = 0;
+                j = cJSON_ParseWithLengthOpts(v, n, &pe, 0);
+                if (j == NULL && json_oom)
+                    return set_error(r, SCAND_ERR_NOMEM, "%s: out of memory", r->name);
+                /* cJSON takes 01 and 1. as numbers: literals by the grammar */
+                bad = j == NULL || pe != v + n || (c != '"' && c != '{' && c != '[' &&
+                                                   !is_literal(v, n));
+            }
+            /* a key is compared as JSON reads it: "rec\u006frds" is "records" */
+            if (!bad && stage == 1)
+                is_records = cJSON_IsString(j) && strcmp(j->valuestring, "records") == 0;
+            cJSON_Delete(j);
         }
         if (bad)
             return set_error(r, SCAND_ERR_FORMAT,
                              "%s:%llu:%llu: malformed JSON in the blob after the records array",
                              r->name, (unsigned long long)line, (unsigned long long)col);
-        if (stage == 1)
-            is_records = !r->any_escape && end - r->pos == 9 &&
-                         memcmp(r->buf + r->pos, "\"records\"", 9) == 0;
         r->pos = end;
         stage = stage == 1 ? 2 : 0;
     }

@@ -146,8 +146,15 @@ int scandint_trw_add(struct scandint_trw *w, const struct scandint_flow *f, scan
         s->start_ms = f->start;
     if (f->start > s->last_ms)
         s->last_ms = f->start;
-    if (s->n_targets < TRW_SAMPLES) /* first contacts: distinct destinations */
-        memcpy(s->targets[s->n_targets++], t->dst, 16);
+    if (s->n_targets < TRW_SAMPLES) {
+        /* distinct: a pair forgotten after idle is a first contact again,
+         * while its source's walk may go on */
+        unsigned i;
+        for (i = 0; i < s->n_targets && memcmp(s->targets[i], t->dst, 16) != 0; i++)
+            ;
+        if (i == s->n_targets)
+            memcpy(s->targets[s->n_targets++], t->dst, 16);
+    }
     if (s->n_ports < TRW_SAMPLES) {
         unsigned i;
         for (i = 0; i < s->n_ports && s->ports[i] != t->dport; i++)

@@ -346,7 +346,8 @@ const void *scand_json_dup_key(const void *obj);
  * --policy or truth file): a cJSON * the caller frees with cJSON_Delete,
  * or NULL with "NAME:LINE: why" in err. Refused: invalid JSON, text after
  * the document (what says what the document is, e.g. "the JSON document"),
- * and a raw NUL byte, which cJSON would take as the end of a string. */
+ * a control byte other than tab, LF or CR (a NUL would end a cJSON string),
+ * and a \u0000 escape. */
 void *scand_json_parse_doc(const char *name, const char *text, size_t len, const char *what,
                            char *err, size_t errsize);
 /* "NAME:LINE: PATH: MSG" into err, the line of node (1 when node is NULL or

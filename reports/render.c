@@ -79,8 +79,10 @@ static void fmt_window(char *buf, size_t size, double s)
 
 /* ------------------------------------------------------------ gnuplot */
 
-/* Is gnuplot on PATH? */
-static int have_gnuplot(void)
+/* gnuplot on PATH, as an absolute path in out[PATH_MAX] (it runs in the
+ * plots folder, where a relative PATH entry would find another): 1, or 0
+ * when there is none. */
+static int find_gnuplot(char *out)
 {
     const char *path = getenv("PATH");
     if (path == NULL)
@@ -91,7 +93,11 @@ static int have_gnuplot(void)
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n > 0 && n < sizeof buf - 10) {
             snprintf(buf, sizeof buf, "%.*s/gnuplot", (int)n, p);
-            if (access(buf, X_OK) == 0)
+            char cwd[PATH_MAX];
+            if (access(buf, X_OK) == 0 &&
+                (buf[0] == '/' ? snprintf(out, PATH_MAX, "%s", buf) < PATH_MAX
+                               : getcwd(cwd, sizeof cwd) != NULL &&
+                                     snprintf(out, PATH_MAX, "%s/%s", cwd, buf) < PATH_MAX))
                 return 1;
         }
         p += n + (e != NULL);
@@ -162,14 +168,15 @@ static void plot_script(struct rpt_buf *b, const struct rep *r, const char *rule
     rpt_buf_printf(b, "\nunset output\n");
 }
 
-/* Run a script through a pipe into gnuplot, in folder dir; 0, or -1 with
- * err. The script names its outputs relative to dir (rule names are
- * letters, digits, '_' and '-'), so no path, however odd, reaches gnuplot.
+/* Run a script through a pipe into gnuplot (its absolute path), in folder
+ * dir; 0, or -1 with err. The script names its outputs relative to dir
+ * (rule names are letters, digits, '_' and '-'), so no path, however odd,
+ * reaches gnuplot.
  * gnuplot's stderr goes to an anonymous temporary file (gone when closed):
  * its warnings stay out of our output, and its last line explains a
  * failure (control and non-ASCII bytes shown as '?'). */
-static int gnuplot_run(const char *script, size_t len, const char *dir, char *err,
-                       size_t errsize)
+static int gnuplot_run(const char *gnuplot, const char *script, size_t len, const char *dir,
+                       char *err, size_t errsize)
 {
     FILE *log = tmpfile();
     int fds[2];
@@ -198,7 +205,7 @@ static int gnuplot_run(const char *script, size_t len, const char *dir, char *er
             fprintf(stderr, "cannot enter the plots folder: %s\n", strerror(errno));
             _exit(126);
         }
-        execlp("gnuplot", "gnuplot", (char *)NULL);
+        execl(gnuplot, "gnuplot", (char *)NULL);
         _exit(127);
     }
     close(fds[0]);
@@ -326,7 +333,8 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
         snprintf(err, errsize, "%.400s: not a directory (a link is not followed)", pdir);
         return -1;
     }
-    if (!have_gnuplot()) {
+    char gnuplot[PATH_MAX];
+    if (!find_gnuplot(gnuplot)) {
         r->gp = 0;
         return 0;
     }
@@ -381,7 +389,7 @@ static int draw_plots(struct rep *r, char *err, size_t errsize)
         return -1;
     }
     r->gp = 1;
-    if (b.len > 0 && gnuplot_run(b.s, b.len, pdir, err, errsize) != 0) {
+    if (b.len > 0 && gnuplot_run(gnuplot, b.s, b.len, pdir, err, errsize) != 0) {
         r->gp = -1;
         /* gnuplot stops at its first error, leaving that plot empty and
          * the later ones undrawn: no plot of this render stays behind */

@@ -177,6 +177,30 @@ static void test_trw_int_targets_of_a_long_walk(void)
     scandint_trw_free(w);
 }
 
+/* A pair forgotten after `idle` is a first contact again, while the
+ * source's walk goes on: it counts again, but the targets stay distinct. */
+static void test_trw_int_targets_distinct_after_idle(void)
+{
+    struct scandint_rule_cfg c;
+    struct alerts al;
+    struct scandint_trw *w = walk_new(&c, 1, &al);
+    static const int64_t min[4] = {0, 30, 61, 62};
+    static const char *const dst[4] = {"10.0.1.1", "10.0.1.2", "10.0.1.1", "10.0.1.3"};
+    for (int i = 0; i < 4; i++)
+        observe(w, &al, T0 + min[i] * 60000, "10.0.0.9", dst[i], 1);
+    CU_ASSERT_EQUAL_FATAL(al.n, 1);
+    CU_ASSERT_EQUAL(al.a[0].hosts, 4);
+    CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, 3);
+    static const int want[3] = {0, 1, 3};
+    for (int i = 0; i < 3; i++) {
+        uint8_t a[16];
+        addr(dst[want[i]], a);
+        CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
+    }
+    free(al.a);
+    scandint_trw_free(w);
+}
+
 int test_trw_int_register(void)
 {
     CU_pSuite s = CU_add_suite("trw_int", NULL, NULL);
@@ -188,6 +212,8 @@ int test_trw_int_register(void)
                     test_trw_int_targets_in_contact_order) == NULL ||
         CU_add_test(s, "test_trw_int_targets_of_a_long_walk",
                     test_trw_int_targets_of_a_long_walk) == NULL ||
+        CU_add_test(s, "test_trw_int_targets_distinct_after_idle",
+                    test_trw_int_targets_distinct_after_idle) == NULL ||
         CU_add_test(s, "test_trw_int_slow_scan_through_the_detector",
                     test_trw_int_slow_scan_through_the_detector) == NULL)
         return CU_get_error();
