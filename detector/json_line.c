@@ -7,6 +7,7 @@
  * Only called on the error path.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -102,14 +103,47 @@ void scand_json_error(char *err, size_t errsize, const char *name, const char *t
     snprintf(err, errsize, "%s:%ld: %s: %s", name, line > 0 ? line : 1, path, m);
 }
 
+struct member {
+    const cJSON *m;
+    size_t at; /* its place in the object */
+};
+
+static int by_key(const void *x, const void *y)
+{
+    const struct member *a = x, *b = y;
+    int c = strcmp(a->m->string, b->m->string);
+    return c != 0 ? c : a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Sorted by key when the object is large (a hostile file may hold a
+ * million keys): O(n log n), not a comparison of every pair. */
 const void *scand_json_dup_key(const void *obj_)
 {
     const cJSON *obj = obj_;
+    size_t n = 0;
     for (const cJSON *a = obj != NULL ? obj->child : NULL; a != NULL; a = a->next)
-        for (const cJSON *b = a->next; b != NULL; b = b->next)
-            if (a->string != NULL && b->string != NULL && strcmp(a->string, b->string) == 0)
-                return b;
-    return NULL;
+        n += a->string != NULL;
+    struct member *v = n > 16 ? malloc(n * sizeof *v) : NULL;
+    if (v == NULL) {
+        for (const cJSON *b = obj != NULL ? obj->child : NULL; b != NULL; b = b->next)
+            for (const cJSON *a = obj->child; a != b; a = a->next)
+                if (a->string != NULL && b->string != NULL && strcmp(a->string, b->string) == 0)
+                    return b;
+        return NULL;
+    }
+    size_t k = 0;
+    for (const cJSON *a = obj->child; a != NULL; a = a->next)
+        if (a->string != NULL)
+            v[k] = (struct member){a, k}, k++;
+    qsort(v, n, sizeof *v, by_key);
+    const struct member *first = NULL; /* the earliest member that repeats a key */
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i].m->string, v[i - 1].m->string) == 0 &&
+            (first == NULL || v[i].at < first->at))
+            first = &v[i];
+    const cJSON *r = first != NULL ? first->m : NULL;
+    free(v);
+    return r;
 }
 
 static long line_at(const char *text, const char *at)

@@ -215,6 +215,9 @@ static int parse_hn(struct pctx *p, const cJSON *o, size_t i, struct rpt_hard_ne
     snprintf(path, sizeof path, "hard_negatives[%zu]", i);
     if (!cJSON_IsObject(o))
         return fail(p, o, path, "expected an object");
+    const cJSON *twice = scand_json_dup_key(o);
+    if (twice != NULL)
+        return fail(p, twice, path, "\"%s\": given twice", twice->string);
     if (get_str(p, o, "class", path, 1, h->cls, sizeof h->cls) ||
         get_str(p, o, "what", path, 0, h->what, sizeof h->what))
         return -1;
@@ -293,6 +296,14 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
                 out->n_hn++;
                 goto out;
             }
+            for (size_t k = 0; k < out->n_hn; k++)
+                if (strcmp(out->hn[k].cls, out->hn[out->n_hn].cls) == 0) {
+                    char path[48];
+                    snprintf(path, sizeof path, "hard_negatives[%zu]", out->n_hn);
+                    fail(&p, e, path, "class \"%s\" given twice", out->hn[k].cls);
+                    out->n_hn++;
+                    goto out;
+                }
             out->n_hn++;
         }
     }

@@ -7,9 +7,11 @@
  * documented default printed back, and value text round trips.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
 
 #include "tests.h"
 
@@ -224,6 +226,32 @@ static void test_config_reorder_over_flow_idle(void)
     scand_free(ctx);
 }
 
+/* scand_json_dup_key() names the earliest member whose key came before,
+ * in small objects (pairwise) and large ones (sorted); none when keys are
+ * unique. */
+static void test_config_dup_key_small_and_large(void)
+{
+    for (int big = 0; big < 2; big++) {
+        int n = big ? 5000 : 8;
+        cJSON *o = cJSON_CreateObject();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+        for (int i = 0; i < n; i++) {
+            char k[16];
+            snprintf(k, sizeof k, "k%d", i);
+            cJSON_AddNumberToObject(o, k, i);
+        }
+        CU_ASSERT_PTR_NULL(scand_json_dup_key(o));
+        /* k5 again at n, k1 again at n + 1: the first repeat is k5's */
+        cJSON_AddNumberToObject(o, "k5", -1);
+        cJSON_AddNumberToObject(o, "k1", -2);
+        const cJSON *d = scand_json_dup_key(o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_STRING_EQUAL(d->string, "k5");
+        CU_ASSERT_EQUAL(d->valueint, -1);
+        cJSON_Delete(o);
+    }
+}
+
 int test_config_register(void)
 {
     CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -234,6 +262,8 @@ int test_config_register(void)
         CU_add_test(s, "test_config_get_round_trips", test_config_get_round_trips) == NULL ||
         CU_add_test(s, "test_config_rules_and_presets", test_config_rules_and_presets) == NULL ||
         CU_add_test(s, "test_config_reorder_over_flow_idle", test_config_reorder_over_flow_idle) ==
+            NULL ||
+        CU_add_test(s, "test_config_dup_key_small_and_large", test_config_dup_key_small_and_large) ==
             NULL)
         return CU_get_error();
     return CUE_SUCCESS;
