@@ -324,7 +324,7 @@ int scand_finalize(scand_ctx *ctx)
         r->filtered = r->scope_ok != 0xf || r->proto != 0 || r->dir != 0 || r->plo != 0 ||
                       r->pspan != UINT16_MAX || r->more;
         if (rc->family == SCAND_FAM_TRW   ? (r->trw = scandint_trw_new(rc, seed)) == NULL
-            : rc->sliding                ? (r->sl = scandint_sliding_new(rc, seed)) == NULL
+            : rc->sliding ? (r->sl = scandint_sliding_new(rc, seed, ctx->cfg.reorder_ms)) == NULL
                                          : (r->dc = scandint_dcount_new(rc)) == NULL)
             goto nomem;
     }
@@ -776,7 +776,12 @@ int scand_flush(scand_ctx *ctx)
                                                  : "scand_flush() before scand_finalize()");
         return SCAND_ERR_STATE;
     }
-    int rc = close_windows(ctx, INT64_MAX);
+    int rc = SCAND_OK;
+    for (size_t i = 0; i < ctx->n_rules && rc == SCAND_OK; i++)
+        if (ctx->rules[i].sl != NULL) /* the flows still waiting to count */
+            rc = scandint_sliding_flush(ctx->rules[i].sl, emit, ctx);
+    if (rc == SCAND_OK)
+        rc = close_windows(ctx, INT64_MAX);
     return rc == SCAND_OK ? SCAND_OK : fail(ctx, rc);
 }
 

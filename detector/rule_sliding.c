@@ -19,8 +19,16 @@
  * drops it), so a key that comes back after a quiet window starts
  * afresh. Memory follows the flows of one window; the tables hold only
  * live entries, so they stay small and rarely rebuild.
- * Flows arriving out of order (within the reorder tolerance) count with
- * their own start; one already older than the window is late.
+ * Out of order: a flow that arrives late but within the window of the
+ * newest start counts with its own start among the window's members. A
+ * window shorter than `reorder` would drop flows the tolerance promises to
+ * take (Azure writes a record a minute per NIC, so blobs interleave a
+ * minute or more out of order), so such a rule holds flows back until the
+ * newest start is reorder - window past theirs and lets them go in start
+ * order (a ring for those that came in order, a heap for the rest): every
+ * flow within the tolerance then counts, in order. Only one later still
+ * and older than the window is late. Alerts come as flows go in, and at
+ * flush for those still held.
  */
 #include <string.h>
 
@@ -53,8 +61,27 @@ struct refresh {
     uint64_t prev; /* the same key's refresh before this one: sequence + 1; 0 none */
 };
 
+/* A flow waiting in the reorder heap: what the window needs of it. */
+struct pend {
+    int64_t start;
+    uint64_t seq; /* arrival: ties go out in it */
+    uint64_t hsrc, hdst;
+    uint32_t tag[2];
+    uint32_t campaign;
+    uint16_t dport;
+    uint8_t kind, failed;
+    uint8_t src[16], dst[16];
+};
+
 struct scandint_sliding {
     const struct scandint_rule_cfg *cfg;
+    int64_t reorder_ms; /* how long flows are held: reorder - window, or 0 */
+    struct pend *heap; /* min-heap by (start, seq): the flows that came out of order */
+    size_t n_heap, cap_heap;
+    struct pend *q; /* ring, sorted: the flows that came in order (most), O(1) each */
+    size_t qhead, qn, qcap;
+    uint64_t seq;
+    int64_t pnewest; /* the newest start seen */
     int n_dims;
     int dim_kind[MAX_DIMS];
     struct scandint_ttab keys, mems;
@@ -65,13 +92,16 @@ struct scandint_sliding {
     uint64_t peak_keys;
 };
 
-struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed)
+struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed,
+                                              int64_t reorder_ms)
 {
     struct scandint_sliding *s = scandint_calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     s->cfg = cfg;
     s->newest = INT64_MIN;
+    s->pnewest = INT64_MIN;
+    s->reorder_ms = reorder_ms > cfg->window_ms ? reorder_ms - cfg->window_ms : 0; /* the hold */
     switch (cfg->family) {
     case SCAND_FAM_HORIZONTAL:
         s->n_dims = 1;
@@ -108,6 +138,8 @@ void scandint_sliding_free(struct scandint_sliding *s)
     scandint_ttab_fini(&s->keys);
     scandint_ttab_fini(&s->mems);
     scandint_free(s->fifo);
+    scandint_free(s->heap);
+    scandint_free(s->q);
     scandint_free(s);
 }
 
@@ -235,8 +267,9 @@ static unsigned samples(const struct scandint_sliding *s, const struct keyval *k
     return n;
 }
 
-int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
-                         scandint_emit_fn emit, void *arg)
+/* Count flow f, in (about) start order: 1 counted, 2 late, or an error. */
+static int window_add(struct scandint_sliding *s, const struct scandint_flow *f,
+                      scandint_emit_fn emit, void *arg)
 {
     const struct scandint_rule_cfg *c = s->cfg;
     const struct scand_tuple *t = f->t;
@@ -365,4 +398,153 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     memcpy(a.campaigns, kv->camps, kv->n_camps * sizeof *kv->camps);
     int e = emit(arg, &a);
     return e == 0 ? 1 : e < 0 ? e : SCAND_ERR_STATE;
+}
+
+/* ---------------------------------------------------------------- reorder */
+
+static int pend_less(const struct pend *a, const struct pend *b)
+{
+    return a->start < b->start || (a->start == b->start && a->seq < b->seq);
+}
+
+static int heap_push(struct scandint_sliding *s, const struct pend *p)
+{
+    if (s->n_heap == s->cap_heap) {
+        size_t cap = s->cap_heap ? s->cap_heap * 2 : 1024;
+        struct pend *h = scandint_reallocarray(s->heap, cap, sizeof *h);
+        if (h == NULL)
+            return SCAND_ERR_NOMEM;
+        s->heap = h;
+        s->cap_heap = cap;
+    }
+    size_t i = s->n_heap++;
+    while (i > 0 && pend_less(p, &s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = *p;
+    return SCAND_OK;
+}
+
+static void heap_pop(struct scandint_sliding *s, struct pend *out)
+{
+    *out = s->heap[0];
+    struct pend last = s->heap[--s->n_heap];
+    size_t i = 0, n = s->n_heap;
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= n)
+            break;
+        if (k + 1 < n && pend_less(&s->heap[k + 1], &s->heap[k]))
+            k++;
+        if (!pend_less(&s->heap[k], &last))
+            break;
+        s->heap[i] = s->heap[k];
+        i = k;
+    }
+    if (n > 0)
+        s->heap[i] = last;
+}
+
+/* Queue a waiting flow: at the ring's tail when it sorts after the tail
+ * (in order: the usual case), else in the heap. */
+static int wait_push(struct scandint_sliding *s, const struct pend *p)
+{
+    if (s->qn > 0 && pend_less(p, &s->q[(s->qhead + s->qn - 1) % s->qcap]))
+        return heap_push(s, p);
+    if (s->qn == s->qcap) {
+        size_t cap = s->qcap ? s->qcap * 2 : 1024;
+        struct pend *q = scandint_reallocarray(NULL, cap, sizeof *q);
+        if (q == NULL)
+            return SCAND_ERR_NOMEM;
+        for (size_t i = 0; i < s->qn; i++) /* unwrap the ring */
+            q[i] = s->q[(s->qhead + i) % s->qcap];
+        scandint_free(s->q);
+        s->q = q;
+        s->qhead = 0;
+        s->qcap = cap;
+    }
+    s->q[(s->qhead + s->qn++) % s->qcap] = *p;
+    return SCAND_OK;
+}
+
+/* The earliest waiting flow (both sources are sorted), or NULL. */
+static const struct pend *wait_first(const struct scandint_sliding *s)
+{
+    const struct pend *a = s->qn > 0 ? &s->q[s->qhead] : NULL;
+    const struct pend *b = s->n_heap > 0 ? &s->heap[0] : NULL;
+    return a == NULL ? b : b == NULL || pend_less(a, b) ? a : b;
+}
+
+/* Count the waiting flows that started at or before until, in order. The
+ * result of the flow numbered mine goes to *rc_mine. */
+static int release(struct scandint_sliding *s, int64_t until, uint64_t mine, int *rc_mine,
+                   scandint_emit_fn emit, void *arg)
+{
+    const struct pend *first;
+    while ((first = wait_first(s)) != NULL && first->start <= until) {
+        struct pend p;
+        if (first == &s->heap[0] && s->n_heap > 0) {
+            heap_pop(s, &p);
+        } else {
+            p = s->q[s->qhead];
+            s->qhead = (s->qhead + 1) % s->qcap;
+            s->qn--;
+            if (s->qn > 8) { /* the feed's prefetch was minutes ago: again, ahead */
+                const struct pend *ahead = &s->q[(s->qhead + 8) % s->qcap];
+                scandint_ttab_prefetch(&s->keys, ahead->tag[0]);
+                scandint_ttab_prefetch(&s->mems, ahead->tag[1]);
+            }
+        }
+        struct scand_tuple t;
+        memset(&t, 0, sizeof t);
+        memcpy(t.src, p.src, 16);
+        memcpy(t.dst, p.dst, 16);
+        t.dport = p.dport;
+        t.campaign = p.campaign;
+        struct scandint_flow f = {&t, p.start, p.kind, p.failed, p.hsrc, p.hdst,
+                                  {p.tag[0], p.tag[1]}};
+        int rc = window_add(s, &f, emit, arg);
+        if (rc < 0)
+            return rc;
+        if (p.seq == mine)
+            *rc_mine = rc;
+    }
+    return SCAND_OK;
+}
+
+int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
+                         scandint_emit_fn emit, void *arg)
+{
+    if (f->start > s->pnewest)
+        s->pnewest = f->start;
+    int64_t until = s->pnewest < INT64_MIN + s->reorder_ms ? INT64_MIN
+                                                           : s->pnewest - s->reorder_ms;
+    if (s->n_heap == 0 && s->qn == 0 && f->start <= until)
+        return window_add(s, f, emit, arg); /* nothing to wait for */
+    struct pend p;
+    memset(&p, 0, sizeof p);
+    p.start = f->start;
+    p.seq = s->seq++;
+    p.hsrc = f->hsrc;
+    p.hdst = f->hdst;
+    p.tag[0] = f->tag[0];
+    p.tag[1] = f->tag[1];
+    p.campaign = f->t->campaign;
+    p.dport = f->t->dport;
+    p.kind = (uint8_t)f->kind;
+    p.failed = (uint8_t)f->failed;
+    memcpy(p.src, f->t->src, 16);
+    memcpy(p.dst, f->t->dst, 16);
+    int rc = wait_push(s, &p);
+    int mine = 1; /* waits: it will count, in order */
+    if (rc == SCAND_OK)
+        rc = release(s, until, p.seq, &mine, emit, arg);
+    return rc == SCAND_OK ? mine : rc;
+}
+
+int scandint_sliding_flush(struct scandint_sliding *s, scandint_emit_fn emit, void *arg)
+{
+    int mine;
+    return release(s, INT64_MAX, UINT64_MAX, &mine, emit, arg);
 }

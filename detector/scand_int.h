@@ -597,15 +597,20 @@ int scandint_dcount_close(struct scandint_dcount *dc, int64_t wm, scandint_emit_
 uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc);
 
 /* The same families over a sliding window (rule_sliding.c; f->tag set by
- * scandint_sliding_prefetch): each flow is counted as it comes and an
- * alert emitted at once when the count over the last window passes the
- * rule. Returns 1 counted, 2 late, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if
- * emit asked to stop. */
+ * scandint_sliding_prefetch): each flow counts as it comes (for a window
+ * shorter than reorder_ms, after waiting until the newest start is
+ * reorder_ms - window past its own, in start order), and an alert is
+ * emitted when the count over the last window passes the rule. Returns 1
+ * counted (or waiting to), 2 late, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if
+ * emit asked to stop. scandint_sliding_flush() counts every flow still
+ * waiting (at the end of the input). */
 struct scandint_sliding;
-struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed);
+struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed,
+                                              int64_t reorder_ms);
 void scandint_sliding_free(struct scandint_sliding *s);
 int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
                          scandint_emit_fn emit, void *arg);
+int scandint_sliding_flush(struct scandint_sliding *s, scandint_emit_fn emit, void *arg);
 uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
 /* Hash flow f's key and first member into f->tag and prefetch their slots. */
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f);
