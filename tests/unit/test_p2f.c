@@ -469,7 +469,7 @@ static void test_p2f_round_trip_scenario(void)
     o.n_inside = nin;
     b.pk.p = p2f_new(&o, st2, rt_tuple, &b.pk);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b.pk.p);
-    struct sim_hooks hooks = {on_blob, &b, on_packet, &b, NULL, NULL};
+    struct sim_hooks hooks = {on_blob, &b, on_packet, &b, NULL, NULL, 0};
     struct sim_result *res;
     CU_ASSERT_EQUAL_FATAL(sim_generate(sc, st, &hooks, &res, err, sizeof err), 0);
     CU_ASSERT_EQUAL_FATAL(p2f_finish(b.pk.p), 0);

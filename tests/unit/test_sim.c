@@ -146,7 +146,7 @@ static struct sim_result *run(const sim_scenario *sc, struct run *r, int roundtr
     CU_ASSERT_PTR_NOT_NULL_FATAL(r->st);
     struct sim_result *res;
     char err[SIM_ERRBUF_SIZE] = "";
-    struct sim_hooks hooks = {on_blob, r, NULL, NULL, NULL, NULL};
+    struct sim_hooks hooks = {on_blob, r, NULL, NULL, NULL, NULL, 0};
     int rc = sim_generate(sc, r->st, &hooks, &res, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "\n%s\n", err);
@@ -383,7 +383,7 @@ static void test_sim_packets_add_up_to_the_tuples(void)
     memset(&r, 0, sizeof r);
     r.st = scand_strtab_new();
     struct pktrun pr = {0};
-    struct sim_hooks hooks = {on_blob, &r, on_packet, &pr, NULL, NULL};
+    struct sim_hooks hooks = {on_blob, &r, on_packet, &pr, NULL, NULL, 0};
     struct sim_result *res;
     char err[SIM_ERRBUF_SIZE] = "";
     CU_ASSERT_EQUAL_FATAL(sim_generate(sc, r.st, &hooks, &res, err, sizeof err), 0);
@@ -614,7 +614,7 @@ static void test_sim_platform_self_and_icmp(void)
     memset(&r, 0, sizeof r);
     r.st = scand_strtab_new();
     int icmp[3] = {0, 0, 0};
-    struct sim_hooks hooks = {on_blob, &r, icmp_types, icmp, NULL, NULL};
+    struct sim_hooks hooks = {on_blob, &r, icmp_types, icmp, NULL, NULL, 0};
     struct sim_result *res;
     char err[SIM_ERRBUF_SIZE] = "";
     CU_ASSERT_EQUAL_FATAL(sim_generate(sc, r.st, &hooks, &res, err, sizeof err), 0);
