@@ -165,21 +165,29 @@ void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint
     scandint_ttab_prefetch(&s->mems, f->tag[1]);
 }
 
+/* Double a full ring of n elements of esize bytes at *mem, unwrapped so
+ * that its head is at 0. SCAND_OK or SCAND_ERR_NOMEM. */
+static int ring_grow(void **mem, size_t *head, size_t n, size_t *cap, size_t esize)
+{
+    size_t c = *cap ? *cap * 2 : 1024;
+    unsigned char *m = scandint_reallocarray(NULL, c, esize);
+    if (m == NULL)
+        return SCAND_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        memcpy(m + i * esize, (unsigned char *)*mem + (*head + i) % *cap * esize, esize);
+    scandint_free(*mem);
+    *mem = m;
+    *head = 0;
+    *cap = c;
+    return SCAND_OK;
+}
+
 static int push(struct scandint_sliding *s, struct keyval *kv, const uint8_t mem[MEM_SIZE],
                 uint32_t mtag, uint32_t ktag, int64_t ts)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        struct refresh *f = scandint_reallocarray(NULL, cap, sizeof *f);
-        if (f == NULL)
-            return SCAND_ERR_NOMEM;
-        for (size_t i = 0; i < s->n; i++) /* unwrap the ring */
-            f[i] = s->fifo[(s->head + i) % s->cap];
-        scandint_free(s->fifo);
-        s->fifo = f;
-        s->head = 0;
-        s->cap = cap;
-    }
+    if (s->n == s->cap && ring_grow((void **)&s->fifo, &s->head, s->n, &s->cap,
+                                    sizeof *s->fifo) != SCAND_OK)
+        return SCAND_ERR_NOMEM;
     struct refresh *r = &s->fifo[(s->head + s->n) % s->cap];
     memcpy(r->mem, mem, MEM_SIZE);
     r->mtag = mtag;
@@ -452,18 +460,9 @@ static int wait_push(struct scandint_sliding *s, const struct pend *p)
 {
     if (s->qn > 0 && pend_less(p, &s->q[(s->qhead + s->qn - 1) % s->qcap]))
         return heap_push(s, p);
-    if (s->qn == s->qcap) {
-        size_t cap = s->qcap ? s->qcap * 2 : 1024;
-        struct pend *q = scandint_reallocarray(NULL, cap, sizeof *q);
-        if (q == NULL)
-            return SCAND_ERR_NOMEM;
-        for (size_t i = 0; i < s->qn; i++) /* unwrap the ring */
-            q[i] = s->q[(s->qhead + i) % s->qcap];
-        scandint_free(s->q);
-        s->q = q;
-        s->qhead = 0;
-        s->qcap = cap;
-    }
+    if (s->qn == s->qcap &&
+        ring_grow((void **)&s->q, &s->qhead, s->qn, &s->qcap, sizeof *s->q) != SCAND_OK)
+        return SCAND_ERR_NOMEM;
     s->q[(s->qhead + s->qn++) % s->qcap] = *p;
     return SCAND_OK;
 }
