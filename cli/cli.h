@@ -164,6 +164,7 @@ struct ring {
     int closed;
     int stopped;    /* written under mu, also polled without it (atomic) */
     int waiting;    /* the producer waits for a free slot */
+    int starving;   /* the consumer waits for a full one */
     pthread_mutex_t mu;
     pthread_cond_t full_cv, free_cv;
 };

@@ -16,7 +16,7 @@ void ring_init(struct ring *r, size_t n_slots, size_t slot_size)
     r->n_slots = n_slots;
     r->slot_size = slot_size;
     r->head = r->n_full = 0;
-    r->closed = r->stopped = r->waiting = 0;
+    r->closed = r->stopped = r->waiting = r->starving = 0;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->full_cv, NULL);
     pthread_cond_init(&r->free_cv, NULL);
@@ -53,7 +53,9 @@ void ring_put(struct ring *r)
 {
     pthread_mutex_lock(&r->mu);
     r->n_full++;
-    pthread_cond_signal(&r->full_cv);
+    /* likewise a waiting consumer wakes when half the ring is full */
+    if (r->starving && r->n_full >= (r->n_slots + 1) / 2)
+        pthread_cond_signal(&r->full_cv);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -68,8 +70,11 @@ void ring_close(struct ring *r)
 void *ring_take(struct ring *r)
 {
     pthread_mutex_lock(&r->mu);
-    while (r->n_full == 0 && !r->closed)
+    while (r->n_full == 0 && !r->closed) {
+        r->starving = 1;
         pthread_cond_wait(&r->full_cv, &r->mu);
+    }
+    r->starving = 0;
     void *s = r->n_full > 0 ? slot(r, r->head) : NULL;
     pthread_mutex_unlock(&r->mu);
     return s;
