@@ -339,6 +339,8 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
         f.caps = caps, f.n = n, f.po = po, f.max_warnings = max_warnings, f.s = s;
         f.p = p, f.clock = clock, f.arg = arg, f.rc = EXIT_OK;
         ring_init(&f.ring, RING, sizeof(struct batch));
+        if (stdin_used) /* maybe a live pipe: each second's batch goes at once */
+            ring_wake_every(&f.ring);
         pthread_t th;
         f.threaded = 1;
         if (pthread_create(&th, NULL, reader, &f) == 0) {

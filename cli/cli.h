@@ -165,10 +165,14 @@ struct ring {
     int stopped;    /* written under mu, also polled without it (atomic) */
     int waiting;    /* the producer waits for a free slot */
     int starving;   /* the consumer waits for a full one */
+    size_t wake_full; /* ... and wakes when this many are full */
     pthread_mutex_t mu;
     pthread_cond_t full_cv, free_cv;
 };
 void ring_init(struct ring *r, size_t n_slots, size_t slot_size);
+/* Wake a waiting consumer at every slot, not when half the ring is full:
+ * for a producer that may block on a live pipe with slots still unread. */
+void ring_wake_every(struct ring *r);
 void ring_destroy(struct ring *r);
 void *ring_slot(struct ring *r);
 void ring_put(struct ring *r);

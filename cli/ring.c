@@ -17,9 +17,15 @@ void ring_init(struct ring *r, size_t n_slots, size_t slot_size)
     r->slot_size = slot_size;
     r->head = r->n_full = 0;
     r->closed = r->stopped = r->waiting = r->starving = 0;
+    r->wake_full = (n_slots + 1) / 2;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->full_cv, NULL);
     pthread_cond_init(&r->free_cv, NULL);
+}
+
+void ring_wake_every(struct ring *r)
+{
+    r->wake_full = 1;
 }
 
 void ring_destroy(struct ring *r)
@@ -54,7 +60,7 @@ void ring_put(struct ring *r)
     pthread_mutex_lock(&r->mu);
     r->n_full++;
     /* likewise a waiting consumer wakes when half the ring is full */
-    if (r->starving && r->n_full >= (r->n_slots + 1) / 2)
+    if (r->starving && r->n_full >= r->wake_full)
         pthread_cond_signal(&r->full_cv);
     pthread_mutex_unlock(&r->mu);
 }

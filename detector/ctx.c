@@ -586,6 +586,11 @@ static int emit(void *arg, struct scand_alert *a)
 static int close_windows(scand_ctx *ctx, int64_t wm)
 {
     for (size_t i = 0; i < ctx->n_rules; i++) {
+        if (ctx->rules[i].sl != NULL && wm != INT64_MAX) { /* flows it holds, if any */
+            int rc = scandint_sliding_advance(ctx->rules[i].sl, wm, emit, ctx);
+            if (rc != SCAND_OK)
+                return rc;
+        }
         if (ctx->rules[i].dc == NULL)
             continue; /* sliding rules alert as flows come */
         int rc = scandint_dcount_close(ctx->rules[i].dc, wm, emit, ctx, &ctx->stats.bins_closed);

@@ -27,8 +27,8 @@
  * newest start is reorder - window past theirs and lets them go in start
  * order (a ring for those that came in order, a heap for the rest): every
  * flow within the tolerance then counts, in order. Only one later still
- * and older than the window is late. Alerts come as flows go in, and at
- * flush for those still held.
+ * and older than the window is late. Alerts come as flows go in: when the
+ * rule's own flows or the context's watermark move on, and at flush.
  */
 #include <string.h>
 
@@ -483,7 +483,7 @@ static int release(struct scandint_sliding *s, int64_t until, uint64_t mine, int
     const struct pend *first;
     while ((first = wait_first(s)) != NULL && first->start <= until) {
         struct pend p;
-        if (first == &s->heap[0] && s->n_heap > 0) {
+        if (s->n_heap > 0 && first == s->heap) {
             heap_pop(s, &p);
         } else {
             p = s->q[s->qhead];
@@ -540,6 +540,21 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
     if (rc == SCAND_OK)
         rc = release(s, until, p.seq, &mine, emit, arg);
     return rc == SCAND_OK ? mine : rc;
+}
+
+int scandint_sliding_advance(struct scandint_sliding *s, int64_t wm, scandint_emit_fn emit,
+                             void *arg)
+{
+    if (s->n_heap == 0 && s->qn == 0)
+        return SCAND_OK;
+    /* the context's newest start is wm + reorder; hold flows reorder -
+     * window behind it, as behind this rule's own newest */
+    int64_t until = wm > INT64_MAX - s->cfg->window_ms ? INT64_MAX : wm + s->cfg->window_ms;
+    int64_t newest = until > INT64_MAX - s->reorder_ms ? INT64_MAX : until + s->reorder_ms;
+    if (newest > s->pnewest)
+        s->pnewest = newest;
+    int mine;
+    return release(s, until, UINT64_MAX, &mine, emit, arg);
 }
 
 int scandint_sliding_flush(struct scandint_sliding *s, scandint_emit_fn emit, void *arg)

@@ -611,6 +611,10 @@ void scandint_sliding_free(struct scandint_sliding *s);
 int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
                          scandint_emit_fn emit, void *arg);
 int scandint_sliding_flush(struct scandint_sliding *s, scandint_emit_fn emit, void *arg);
+/* The context's watermark (newest start - reorder) passed wm: count the
+ * held flows it lets go (a rule whose own flows stopped coming). */
+int scandint_sliding_advance(struct scandint_sliding *s, int64_t wm, scandint_emit_fn emit,
+                             void *arg);
 uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
 /* Hash flow f's key and first member into f->tag and prefetch their slots. */
 void scandint_sliding_prefetch(const struct scandint_sliding *s, struct scandint_flow *f);

@@ -679,6 +679,24 @@ static void test_rules_sliding_window_shorter_than_reorder(void)
     CU_ASSERT_EQUAL(al.a[0].count, 3);
     CU_ASSERT_EQUAL(al.a[0].reached_ms, T0 + 17 * SEC);
     detect_free(ctx, &al);
+    /* the rule's own flows stop (port 22 only) while other traffic goes
+     * on: the context's watermark lets the held flows go, before the end */
+    static const char *const kv22[] = {"vertical.enabled",     "false", "horizontal.window_kind",
+                                       "sliding",              "horizontal.window", "30s",
+                                       "horizontal.threshold", "2",     "horizontal.ports",
+                                       "22",                   NULL};
+    ctx = ctx_with(&al, NULL, kv22);
+    flow_to(ctx, T0 + 60 * SEC, "10.0.0.9", 1);
+    for (int h = 2; h <= 4; h++)
+        flow_to(ctx, T0 + (13 + h) * SEC, "10.0.0.9", h);
+    for (int m = 1; m <= 10; m++)
+        feed(ctx, mk_tuple(T0 + m * MIN + 30 * SEC, "10.0.0.8", "10.0.1.200",
+                           (uint16_t)(50000 + m), 80, 6, SCAND_ST_B));
+    CU_ASSERT_EQUAL_FATAL(al.n, 1); /* before scand_flush */
+    CU_ASSERT_EQUAL(al.a[0].count, 3);
+    CU_ASSERT_EQUAL(scand_flush(ctx), SCAND_OK);
+    CU_ASSERT_EQUAL(al.n, 1);
+    detect_free(ctx, &al);
 }
 
 /* A one-dimension key holds its first value itself until a second comes
