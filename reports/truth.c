@@ -229,6 +229,15 @@ static int parse_hn(struct pctx *p, const cJSON *o, size_t i, struct rpt_hard_ne
                : 0;
 }
 
+/* Campaigns (pointers into one array) by (id, position). */
+static int by_id(const void *x, const void *y)
+{
+    const struct rpt_campaign *a = *(const struct rpt_campaign *const *)x;
+    const struct rpt_campaign *b = *(const struct rpt_campaign *const *)y;
+    int r = strcmp(a->id, b->id);
+    return r != 0 ? r : a < b ? -1 : a > b;
+}
+
 int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_truth *out,
                     char *err, size_t errsize)
 {
@@ -273,6 +282,29 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
             goto out;
         }
         out->n_camps++;
+    }
+    if (out->n_camps > 1) { /* ids name campaigns in every report: one each */
+        const struct rpt_campaign **ord = malloc(out->n_camps * sizeof *ord);
+        if (ord == NULL) {
+            fail(&p, NULL, "campaigns", "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < out->n_camps; i++)
+            ord[i] = &out->camps[i];
+        qsort(ord, out->n_camps, sizeof *ord, by_id);
+        size_t dup_at = SIZE_MAX; /* the earliest campaign whose id came before */
+        for (size_t i = 1; i < out->n_camps; i++)
+            if (strcmp(ord[i]->id, ord[i - 1]->id) == 0 &&
+                (size_t)(ord[i] - out->camps) < dup_at)
+                dup_at = (size_t)(ord[i] - out->camps);
+        free(ord);
+        if (dup_at != SIZE_MAX) {
+            char path[48];
+            snprintf(path, sizeof path, "campaigns[%zu]", dup_at);
+            fail(&p, cJSON_GetArrayItem(camps, (int)dup_at), path, "id \"%s\" given twice",
+                 out->camps[dup_at].id);
+            goto out;
+        }
     }
     const cJSON *hns = cJSON_GetObjectItemCaseSensitive(root, "hard_negatives");
     if (hns != NULL) {

@@ -153,6 +153,11 @@ static void test_lab_bad_files(void)
          "\"end_ms\":2}]}",
          "t.json:2: campaigns[0]: \"sources\": not an IP address"},
         {"{\"campaigns\":{}}", "t.json:1: campaigns: expected an array"},
+        {"{\"campaigns\":[{\"id\":\"a\",\"kind\":\"slow\",\"sources\":[\"1.2.3.4\"],\"start_ms\":1,"
+         "\"end_ms\":2},\n{\"id\":\"b\",\"kind\":\"slow\",\"sources\":[\"1.2.3.4\"],\"start_ms\":1,"
+         "\"end_ms\":2},\n{\"id\":\"a\",\"kind\":\"slow\",\"sources\":[\"1.2.3.5\"],\"start_ms\":1,"
+         "\"end_ms\":2}]}",
+         "t.json:3: campaigns[2]: id \"a\" given twice"},
         {"{\"campaigns\":[", "t.json:1: not valid JSON"},
         {"{\"campaigns\":[{\"id\":\"x\",\"kind\":\"horizontal\",\"sources\":[\"1.2.3.4\"],\"start_ms\":5,"
          "\"end_ms\":2}]}",
