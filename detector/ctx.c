@@ -586,14 +586,12 @@ static int emit(void *arg, struct scand_alert *a)
 static int close_windows(scand_ctx *ctx, int64_t wm)
 {
     for (size_t i = 0; i < ctx->n_rules; i++) {
-        if (ctx->rules[i].sl != NULL && wm != INT64_MAX) { /* flows it holds, if any */
-            int rc = scandint_sliding_advance(ctx->rules[i].sl, wm, emit, ctx);
-            if (rc != SCAND_OK)
-                return rc;
-        }
-        if (ctx->rules[i].dc == NULL)
-            continue; /* sliding rules alert as flows come */
-        int rc = scandint_dcount_close(ctx->rules[i].dc, wm, emit, ctx, &ctx->stats.bins_closed);
+        const struct rule *r = &ctx->rules[i];
+        /* tumbling bins close; a sliding rule counts the flows it held (it
+         * alerts as flows go in); TRW has no window */
+        int rc = r->dc   ? scandint_dcount_close(r->dc, wm, emit, ctx, &ctx->stats.bins_closed)
+                 : r->sl ? scandint_sliding_advance(r->sl, wm, emit, ctx)
+                         : SCAND_OK;
         if (rc != SCAND_OK)
             return rc;
     }
@@ -781,12 +779,7 @@ int scand_flush(scand_ctx *ctx)
                                                  : "scand_flush() before scand_finalize()");
         return SCAND_ERR_STATE;
     }
-    int rc = SCAND_OK;
-    for (size_t i = 0; i < ctx->n_rules && rc == SCAND_OK; i++)
-        if (ctx->rules[i].sl != NULL) /* the flows still waiting to count */
-            rc = scandint_sliding_flush(ctx->rules[i].sl, emit, ctx);
-    if (rc == SCAND_OK)
-        rc = close_windows(ctx, INT64_MAX);
+    int rc = close_windows(ctx, INT64_MAX);
     return rc == SCAND_OK ? SCAND_OK : fail(ctx, rc);
 }
 

@@ -28,7 +28,8 @@
  * order (a ring for those that came in order, a heap for the rest): every
  * flow within the tolerance then counts, in order. Only one later still
  * and older than the window is late. Alerts come as flows go in: when the
- * rule's own flows or the context's watermark move on, and at flush.
+ * rule's own flows or the context's watermark move on (at flush, to the
+ * end of time).
  */
 #include <string.h>
 
@@ -75,7 +76,7 @@ struct pend {
 
 struct scandint_sliding {
     const struct scandint_rule_cfg *cfg;
-    int64_t reorder_ms; /* how long flows are held: reorder - window, or 0 */
+    int64_t hold_ms; /* how long flows are held: reorder - window, or 0 */
     struct pend *heap; /* min-heap by (start, seq): the flows that came out of order */
     size_t n_heap, cap_heap;
     struct pend *q; /* ring, sorted: the flows that came in order (most), O(1) each */
@@ -101,7 +102,7 @@ struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cf
     s->cfg = cfg;
     s->newest = INT64_MIN;
     s->pnewest = INT64_MIN;
-    s->reorder_ms = reorder_ms > cfg->window_ms ? reorder_ms - cfg->window_ms : 0; /* the hold */
+    s->hold_ms = reorder_ms > cfg->window_ms ? reorder_ms - cfg->window_ms : 0;
     switch (cfg->family) {
     case SCAND_FAM_HORIZONTAL:
         s->n_dims = 1;
@@ -517,8 +518,7 @@ int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow 
 {
     if (f->start > s->pnewest)
         s->pnewest = f->start;
-    int64_t until = s->pnewest < INT64_MIN + s->reorder_ms ? INT64_MIN
-                                                           : s->pnewest - s->reorder_ms;
+    int64_t until = s->pnewest < INT64_MIN + s->hold_ms ? INT64_MIN : s->pnewest - s->hold_ms;
     if (s->n_heap == 0 && s->qn == 0 && f->start <= until)
         return window_add(s, f, emit, arg); /* nothing to wait for */
     struct pend p;
@@ -548,17 +548,12 @@ int scandint_sliding_advance(struct scandint_sliding *s, int64_t wm, scandint_em
     if (s->n_heap == 0 && s->qn == 0)
         return SCAND_OK;
     /* the context's newest start is wm + reorder; hold flows reorder -
-     * window behind it, as behind this rule's own newest */
-    int64_t until = wm > INT64_MAX - s->cfg->window_ms ? INT64_MAX : wm + s->cfg->window_ms;
-    int64_t newest = until > INT64_MAX - s->reorder_ms ? INT64_MAX : until + s->reorder_ms;
+     * window behind it, as behind this rule's own newest (INT64_MAX, at
+     * flush: every one) */
+    int64_t until = scandint_add_sat(wm, s->cfg->window_ms);
+    int64_t newest = scandint_add_sat(until, s->hold_ms);
     if (newest > s->pnewest)
         s->pnewest = newest;
     int mine;
     return release(s, until, UINT64_MAX, &mine, emit, arg);
-}
-
-int scandint_sliding_flush(struct scandint_sliding *s, scandint_emit_fn emit, void *arg)
-{
-    int mine;
-    return release(s, INT64_MAX, UINT64_MAX, &mine, emit, arg);
 }

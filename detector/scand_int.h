@@ -602,17 +602,16 @@ uint64_t scandint_dcount_peak_keys(const struct scandint_dcount *dc);
  * reorder_ms - window past its own, in start order), and an alert is
  * emitted when the count over the last window passes the rule. Returns 1
  * counted (or waiting to), 2 late, SCAND_ERR_NOMEM, or SCAND_ERR_STATE if
- * emit asked to stop. scandint_sliding_flush() counts every flow still
- * waiting (at the end of the input). */
+ * emit asked to stop. */
 struct scandint_sliding;
 struct scandint_sliding *scandint_sliding_new(const struct scandint_rule_cfg *cfg, uint64_t seed,
                                               int64_t reorder_ms);
 void scandint_sliding_free(struct scandint_sliding *s);
 int scandint_sliding_add(struct scandint_sliding *s, const struct scandint_flow *f,
                          scandint_emit_fn emit, void *arg);
-int scandint_sliding_flush(struct scandint_sliding *s, scandint_emit_fn emit, void *arg);
 /* The context's watermark (newest start - reorder) passed wm: count the
- * held flows it lets go (a rule whose own flows stopped coming). */
+ * held flows it lets go (a rule whose own flows stopped coming; at flush,
+ * wm INT64_MAX, every flow still held). */
 int scandint_sliding_advance(struct scandint_sliding *s, int64_t wm, scandint_emit_fn emit,
                              void *arg);
 uint64_t scandint_sliding_peak_keys(const struct scandint_sliding *s);
