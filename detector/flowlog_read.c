@@ -820,6 +820,17 @@ static int match_records_head(scand_reader *r)
     }
 }
 
+/* The first member at or after c named "records" that is an array, or
+ * NULL: a blob parsed whole reads each such array in turn (JSON leaves a
+ * duplicate key open; dropping either array would lose records). */
+static cJSON *next_records(cJSON *c)
+{
+    while (c != NULL && !(c->string != NULL && strcmp(c->string, "records") == 0 &&
+                          cJSON_IsArray(c)))
+        c = c->next;
+    return c;
+}
+
 static int top_value(scand_reader *r, struct scand_record *out)
 {
     int rc = skip_ws(r);
@@ -887,20 +898,13 @@ static int top_value(scand_reader *r, struct scand_record *out)
     /* cJSON nodes keep no positions: a NUL anywhere in a value parsed
      * whole (like a \u0000, nul_escape) skips each record of it */
     r->raw_nul = memchr(r->buf + start, '\0', end - start) != NULL;
-    int n_records = 0;
-    cJSON *records = NULL;
-    for (cJSON *c = doc->child; c != NULL; c = c->next)
-        if (c->string != NULL && strcmp(c->string, "records") == 0) {
-            n_records++;
-            if (records == NULL && cJSON_IsArray(c))
-                records = c;
-        }
+    cJSON *records = next_records(doc->child);
     if (records != NULL) {
         r->dom = doc;
         r->dom_arr = records;
         r->dom_next = records->child;
         r->state = S_DOM;
-        if (n_records > 1)
+        if (next_records(records->next) != NULL)
             say(r, SCAND_DIAG_NOTE, -1, -1, line, col,
                 "the blob has \"records\" twice: the records of each are read");
         return 0;
@@ -1102,12 +1106,8 @@ int scand_reader_next(scand_reader *r, struct scand_record *rec)
             break;
         case S_DOM:
             while (r->dom_next == NULL && r->dom_arr != NULL) { /* "records" again? */
-                cJSON *a = r->dom_arr->next;
-                while (a != NULL && !(a->string != NULL && strcmp(a->string, "records") == 0 &&
-                                      cJSON_IsArray(a)))
-                    a = a->next;
-                r->dom_arr = a;
-                r->dom_next = a != NULL ? a->child : NULL;
+                r->dom_arr = next_records(r->dom_arr->next);
+                r->dom_next = r->dom_arr != NULL ? r->dom_arr->child : NULL;
             }
             if (r->dom_next == NULL) {
                 cJSON_Delete(r->dom);

@@ -100,9 +100,8 @@ struct sim_gen {
     int oom;
     int overflow;     /* a tuple fell beyond the ring: a bug, the run fails */
     int64_t gen_hour; /* the hour being generated */
-    uint64_t hour_flows; /* flows made for it so far */
-    uint64_t max_hour_flows;
-    int too_many;        /* more than SIM_MAX_HOUR_FLOWS: the run fails */
+    uint64_t hour_flows;     /* flows made for it so far: past max, the run fails */
+    uint64_t max_hour_flows; /* sim_hooks' max_hour_flows, or SIM_MAX_HOUR_FLOWS */
     int want_packets;
     char **flow_res; /* per vnet: the flowLogResourceID */
     /* flush scratch, kept across hours */
@@ -491,10 +490,8 @@ static void packets_of(struct sim_gen *g, const struct sim_flow *f, const struct
 int sim_emit(struct sim_gen *g, const struct sim_flow *f)
 {
     const struct sim_scenario *sc = g->sc;
-    if (++g->hour_flows > g->max_hour_flows) {
-        g->too_many = 1;
+    if (++g->hour_flows > g->max_hour_flows)
         return -1;
-    }
     g->res->flows++;
     if (f->proto == SIM_PROTO_ICMP) {
         if (g->want_packets) { /* echo request, and a reply from a host that exists */
@@ -822,7 +819,7 @@ int sim_generate(const sim_scenario *sc, scand_strtab *st, const struct sim_hook
         g->gen_hour = h;
         g->hour_flows = 0;
         if (sim_bg_hour(bg, g, h) != 0 || sim_camps_hour(cp, g, h) != 0 || g->oom) {
-            if (g->too_many)
+            if (g->hour_flows > g->max_hour_flows)
                 snprintf(err, errsize,
                          "hour %lld of the scenario makes more than %llu flows (the simulator "
                          "holds an hour in memory): lower the traffic rates or the VM counts",
