@@ -1,10 +1,12 @@
 /*
- * json_line.c - the source line of a cJSON node, for error messages that
- * name "file:line: path" (scenario files, --config files). cJSON keeps no
- * positions, so we walk the text and the tree together: both list values
- * in document order (cJSON keeps duplicate keys as separate children), so
- * the k-th value start in the text is the k-th node in a pre-order walk.
- * Only called on the error path.
+ * json_line.c - whole JSON documents (scenario, --config, --policy and
+ * truth files): parsed with the checks cJSON leaves out (NULs, control
+ * bytes, trailing text), duplicate keys found, and the source line of a
+ * cJSON node for error messages that name "file:line: path". cJSON keeps
+ * no positions, so for the line we walk the text and the tree together:
+ * both list values in document order (cJSON keeps duplicate keys as
+ * separate children), so the k-th value start in the text is the k-th
+ * node in a pre-order walk (only on the error path).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,15 @@ static int walk(struct cur *c, const cJSON *n, const cJSON *target, const char *
     return 0;
 }
 
+/* The 1-based line of text where at is. */
+static long line_at(const char *text, const char *at)
+{
+    long line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
 long scand_json_line(const char *text, size_t len, const void *root_, const void *node_)
 {
     const cJSON *root = root_, *node = node_;
@@ -88,10 +99,7 @@ long scand_json_line(const char *text, size_t len, const void *root_, const void
     const char *at = NULL;
     if (!walk(&c, root, node, &at) || at == NULL)
         return 0;
-    long line = 1;
-    for (const char *p = text; p < at; p++)
-        line += *p == '\n';
-    return line;
+    return line_at(text, at);
 }
 
 void scand_json_error(char *err, size_t errsize, const char *name, const char *text, size_t len,
@@ -144,14 +152,6 @@ const void *scand_json_dup_key(const void *obj_)
     const cJSON *r = first != NULL ? first->m : NULL;
     free(v);
     return r;
-}
-
-static long line_at(const char *text, const char *at)
-{
-    long line = 1;
-    for (const char *p = text; p < at; p++)
-        line += *p == '\n';
-    return line;
 }
 
 /* The first \u0000 escape inside a string, or NULL (cJSON would decode it

@@ -238,6 +238,27 @@ static int by_id(const void *x, const void *y)
     return r != 0 ? r : a < b ? -1 : a > b;
 }
 
+/* In *at the earliest of c[0..n) whose id an earlier one has, SIZE_MAX
+ * if none (sorted: a truth file may hold many campaigns). 0, or -1 out of
+ * memory. */
+static int dup_id(const struct rpt_campaign *c, size_t n, size_t *at)
+{
+    *at = SIZE_MAX;
+    if (n < 2)
+        return 0;
+    const struct rpt_campaign **ord = malloc(n * sizeof *ord);
+    if (ord == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        ord[i] = &c[i];
+    qsort(ord, n, sizeof *ord, by_id);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(ord[i]->id, ord[i - 1]->id) == 0 && (size_t)(ord[i] - c) < *at)
+            *at = (size_t)(ord[i] - c);
+    free(ord);
+    return 0;
+}
+
 int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_truth *out,
                     char *err, size_t errsize)
 {
@@ -283,28 +304,17 @@ int rpt_truth_parse(const char *name, const char *text, size_t len, struct rpt_t
         }
         out->n_camps++;
     }
-    if (out->n_camps > 1) { /* ids name campaigns in every report: one each */
-        const struct rpt_campaign **ord = malloc(out->n_camps * sizeof *ord);
-        if (ord == NULL) {
-            fail(&p, NULL, "campaigns", "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < out->n_camps; i++)
-            ord[i] = &out->camps[i];
-        qsort(ord, out->n_camps, sizeof *ord, by_id);
-        size_t dup_at = SIZE_MAX; /* the earliest campaign whose id came before */
-        for (size_t i = 1; i < out->n_camps; i++)
-            if (strcmp(ord[i]->id, ord[i - 1]->id) == 0 &&
-                (size_t)(ord[i] - out->camps) < dup_at)
-                dup_at = (size_t)(ord[i] - out->camps);
-        free(ord);
-        if (dup_at != SIZE_MAX) {
-            char path[48];
-            snprintf(path, sizeof path, "campaigns[%zu]", dup_at);
-            fail(&p, cJSON_GetArrayItem(camps, (int)dup_at), path, "id \"%s\" given twice",
-                 out->camps[dup_at].id);
-            goto out;
-        }
+    size_t dup_at; /* ids name campaigns in every report: one each */
+    if (dup_id(out->camps, out->n_camps, &dup_at) != 0) {
+        fail(&p, NULL, "campaigns", "out of memory");
+        goto out;
+    }
+    if (dup_at != SIZE_MAX) {
+        char path[48];
+        snprintf(path, sizeof path, "campaigns[%zu]", dup_at);
+        fail(&p, cJSON_GetArrayItem(camps, (int)dup_at), path, "id \"%s\" given twice",
+             out->camps[dup_at].id);
+        goto out;
     }
     const cJSON *hns = cJSON_GetObjectItemCaseSensitive(root, "hard_negatives");
     if (hns != NULL) {
