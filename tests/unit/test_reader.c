@@ -535,35 +535,31 @@ static void test_reader_raw_nul(void)
  * error at its place, after the records before it. */
 static void test_reader_wrapper_after_the_array(void)
 {
-    for (size_t c = 0; c < N_CHUNKS; c++) {
-        scand_strtab *st;
-        struct read_result rr;
-        run("{\"records\":[" R1 "],\"x\":-1.5e3,\"records\":[" R2 "],\"y\":null}", chunks[c], &st,
-            &rr);
-        CU_ASSERT_EQUAL(rr.rc, 0);
-        CU_ASSERT_EQUAL(rr.n_rec, 2);
-        CU_ASSERT_EQUAL(rr.n_tup, 3);
-        CU_ASSERT_EQUAL(rr.diag.n, 1);
-        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "\"records\" twice"), 1);
-        done(st, &rr);
+    static const struct {
+        const char *json;
+        size_t n_rec, n_tup;
+        int notes; /* "records" twice */
+    } good[] = {
+        {"{\"records\":[" R1 "],\"x\":-1.5e3,\"records\":[" R2 "],\"y\":null}", 2, 3, 1},
         /* a second records key spelled with an escape is the same key */
-        run("{\"records\":[" R1 "],\"rec\\u006frds\":[" R2 "]}", chunks[c], &st, &rr);
-        CU_ASSERT_EQUAL(rr.rc, 0);
-        CU_ASSERT_EQUAL(rr.n_rec, 2);
-        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "\"records\" twice"), 1);
-        done(st, &rr);
-        /* parsed whole, the first "records" that is an array */
-        run("{\"a\":1,\"records\":{},\"records\":[" R1 "]}", chunks[c], &st, &rr);
-        CU_ASSERT_EQUAL(rr.rc, 0);
-        CU_ASSERT_EQUAL(rr.n_rec, 1);
-        done(st, &rr);
-        /* the same, parsed whole: keys in another order */
-        run("{\"a\":1,\"records\":[" R1 "],\"records\":[" R2 "]}", chunks[c], &st, &rr);
-        CU_ASSERT_EQUAL(rr.rc, 0);
-        CU_ASSERT_EQUAL(rr.n_rec, 2);
-        CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "\"records\" twice"), 1);
-        done(st, &rr);
-    }
+        {"{\"records\":[" R1 "],\"rec\\u006frds\":[" R2 "]}", 2, 3, 1},
+        /* parsed whole (keys in another order): the records arrays */
+        {"{\"a\":1,\"records\":{},\"records\":[" R1 "]}", 1, 2, 0},
+        {"{\"a\":1,\"records\":[" R1 "],\"records\":[" R2 "]}", 2, 3, 1},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        for (size_t c = 0; c < N_CHUNKS; c++) {
+            scand_strtab *st;
+            struct read_result rr;
+            run(good[i].json, chunks[c], &st, &rr);
+            CU_ASSERT_EQUAL(rr.rc, 0);
+            CU_ASSERT_EQUAL(rr.n_rec, good[i].n_rec);
+            CU_ASSERT_EQUAL(rr.n_tup, good[i].n_tup);
+            CU_ASSERT_EQUAL(rr.diag.n, good[i].notes);
+            CU_ASSERT_EQUAL(diag_count(&rr.diag, SCAND_DIAG_NOTE, "\"records\" twice"),
+                            good[i].notes);
+            done(st, &rr);
+        }
     static const char *const bad[] = {
         "{\"records\":[" R1 "],\"x\":nope}", "{\"records\":[" R1 "],\"x\":01}",
         "{\"records\":[" R1 "] \"x\":1}",     "{\"records\":[" R1 "],x:1}",
