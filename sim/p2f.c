@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "p2f.h"
 #include "sim.h"
@@ -336,21 +337,25 @@ static inline uint32_t hash_parts(const uint8_t *a, const uint8_t *b, uint32_t p
 #define KEY_SIZE 37 /* proto, address a, address b, port a, port b */
 enum { L_TCP, L_UDP, L_CLOSED, N_LISTS };
 
+/* 128 bytes on a 64-byte boundary: a packet touches two cache lines of
+ * its flow (the key and state, then the times and counts), not three. */
 struct flow {
     uint8_t key[KEY_SIZE];
-    uint8_t init;    /* 0: endpoint a initiated, 1: b */
-    uint8_t fin;     /* bit 0: a sent FIN, bit 1: b sent FIN */
-    uint8_t list;    /* L_* */
-    uint8_t has_mac; /* bit 0: a's MAC known, bit 1: b's */
-    uint8_t b_pending; /* the B tuple waits for the next tuple, so that an end
-                          that answers later is logged at its own NIC */
-    uint8_t quiet;     /* endpoints (bits) whose NIC logs no B/C/E: a denying
-                          NSG logs D tuples only; past an outbound denial
-                          nothing arrives */
-    int8_t denier;     /* the endpoint whose NIC logs D tuples, -1 none */
-    uint8_t inside;    /* bit e: endpoint e is in an --inside network (its NIC logs) */
+    uint8_t init : 1;      /* 0: endpoint a initiated, 1: b */
+    uint8_t fin : 2;       /* bit 0: a sent FIN, bit 1: b sent FIN */
+    uint8_t list : 2;      /* L_* */
+    uint8_t has_mac : 2;   /* bit 0: a's MAC known, bit 1: b's */
+    uint8_t b_pending : 1; /* the B tuple waits for the next tuple, so that an end
+                              that answers later is logged at its own NIC */
+    uint8_t quiet : 2;     /* endpoints (bits) whose NIC logs no B/C/E: a denying
+                              NSG logs D tuples only; past an outbound denial
+                              nothing arrives */
+    uint8_t inside : 2;    /* bit e: endpoint e is in an --inside network (its NIC logs) */
+    uint8_t interned : 2;  /* bit e: mac[e] holds e's interned NIC (a uint32_t
+                              string table index), decided at the flow's first
+                              tuple; before that, the MAC learned for e */
+    int8_t denier;         /* the endpoint whose NIC logs D tuples, -1 none */
     uint8_t mac[2][6];
-    uint32_t mac_idx[2]; /* interned MAC of each end's NIC, UINT32_MAX until the first tuple */
     uint32_t hash;
     uint32_t prev, next; /* on its list */
     int64_t t_first, t_last, next_c; /* ms */
@@ -359,6 +364,8 @@ struct flow {
                       re-queued if it saw packets since) */
     uint64_t pk[2], by[2];           /* since the last tuple, sent by a and by b */
 };
+_Static_assert(sizeof(struct flow) == 128, "a flow is two cache lines");
+_Static_assert(offsetof(struct flow, t_first) == 64, "times and counts share the second line");
 
 struct list {
     uint32_t head, tail;
@@ -373,13 +380,67 @@ struct macent {
     uint8_t used;
 };
 
+/* The flow slab and index: every packet reads a flow and an index slot at
+ * random across tens of megabytes, and with 4 KiB pages each read also
+ * misses the TLB. They come whole from mmap, aligned to 2 MiB when that
+ * large and asked to be backed by huge pages (madvise MADV_HUGEPAGE:
+ * Debian's transparent huge page mode is "madvise"); without them the
+ * kernel backs them with small pages, as malloc's. Zeroed. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t big_size(size_t bytes)
+{
+    size_t page = bytes >= HUGE_PAGE ? HUGE_PAGE : 4096;
+    return (bytes + page - 1) / page * page;
+}
+
+#if defined(__SANITIZE_ADDRESS__) /* the heap, where ASan checks bounds */
+static void *big_alloc(size_t bytes)
+{
+    void *m = aligned_alloc(64, big_size(bytes));
+    if (m != NULL)
+        memset(m, 0, big_size(bytes));
+    return m;
+}
+
+static void big_free(void *m, size_t bytes)
+{
+    (void)bytes;
+    free(m);
+}
+#else
+static void *big_alloc(size_t bytes)
+{
+    size_t size = big_size(bytes), extra = size >= HUGE_PAGE ? HUGE_PAGE : 0;
+    char *m = mmap(NULL, size + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (extra > 0) { /* keep the aligned part */
+        size_t head = (size_t)(-(uintptr_t)m & (HUGE_PAGE - 1));
+        if (head > 0)
+            munmap(m, head);
+        if (extra - head > 0)
+            munmap(m + head + size, extra - head);
+        m += head;
+        madvise(m, size, MADV_HUGEPAGE); /* a hint: small pages serve too */
+    }
+    return m;
+}
+
+static void big_free(void *m, size_t bytes)
+{
+    if (m != NULL)
+        munmap(m, big_size(bytes));
+}
+#endif
+
 struct p2f {
     struct p2f_opts o;
     scand_strtab *st;
     p2f_tuple_fn fn;
     void *arg;
     uint32_t group;
-    struct flow *slab;
+    struct flow *slab; /* big_alloc(cap_slab flows) */
     size_t n_slab, cap_slab;
     uint32_t free_head;
     uint64_t *index; /* hash << 32 | slab index + 1; 0 = empty: probing reads
@@ -424,7 +485,7 @@ p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *
     p->arg = arg;
     p->free_head = NIL;
     p->mask = 4095;
-    p->index = calloc(p->mask + 1, sizeof *p->index);
+    p->index = big_alloc((p->mask + 1) * sizeof *p->index);
     p->mac_mask = 1023;
     p->macs = calloc(p->mac_mask + 1, sizeof *p->macs);
     for (int i = 0; i < N_LISTS; i++)
@@ -444,8 +505,8 @@ void p2f_free(p2f *p)
 {
     if (p == NULL)
         return;
-    free(p->slab);
-    free(p->index);
+    big_free(p->slab, p->cap_slab * sizeof *p->slab);
+    big_free(p->index, (p->mask + 1) * sizeof *p->index);
     free(p->macs);
     free(p);
 }
@@ -552,8 +613,8 @@ static int emit(p2f *p, struct flow *f, int state, int64_t ts_ms)
         return 0;
     }
     for (int e = 0; e < 2; e++) {
-        if ((f->has_mac & (1 << e)) || !(f->inside & (1 << e)))
-            continue; /* known, or outside: only inside MACs are learned */
+        if ((f->has_mac & (1 << e)) || (f->interned & (1 << e)) || !(f->inside & (1 << e)))
+            continue; /* known or decided, or outside: only inside MACs are learned */
         const struct macent *m = mac_slot_c(p, f->key + 1 + 16 * e);
         if (m->used) {
             memcpy(f->mac[e], m->mac, 6);
@@ -606,7 +667,7 @@ static int emit_at(p2f *p, struct flow *f, int state, int64_t ts_ms, int only)
         if (!(f->inside & (1 << who)) || (only < 0 && (f->quiet & (1 << who))) ||
             (only >= 0 && who != only))
             continue;
-        if (f->mac_idx[who] == UINT32_MAX) { /* decided once, at the flow's first tuple */
+        if (!(f->interned & (1 << who))) { /* decided once, at the flow's first tuple */
             char mac[13];
             if (f->has_mac & (1 << who)) {
                 static const char hex[] = "0123456789ABCDEF";
@@ -618,10 +679,13 @@ static int emit_at(p2f *p, struct flow *f, int state, int64_t ts_ms, int only)
             } else {
                 p2f_derived_mac(addr, mac);
             }
-            if (scand_strtab_intern(p->st, mac, 12, &f->mac_idx[who]) != SCAND_OK)
+            uint32_t idx;
+            if (scand_strtab_intern(p->st, mac, 12, &idx) != SCAND_OK)
                 return -1;
+            memcpy(f->mac[who], &idx, sizeof idx);
+            f->interned |= (uint8_t)(1 << who);
         }
-        t.mac = f->mac_idx[who];
+        memcpy(&t.mac, f->mac[who], sizeof t.mac);
         t.dir = end == 0 ? SCAND_DIR_OUT : SCAND_DIR_IN;
         p->stats.tuples++;
         if (p->fn(p->arg, &t) != 0)
@@ -745,7 +809,7 @@ static int expire_until(p2f *p, int64_t now)
 static int grow_index(p2f *p)
 {
     size_t cap = (p->mask + 1) * 2;
-    uint64_t *ni = calloc(cap, sizeof *ni);
+    uint64_t *ni = big_alloc(cap * sizeof *ni);
     if (ni == NULL)
         return -1;
     size_t mask = cap - 1;
@@ -758,7 +822,7 @@ static int grow_index(p2f *p)
             k = (k + 1) & mask;
         ni[k] = v;
     }
-    free(p->index);
+    big_free(p->index, (p->mask + 1) * sizeof *p->index);
     p->index = ni;
     p->mask = mask;
     return 0;
@@ -775,10 +839,13 @@ static uint32_t new_flow(p2f *p)
         size_t cap = p->cap_slab ? p->cap_slab * 2 : 4096;
         if (cap >= NIL)
             return NIL;
-        struct flow *s = realloc(p->slab, cap * sizeof *s);
-        if (s == NULL)
+        struct flow *ns = big_alloc(cap * sizeof *ns);
+        if (ns == NULL)
             return NIL;
-        p->slab = s;
+        if (p->n_slab > 0)
+            memcpy(ns, p->slab, p->n_slab * sizeof *ns);
+        big_free(p->slab, p->cap_slab * sizeof *p->slab);
+        p->slab = ns;
         p->cap_slab = cap;
     }
     return (uint32_t)p->n_slab++;
@@ -942,7 +1009,8 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
             if (k->has_mac && !(f->has_mac & (1 << sender))) { /* once per flow end */
                 if (mac_learn(p, k->src, k->src_mac, f->inside & (1 << sender)) != 0)
                     goto fail;
-                memcpy(f->mac[sender], k->src_mac, 6);
+                if (!(f->interned & (1 << sender)))
+                    memcpy(f->mac[sender], k->src_mac, 6);
                 f->has_mac |= (uint8_t)(1 << sender);
             }
             int closed = 0;
@@ -1006,7 +1074,6 @@ static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int
     f->denier = -1;
     memcpy(f->key, key, KEY_SIZE);
     f->hash = h;
-    f->mac_idx[0] = f->mac_idx[1] = UINT32_MAX;
     f->inside = (uint8_t)inside;
     f->prev = f->next = NIL;
     p->index[j] = (uint64_t)h << 32 | (i + 1);

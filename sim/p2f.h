@@ -94,7 +94,7 @@ struct p2f_opts {
     const struct p2f_deny *deny; /* first match wins */
     size_t n_deny;
     size_t max_flows; /* flows held at once (0: no limit; default 1,000,000,
-                         about 180 MB): past it, the longest-quiet flow ends
+                         about 150 MB): past it, the longest-quiet flow ends
                          early (stats.evicted) */
     int icmp; /* also make flows of ICMP (protocol 1, ports 0) and ICMPv6 (58),
                  for non-Azure use: Azure never logs them */

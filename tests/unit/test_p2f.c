@@ -446,6 +446,79 @@ static size_t drop_denied(struct scand_tuple *t, size_t n, const struct scand_tu
     return k;
 }
 
+/* Tuples counted, not kept: for runs of many flows. */
+struct tally {
+    uint64_t b, e, other, pkts_s2d, pkts_d2s, bad;
+};
+
+static int count_tuple(void *arg, const struct scand_tuple *t)
+{
+    struct tally *y = arg;
+    if (t->state == SCAND_ST_B)
+        y->b++;
+    else if (t->state == SCAND_ST_E)
+        y->e++;
+    else
+        y->other++;
+    y->pkts_s2d += t->pkts_s2d;
+    y->pkts_d2s += t->pkts_d2s;
+    /* each flow's E: the source port says which flow, the counts must be its own */
+    if (t->state == SCAND_ST_E && (t->pkts_s2d != 1u + t->sport % 3u || t->pkts_d2s != 1))
+        y->bad++;
+    return 0;
+}
+
+/* 100,000 flows open at once: the flow slab and its index grow through
+ * several sizes (past 2 MiB, where they ask for huge pages), and every
+ * flow keeps its own state across the moves. */
+static void test_p2f_many_flows(void)
+{
+    enum { N = 100000 };
+    static struct scand_cidr cidrs[1];
+    struct p2f_opts o;
+    p2f_opts_default(&o);
+    size_t nc;
+    CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.0.0.0/8", cidrs, 1, &nc), 0);
+    o.inside = cidrs, o.n_inside = nc;
+    struct tally y;
+    memset(&y, 0, sizeof y);
+    scand_strtab *st = scand_strtab_new();
+    p2f *p = p2f_new(&o, st, count_tuple, &y);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    struct p2f_pkt *k = calloc(N, sizeof *k);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    /* every flow: SYNs from outside (1 to 3, by source port), one a
+     * millisecond, then an RST back closes it */
+    for (int round = 0; round < 4; round++) {
+        size_t n = 0;
+        for (unsigned i = 0; i < N; i++) {
+            char src[32];
+            snprintf(src, sizeof src, "198.51.%u.%u", i / 250 % 256, i % 250 + 1);
+            unsigned sport = 1024 + i / 64000 * 7 + (i % 60000);
+            unsigned syns = 1 + sport % 3;
+            double t = round * 0.001;
+            if (round < 3 && (unsigned)round < syns)
+                k[n++] = mk(t, src, sport, "10.1.2.3", 443, 6, 0x02, 60);
+            else if (round == 3)
+                k[n++] = mk(t, "10.1.2.3", 443, src, sport, 6, 0x14, 54);
+        }
+        CU_ASSERT_EQUAL(p2f_packets(p, k, n), 0);
+    }
+    CU_ASSERT_EQUAL(p2f_finish(p), 0);
+    struct p2f_stats ps;
+    p2f_get_stats(p, &ps);
+    CU_ASSERT_EQUAL(ps.flows, N);
+    CU_ASSERT_EQUAL(ps.peak_flows, N);
+    CU_ASSERT_EQUAL(y.b, N); /* outside to inside: one NIC logs each */
+    CU_ASSERT_EQUAL(y.e, N);
+    CU_ASSERT_EQUAL(y.other, 0);
+    CU_ASSERT_EQUAL(y.pkts_d2s, N);
+    CU_ASSERT_EQUAL(y.bad, 0);
+    free(k);
+    p2f_free(p);
+    scand_strtab_free(st);
+}
+
 static void test_p2f_round_trip_scenario(void)
 {
     FILE *f = fopen("../../scenarios/vertical.json", "rb");
@@ -545,6 +618,7 @@ int test_p2f_register(void)
         return CU_get_error();
     if (CU_add_test(s, "decode_table", test_p2f_decode_table) == NULL ||
         CU_add_test(s, "engine_semantics", test_p2f_engine_semantics) == NULL ||
+        CU_add_test(s, "many_flows", test_p2f_many_flows) == NULL ||
         CU_add_test(s, "round_trip_scenario", test_p2f_round_trip_scenario) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
