@@ -117,6 +117,10 @@ tsan:
 	rm -rf build/tsan/p2fs && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab pcap2flow -q \
 	    --max-buffer 1000 --inside 10.0.0.0/8 -o build/tsan/p2fs build/tsan/sim.pcap
 	diff -r build/tsan/p2f build/tsan/p2fs
+	$(MAKE) build/release/mkpcap
+	build/release/mkpcap --bench build/tsan/sc.pcap 200000 2>/dev/null
+	rm -rf build/tsan/sc && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab pcap2flow -q \
+	    --max-buffer 44000 --inside 10.2.0.0/16 -o build/tsan/sc build/tsan/sc.pcap
 	@echo "tsan: clean"
 
 valgrind: all $(UNIT)

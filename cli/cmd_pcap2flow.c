@@ -9,7 +9,9 @@
  * the buffer is two halves of --max-buffer: when one is full it spills,
  * sorted, to a run in a temporary file on a thread of its own while the
  * other fills, and the runs are merged when their hour is written, so
- * memory stays bounded.
+ * memory stays bounded (a spill still running when the input ends stops,
+ * and its half is merged from memory). Blobs are formatted and written by
+ * a writer thread and the merging thread together, while the merge goes on.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -138,7 +140,10 @@ struct spilljob {
     struct conv *c; /* its runs: the thread adds its file and compacts */
     const struct tbuf *b;
     FILE *f;
-    int rc; /* 0, or -1 after an error (printed) */
+    int rc;      /* 0, -1 after an error (printed), or 1: cancelled */
+    int cancel;  /* set (atomic) when the input has ended: the tuples left
+                    are merged from memory, not written out and read back */
+    struct blob_key *keys; /* b in blob order, kept when cancelled */
 };
 
 struct conv {
@@ -255,6 +260,30 @@ static void to_stup(const struct tbuf *c, const struct ctup *x, struct stup *y)
     y->dir = x->dir;
     y->state = x->state;
     y->flags = x->flags & (uint8_t)~CT_V4;
+}
+
+/* Buffered tuple x of b as the writer takes it (what to_stup() and then
+ * expand() make of it, without the copy between). */
+static void ct_expand(const struct conv *c, const struct tbuf *b, const struct ctup *x,
+                      struct scand_tuple *t)
+{
+    memset(t, 0, sizeof *t);
+    t->ts_ms = x->ts;
+    ct_addr(b, x, x->src, t->src);
+    ct_addr(b, x, x->dst, t->dst);
+    t->pkts_s2d = x->pkts_s2d;
+    t->bytes_s2d = x->bytes_s2d;
+    t->pkts_d2s = x->pkts_d2s;
+    t->bytes_d2s = x->bytes_d2s;
+    t->sport = x->sport;
+    t->dport = x->dport;
+    t->proto = x->proto;
+    t->dir = x->dir;
+    t->state = x->state;
+    t->enc = SCAND_ENC_NX;
+    t->mac = x->mac;
+    t->group = c->group;
+    t->flags = x->flags & (uint8_t)~CT_V4;
 }
 
 static void expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
@@ -427,12 +456,19 @@ static void *spill_run(void *arg)
     j->rc = 0;
     for (size_t i = 0; i < b->n && j->rc == 0; i++) {
         struct stup y;
+        if (i % 4096 == 0 && __atomic_load_n(&j->cancel, __ATOMIC_RELAXED)) {
+            j->rc = 1;
+            break;
+        }
         if (i + AHEAD < b->n) /* sorted order reads the buffer at random */
             __builtin_prefetch(&b->t[k[i + AHEAD].pos]);
         to_stup(b, &b->t[k[i].pos], &y);
         j->rc = spill_write(j->f, &y);
     }
-    free(k);
+    if (j->rc == 1)
+        j->keys = k; /* merged from memory */
+    else
+        free(k);
     FILE *f = j->f;
     j->f = NULL; /* the run owns it now, or it is closed */
     if (j->rc != 0)
@@ -451,13 +487,21 @@ static int spill_done(struct conv *c)
     if (c->spilling == 1)
         pthread_join(c->sth, NULL);
     c->spilling = 0;
-    if (c->sj.rc == 0) {
-        c->spilled += c->sb.n;
-        c->n_spills++;
-    }
+    if (c->sj.rc == 1) /* cancelled: sb and its keys wait for the last merge */
+        return 0;
     c->sb.n = 0;
     forget_addresses(&c->sb);
     return c->sj.rc;
+}
+
+/* The input has ended: stop the spill in flight, if any, where it is.
+ * Its buffer stays in memory (c->sj.keys in blob order, rc 1) unless it
+ * had finished. 0, or -1 after an error (printed). */
+static int spill_cancel(struct conv *c)
+{
+    if (c->spilling == 1)
+        __atomic_store_n(&c->sj.cancel, 1, __ATOMIC_RELAXED);
+    return spill_done(c);
 }
 
 /* Spill the arriving buffer: on a thread, while the engine goes on into
@@ -473,7 +517,11 @@ static int spill(struct conv *c)
     struct tbuf t = c->sb; /* empty; its arrays are reused */
     c->sb = c->b;
     c->b = t;
-    c->sj = (struct spilljob){c, &c->sb, f, 0};
+    c->sj = (struct spilljob){c, &c->sb, f, 0, 0, NULL};
+    /* counted as they start: whether the last finishes before the input
+     * ends (or stops there) is a matter of timing, the output is not */
+    c->spilled += c->sb.n;
+    c->n_spills++;
     if (pthread_create(&c->sth, NULL, spill_run, &c->sj) == 0) {
         c->spilling = 1;
     } else {
@@ -531,66 +579,153 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
 static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
                       const struct scand_tuple *blob, size_t n);
 
-/* A chunk of merged NIC-hour blobs, written by two threads: groups
- * [g0, g1) of t, group g being t[gs[g] .. gs[g + 1]). */
-struct gjob {
-    const struct conv *c;
-    const struct scand_tuple *t;
-    const size_t *gs;
-    size_t g0, g1;
-    long blobs; /* written, or -1 after an error */
+/* The merged NIC-hour blobs are written while the merge goes on: the
+ * merge gathers chunks of whole blobs and hands each over, a writer thread
+ * writes them a blob at a time, and the merge helps whenever every buffer
+ * is taken, and at the end; so both cores format while one merges. */
+#define MERGE_CHUNK 65536 /* tuples gathered before a chunk is handed over */
+#define WQ_BUFS 3         /* chunks being written, waiting, being gathered */
+
+struct chunk {
+    struct scand_tuple *t;
+    size_t *gs; /* blob g is t[gs[g] .. gs[g + 1]) */
+    size_t cap, cap_g;
+    size_t n, ng;      /* tuples, blobs (gs[ng] == n once handed over) */
+    size_t next, done; /* blobs claimed by a writer, written */
 };
 
-static void *write_groups(void *arg)
+struct wq {
+    const struct conv *c;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* a chunk came or left, or the end */
+    struct chunk ch[WQ_BUFS];
+    size_t head, n; /* ch[head .. head + n) (mod WQ_BUFS) are handed over */
+    int closed;     /* no more chunks */
+    int failed;     /* a write failed (printed): the rest are only drained */
+    long blobs;
+    pthread_t th;
+    int threaded;
+};
+
+/* Claim a blob of the chunks handed over and write it. Called, and
+ * returns, with mu held; 0 when none was waiting. */
+static int wq_step(struct wq *w)
 {
-    struct gjob *j = arg;
-    for (size_t g = j->g0; g < j->g1; g++) {
-        const struct scand_tuple *first = &j->t[j->gs[g]];
-        if (write_blob(j->c, first->mac, scand_blob_hour(first->ts_ms), first,
-                       j->gs[g + 1] - j->gs[g]) != 0) {
-            j->blobs = -1;
-            break;
+    for (size_t i = 0; i < w->n; i++) {
+        struct chunk *k = &w->ch[(w->head + i) % WQ_BUFS];
+        if (k->next == k->ng)
+            continue;
+        size_t g = k->next++;
+        int skip = w->failed;
+        pthread_mutex_unlock(&w->mu);
+        const struct scand_tuple *first = &k->t[k->gs[g]];
+        int rc = skip ? 0
+                      : write_blob(w->c, first->mac, scand_blob_hour(first->ts_ms), first,
+                                   k->gs[g + 1] - k->gs[g]);
+        pthread_mutex_lock(&w->mu);
+        if (rc != 0)
+            w->failed = 1;
+        else if (!skip)
+            w->blobs++;
+        k->done++;
+        /* chunks leave in order, once written: their buffer is free */
+        while (w->n > 0 && w->ch[w->head].done == w->ch[w->head].ng) {
+            w->head = (w->head + 1) % WQ_BUFS;
+            w->n--;
         }
-        j->blobs++;
+        pthread_cond_broadcast(&w->cv);
+        return 1;
     }
+    return 0;
+}
+
+static void *wq_writer(void *arg)
+{
+    struct wq *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        if (wq_step(w))
+            continue;
+        if (w->closed) /* nothing more to claim: the rest is being written */
+            break;
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
     cli_blob_close(); /* this thread's hour folder */
     return NULL;
 }
 
-/* Write the ng groups of t[0..n) (gs[ng] == n); the number written, or -1. */
-static long write_chunk(const struct conv *c, const struct scand_tuple *t, size_t n,
-                        const size_t *gs, size_t ng)
+/* The chunk to gather into first. */
+static struct chunk *wq_start(struct wq *w, const struct conv *c)
 {
-    size_t mid = 0;
-    while (mid < ng && gs[mid] < n / 2)
-        mid++;
-    struct gjob jobs[2] = {{c, t, gs, 0, mid, 0}, {c, t, gs, mid, ng, 0}};
-    pthread_t th;
-    int threaded = mid < ng && n > 65536 && pthread_create(&th, NULL, write_groups, &jobs[1]) == 0;
-    write_groups(&jobs[0]);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        write_groups(&jobs[1]);
-    if (jobs[0].blobs < 0 || jobs[1].blobs < 0)
-        return -1;
-    return jobs[0].blobs + jobs[1].blobs;
+    memset(w, 0, sizeof *w);
+    w->c = c;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->threaded = pthread_create(&w->th, NULL, wq_writer, w) == 0;
+    return &w->ch[0];
 }
 
-#define MERGE_CHUNK 262144 /* tuples gathered before a chunk is written */
-
-/* Write the NIC-hour blobs of the hours before `before`: c->b.t[0..k) and
- * the spilled runs' tuples of those hours, merged in blob order, a chunk
- * of whole blobs in memory at a time (without runs, the same path: the
- * blobs are the same bytes whether or not anything spilled). The number
- * written, or -1 after an error (printed). */
-static long write_blobs(struct conv *c, size_t k, int64_t before)
+/* Hand chunk k (the one being gathered) over; the next to gather into,
+ * emptied, or NULL once a write has failed. */
+static struct chunk *wq_submit(struct wq *w, struct chunk *k)
 {
-    struct blob_key *ok = order(&c->b, k);
-    struct scand_tuple *t = NULL;
-    size_t *gs = NULL;
-    size_t n = 0, cap = 0, ng = 0, cap_g = 0, mi = 0;
-    long blobs = 0;
+    k->gs[k->ng] = k->n;
+    k->next = k->done = 0;
+    pthread_mutex_lock(&w->mu);
+    w->n++;
+    pthread_cond_broadcast(&w->cv);
+    while (w->n == WQ_BUFS) /* every buffer taken: help */
+        if (!wq_step(w))
+            pthread_cond_wait(&w->cv, &w->mu);
+    k = w->failed ? NULL : &w->ch[(w->head + w->n) % WQ_BUFS];
+    pthread_mutex_unlock(&w->mu);
+    if (k != NULL)
+        k->n = k->ng = 0;
+    return k;
+}
+
+/* Write what is handed over, helping, and stop the writer. The number of
+ * blobs written, or -1 after an error (printed). */
+static long wq_finish(struct wq *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->closed = 1;
+    pthread_cond_broadcast(&w->cv);
+    while (w->n > 0)
+        if (!wq_step(w))
+            pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    if (w->threaded)
+        pthread_join(w->th, NULL);
+    for (int i = 0; i < WQ_BUFS; i++) {
+        free(w->ch[i].t);
+        free(w->ch[i].gs);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    return w->failed ? -1 : w->blobs;
+}
+
+/* Buffered tuples in blob order, merged from memory: b->t[k[i].pos] for i
+ * in [i, n). */
+struct msrc {
+    const struct tbuf *b;
+    const struct blob_key *k;
+    size_t i, n;
+};
+
+/* Write the NIC-hour blobs of the hours before `before`: the memory
+ * sources' tuples and the spilled runs' tuples of those hours, merged in
+ * blob order, a chunk of whole blobs in memory at a time (without runs,
+ * the same path: the blobs are the same bytes whether or not anything
+ * spilled). The number written, or -1 after an error (printed). */
+static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t before)
+{
+    struct wq w;
+    struct chunk *k = wq_start(&w, c);
+    int64_t g_hour = 0; /* the NIC-hour of the blob being gathered */
+    uint32_t g_mac = 0;
     int rc = 0;
     for (;;) {
         /* the least next tuple among the runs and memory */
@@ -600,60 +735,56 @@ static long write_blobs(struct conv *c, size_t k, int64_t before)
             if (x->live && x->hour < before && (best == NULL || run_less(x, best)))
                 best = x;
         }
-        struct stup y;
-        const struct blob_key *m = mi < k ? &ok[mi] : NULL;
-        if (m != NULL && (best == NULL || blob_order(m->hour, m->mac, m->ts, m->seq, best->hour,
-                                                    best->cur.mac, best->cur.ts,
-                                                    best->cur.seq) < 0)) {
-            if (mi + AHEAD < k)
-                __builtin_prefetch(&c->b.t[ok[mi + AHEAD].pos]);
-            to_stup(&c->b, &c->b.t[m->pos], &y);
-            mi++;
-        } else if (best != NULL) {
-            y = best->cur;
+        struct msrc *bm = NULL;
+        for (size_t s = 0; s < n_mem; s++) {
+            if (mem[s].i == mem[s].n)
+                continue;
+            const struct blob_key *x = &mem[s].k[mem[s].i], *y = bm ? &bm->k[bm->i] : NULL;
+            if (y == NULL || blob_order(x->hour, x->mac, x->ts, x->seq, y->hour, y->mac, y->ts,
+                                        y->seq) < 0)
+                bm = &mem[s];
+        }
+        const struct blob_key *m = bm != NULL ? &bm->k[bm->i] : NULL;
+        int from_mem = m != NULL && (best == NULL || blob_order(m->hour, m->mac, m->ts, m->seq,
+                                                               best->hour, best->cur.mac,
+                                                               best->cur.ts, best->cur.seq) < 0);
+        if (!from_mem && best == NULL)
+            break;
+        int64_t hour = from_mem ? m->hour : best->hour;
+        uint32_t mac = from_mem ? m->mac : best->cur.mac;
+        /* a new NIC-hour: a chunk ends only between two */
+        if (k->n == 0 || g_mac != mac || g_hour != hour) {
+            if (k->n >= MERGE_CHUNK && (k = wq_submit(&w, k)) == NULL) {
+                rc = -1;
+                break;
+            }
+            if (k->ng + 1 >= k->cap_g) {
+                k->cap_g = k->cap_g ? k->cap_g * 2 : 1024;
+                k->gs = xreallocarray(k->gs, k->cap_g, sizeof *k->gs);
+            }
+            k->gs[k->ng++] = k->n;
+            g_hour = hour, g_mac = mac;
+        }
+        if (k->n == k->cap) {
+            k->cap = k->cap ? k->cap * 2 : 4096;
+            k->t = xreallocarray(k->t, k->cap, sizeof *k->t);
+        }
+        if (from_mem) {
+            if (bm->i + AHEAD < bm->n) /* blob order reads the buffer at random */
+                __builtin_prefetch(&bm->b->t[bm->k[bm->i + AHEAD].pos]);
+            ct_expand(c, bm->b, &bm->b->t[m->pos], &k->t[k->n++]);
+            bm->i++;
+        } else {
+            expand(c, &best->cur, &k->t[k->n++]);
             if (run_next(best) != 0) {
                 rc = -1;
                 break;
             }
-        } else {
-            break;
         }
-        /* a new NIC-hour: a chunk ends only between two */
-        if (n == 0 || t[gs[ng - 1]].mac != y.mac ||
-            scand_blob_hour(t[gs[ng - 1]].ts_ms) != scand_blob_hour(y.ts)) {
-            if (n >= MERGE_CHUNK) {
-                gs[ng] = n;
-                long b = write_chunk(c, t, n, gs, ng);
-                if (b < 0) {
-                    rc = -1;
-                    break;
-                }
-                blobs += b;
-                n = ng = 0;
-            }
-            if (ng + 1 >= cap_g) {
-                cap_g = cap_g ? cap_g * 2 : 1024;
-                gs = xreallocarray(gs, cap_g, sizeof *gs);
-            }
-            gs[ng++] = n;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            t = xreallocarray(t, cap, sizeof *t);
-        }
-        expand(c, &y, &t[n++]);
     }
-    if (rc == 0 && n > 0) {
-        gs[ng] = n;
-        long b = write_chunk(c, t, n, gs, ng);
-        if (b < 0)
-            rc = -1;
-        else
-            blobs += b;
-    }
-    free(ok);
-    free(t);
-    free(gs);
+    if (rc == 0 && k->n > 0 && wq_submit(&w, k) == NULL)
+        rc = -1;
+    long blobs = wq_finish(&w);
     /* runs read to their end are done */
     size_t keep = 0;
     for (size_t r = 0; r < c->n_runs; r++) {
@@ -672,7 +803,9 @@ static int flush(struct conv *c, int64_t before)
     size_t k = 0, m = 0;
     if (before > c->written_before && before != INT64_MAX)
         c->written_before = before; /* hours before this are complete, buffered or not */
-    if (spill_done(c) != 0) { /* the spill in flight is a run like the others */
+    /* the spill in flight becomes a run like the others; at the end of the
+     * input it stops, and what it had not written is merged from memory */
+    if ((before == INT64_MAX ? spill_cancel(c) : spill_done(c)) != 0) {
         c->failed = 1;
         return -1;
     }
@@ -684,9 +817,22 @@ static int flush(struct conv *c, int64_t before)
             b->t[i] = b->t[k];
             b->t[k++] = x;
         }
-    if (k == 0 && c->n_runs == 0)
+    struct msrc mem[2];
+    size_t n_mem = 0;
+    if (k > 0)
+        mem[n_mem++] = (struct msrc){b, order(b, k), 0, k};
+    if (c->sj.keys != NULL) /* the cancelled spill's buffer, in order */
+        mem[n_mem++] = (struct msrc){&c->sb, c->sj.keys, 0, c->sb.n};
+    if (n_mem == 0 && c->n_runs == 0)
         return 0;
-    long nb = write_blobs(c, k, before);
+    long nb = write_blobs(c, mem, n_mem, before);
+    for (size_t i = 0; i < n_mem; i++)
+        free((void *)mem[i].k);
+    if (c->sj.keys != NULL) {
+        c->sj.keys = NULL;
+        c->sb.n = 0;
+        forget_addresses(&c->sb);
+    }
     if (nb < 0) {
         c->failed = 1;
         return -1;
@@ -912,6 +1058,7 @@ int cmd_pcap2flow(int argc, char **argv)
     }
     if (c.spilling == 1) /* a failed run can leave one in flight: it goes first */
         pthread_join(c.sth, NULL);
+    free(c.sj.keys);
     cli_blob_close();
     free(deny);
     scand_strtab_free(c.st);
