@@ -262,30 +262,6 @@ static void to_stup(const struct tbuf *c, const struct ctup *x, struct stup *y)
     y->flags = x->flags & (uint8_t)~CT_V4;
 }
 
-/* Buffered tuple x of b as the writer takes it (what to_stup() and then
- * expand() make of it, without the copy between). */
-static void ct_expand(const struct conv *c, const struct tbuf *b, const struct ctup *x,
-                      struct scand_tuple *t)
-{
-    memset(t, 0, sizeof *t);
-    t->ts_ms = x->ts;
-    ct_addr(b, x, x->src, t->src);
-    ct_addr(b, x, x->dst, t->dst);
-    t->pkts_s2d = x->pkts_s2d;
-    t->bytes_s2d = x->bytes_s2d;
-    t->pkts_d2s = x->pkts_d2s;
-    t->bytes_d2s = x->bytes_d2s;
-    t->sport = x->sport;
-    t->dport = x->dport;
-    t->proto = x->proto;
-    t->dir = x->dir;
-    t->state = x->state;
-    t->enc = SCAND_ENC_NX;
-    t->mac = x->mac;
-    t->group = c->group;
-    t->flags = x->flags & (uint8_t)~CT_V4;
-}
-
 static void expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
 {
     memset(t, 0, sizeof *t);
@@ -772,7 +748,9 @@ static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t 
         if (from_mem) {
             if (bm->i + AHEAD < bm->n) /* blob order reads the buffer at random */
                 __builtin_prefetch(&bm->b->t[bm->k[bm->i + AHEAD].pos]);
-            ct_expand(c, bm->b, &bm->b->t[m->pos], &k->t[k->n++]);
+            struct stup y;
+            to_stup(bm->b, &bm->b->t[m->pos], &y);
+            expand(c, &y, &k->t[k->n++]);
             bm->i++;
         } else {
             expand(c, &best->cur, &k->t[k->n++]);
