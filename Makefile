@@ -118,9 +118,12 @@ tsan:
 	    --max-buffer 1000 --inside 10.0.0.0/8 -o build/tsan/p2fs build/tsan/sim.pcap
 	diff -r build/tsan/p2f build/tsan/p2fs
 	$(MAKE) build/release/mkpcap
-	build/release/mkpcap --bench build/tsan/sc.pcap 200000 2>/dev/null
+	build/release/mkpcap --bench build/tsan/sc.pcap 1000000 2>/dev/null
+	rm -rf build/tsan/sc0 && build/release/scanlab pcap2flow -q \
+	    --max-buffer 0 --inside 10.2.0.0/16 -o build/tsan/sc0 build/tsan/sc.pcap
 	rm -rf build/tsan/sc && TSAN_OPTIONS=halt_on_error=1 build/tsan/scanlab pcap2flow -q \
-	    --max-buffer 44000 --inside 10.2.0.0/16 -o build/tsan/sc build/tsan/sc.pcap
+	    --max-buffer 200000 --inside 10.2.0.0/16 -o build/tsan/sc build/tsan/sc.pcap
+	diff -r build/tsan/sc0 build/tsan/sc
 	@echo "tsan: clean"
 
 valgrind: all $(UNIT)

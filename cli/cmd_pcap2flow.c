@@ -557,8 +557,9 @@ static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
 
 /* The merged NIC-hour blobs are written while the merge goes on: the
  * merge gathers chunks of whole blobs and hands each over, a writer thread
- * writes them a blob at a time, and the merge helps whenever every buffer
- * is taken, and at the end; so both cores format while one merges. */
+ * writes them a blob at a time, and the merging thread stops to write
+ * blobs too whenever every buffer is taken, and at the end: the writer
+ * formats while the merge runs, and both format when it cannot. */
 #define MERGE_CHUNK 65536 /* tuples gathered before a chunk is handed over */
 #define WQ_BUFS 3         /* chunks being written, waiting, being gathered */
 
@@ -638,16 +639,19 @@ static struct chunk *wq_start(struct wq *w, const struct conv *c)
     w->c = c;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    w->threaded = pthread_create(&w->th, NULL, wq_writer, w) == 0;
     return &w->ch[0];
 }
 
 /* Hand chunk k (the one being gathered) over; the next to gather into,
- * emptied, or NULL once a write has failed. */
-static struct chunk *wq_submit(struct wq *w, struct chunk *k)
+ * emptied, or NULL once a write has failed. The writer thread starts with
+ * the first chunk that has more behind it: what fits in one chunk is
+ * written by the merging thread alone (without a thread, all is). */
+static struct chunk *wq_submit(struct wq *w, struct chunk *k, int more)
 {
     k->gs[k->ng] = k->n;
     k->next = k->done = 0;
+    if (more && !w->threaded)
+        w->threaded = pthread_create(&w->th, NULL, wq_writer, w) == 0;
     pthread_mutex_lock(&w->mu);
     w->n++;
     pthread_cond_broadcast(&w->cv);
@@ -693,9 +697,11 @@ struct msrc {
 
 /* Write the NIC-hour blobs of the hours before `before`: the memory
  * sources' tuples and the spilled runs' tuples of those hours, merged in
- * blob order, a chunk of whole blobs in memory at a time (without runs,
- * the same path: the blobs are the same bytes whether or not anything
- * spilled). The number written, or -1 after an error (printed). */
+ * blob order, up to WQ_BUFS chunks of whole blobs in memory at a time
+ * (each MERGE_CHUNK tuples or more: a chunk ends only between blobs;
+ * without runs, the same path: the blobs are the same bytes whether or
+ * not anything spilled). The number written, or -1 after an error
+ * (printed). */
 static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t before)
 {
     struct wq w;
@@ -730,7 +736,7 @@ static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t 
         uint32_t mac = from_mem ? m->mac : best->cur.mac;
         /* a new NIC-hour: a chunk ends only between two */
         if (k->n == 0 || g_mac != mac || g_hour != hour) {
-            if (k->n >= MERGE_CHUNK && (k = wq_submit(&w, k)) == NULL) {
+            if (k->n >= MERGE_CHUNK && (k = wq_submit(&w, k, 1)) == NULL) {
                 rc = -1;
                 break;
             }
@@ -760,7 +766,7 @@ static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t 
             }
         }
     }
-    if (rc == 0 && k->n > 0 && wq_submit(&w, k) == NULL)
+    if (rc == 0 && k->n > 0 && wq_submit(&w, k, 0) == NULL)
         rc = -1;
     long blobs = wq_finish(&w);
     /* runs read to their end are done */
@@ -782,7 +788,9 @@ static int flush(struct conv *c, int64_t before)
     if (before > c->written_before && before != INT64_MAX)
         c->written_before = before; /* hours before this are complete, buffered or not */
     /* the spill in flight becomes a run like the others; at the end of the
-     * input it stops, and what it had not written is merged from memory */
+     * input it stops (at its next 4,096 tuples written, if it got that far)
+     * and its whole half is merged from memory, the partly written file
+     * discarded */
     if ((before == INT64_MAX ? spill_cancel(c) : spill_done(c)) != 0) {
         c->failed = 1;
         return -1;
