@@ -122,6 +122,17 @@ static void test_trw_int_slow_scan_through_the_detector(void)
     detect_free(ctx, &al);
 }
 
+/* Alert a's targets are exactly want[0..n), in that order. */
+static void targets_are(const struct scand_alert *a, const char *const *want, unsigned n)
+{
+    CU_ASSERT_EQUAL_FATAL(a->n_targets, n);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t x[16];
+        addr(want[i], x);
+        CU_ASSERT_EQUAL(memcmp(a->targets[i], x, 16), 0);
+    }
+}
+
 /* A scanner's target samples come in contact order, whatever the seed of
  * the contact table's hash (the table's order). */
 static void test_trw_int_targets_in_contact_order(void)
@@ -134,12 +145,7 @@ static void test_trw_int_targets_in_contact_order(void)
         for (int i = 0; i < 4; i++)
             observe(w, &al, T0 + i, "10.0.0.9", dst[i], 1);
         CU_ASSERT_EQUAL_FATAL(al.n, 1);
-        CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, 4);
-        for (int i = 0; i < 4; i++) {
-            uint8_t a[16];
-            addr(dst[i], a);
-            CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
-        }
+        targets_are(&al.a[0], dst, 4);
         free(al.a);
         scandint_trw_free(w);
     }
@@ -167,12 +173,10 @@ static void test_trw_int_targets_of_a_long_walk(void)
     CU_ASSERT_EQUAL_FATAL(al.n, 1);
     CU_ASSERT_EQUAL(al.a[0].hosts, 10);
     CU_ASSERT_EQUAL(al.a[0].count, 7);
-    CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, 8);
-    for (int i = 0; i < 8; i++) {
-        uint8_t a[16];
-        addr(dst[i], a);
-        CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
-    }
+    const char *want[8];
+    for (int i = 0; i < 8; i++)
+        want[i] = dst[i];
+    targets_are(&al.a[0], want, 8);
     free(al.a);
     scandint_trw_free(w);
 }
@@ -190,13 +194,8 @@ static void test_trw_int_targets_distinct_after_idle(void)
         observe(w, &al, T0 + min[i] * 60000, "10.0.0.9", dst[i], 1);
     CU_ASSERT_EQUAL_FATAL(al.n, 1);
     CU_ASSERT_EQUAL(al.a[0].hosts, 4);
-    CU_ASSERT_EQUAL_FATAL(al.a[0].n_targets, 3);
-    static const int want[3] = {0, 1, 3};
-    for (int i = 0; i < 3; i++) {
-        uint8_t a[16];
-        addr(dst[want[i]], a);
-        CU_ASSERT_EQUAL(memcmp(al.a[0].targets[i], a, 16), 0);
-    }
+    const char *const want[3] = {dst[0], dst[1], dst[3]};
+    targets_are(&al.a[0], want, 3);
     free(al.a);
     scandint_trw_free(w);
 }
