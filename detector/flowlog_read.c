@@ -1015,8 +1015,7 @@ static int close_wrapper(scand_reader *r)
              * JSON, with no control byte a string could hide */
             const char *v = r->buf + r->pos;
             size_t n = end - r->pos;
-            for (size_t i = 0; i < n && !bad; i++)
-                bad = (unsigned char)v[i] < 0x20 && v[i] != '\t' && v[i] != '\n' && v[i] != '\r';
+            bad = scandint_json_ctl(v, n) < n;
             cJSON *j = NULL;
             const char *pe = NULL;
             if (!bad) {

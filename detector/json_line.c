@@ -174,15 +174,12 @@ static const char *nul_escape(const char *p, const char *end)
 void *scand_json_parse_doc(const char *name, const char *text, size_t len, const char *what,
                            char *err, size_t errsize)
 {
-    /* cJSON takes every byte up to 0x20 for white space, and a NUL for the
-     * end of a string: JSON allows only tab, line feed and carriage return */
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)text[i] < 0x20 && text[i] != '\t' && text[i] != '\n' &&
-            text[i] != '\r') {
-            snprintf(err, errsize, "%s:%ld: a control byte 0x%02x (not JSON text)", name,
-                     line_at(text, text + i), (unsigned)(unsigned char)text[i]);
-            return NULL;
-        }
+    size_t i = scandint_json_ctl(text, len);
+    if (i < len) {
+        snprintf(err, errsize, "%s:%ld: a control byte 0x%02x (not JSON text)", name,
+                 line_at(text, text + i), (unsigned)(unsigned char)text[i]);
+        return NULL;
+    }
     const char *nul;
     if ((nul = nul_escape(text, text + len)) != NULL) {
         snprintf(err, errsize, "%s:%ld: a \\u0000 escape (a NUL in a string)", name,

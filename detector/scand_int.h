@@ -42,6 +42,17 @@ void scandint_seterr(char *errbuf, const char *fmt, ...)
  * The seed is a configuration key so that an attacker who cannot read the
  * configuration cannot aim collisions at a table. [H2]
  */
+/* The first byte of p[0..n) that JSON text cannot hold raw (a control
+ * byte other than tab, LF and CR: cJSON takes them for white space, and a
+ * NUL ends its strings), or n. */
+static inline size_t scandint_json_ctl(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && ((unsigned char)p[i] >= 0x20 || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
 static inline uint64_t scandint_mix(uint64_t a, uint64_t b)
 {
     __uint128_t r = (__uint128_t)a * b;
