@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,9 +318,13 @@ int cap_run(char *const *paths, int n, const struct p2f_opts *po, uint64_t max_w
         }
         /* libpcap reads each record with two fread()s through the FILE's
          * buffer: a large one makes that a read(2) per READ_BUF bytes
-         * instead of one per st_blksize (4 KiB), without any extra copy */
+         * instead of one per st_blksize (4 KiB), without any extra copy.
+         * Only the reading thread touches it: without the FILE's lock,
+         * which glibc takes once the process has threads, the two calls
+         * cost what they do in a single-threaded read loop */
         caps[i].buf = xmalloc(READ_BUF);
         setvbuf(f, caps[i].buf, _IOFBF, READ_BUF);
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
         caps[i].pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO,
                                                               errbuf);
         if (caps[i].pc == NULL) {
