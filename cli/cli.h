@@ -243,15 +243,20 @@ struct blob_key {
     uint32_t mac, seq, pos, pad;
 };
 
-/* Sort k[0..n) in blob order (blob_order.c). */
-void blob_key_sort(struct blob_key *k, size_t n);
-/* The same with depth quicksort levels before heapsort takes over (2 log2 n
- * in blob_key_sort; tests pass 0 to reach the heapsort). st, when not
- * NULL, counts the keys partitioned (the quicksort's work: n log n when the
- * pivots are good) and the heapsort fallbacks. */
+/* What a sort did: the introsort counts the keys partitioned (its work: n
+ * log n when the pivots are good) and the heapsort fallbacks; the radix
+ * sort its sorts and passes. */
 struct blob_sort_stats {
-    uint64_t partitioned, fallbacks;
+    uint64_t partitioned, fallbacks, radix, radix_passes;
 };
+/* Sort k[0..n) in blob order (blob_order.c): by radix when the keys'
+ * arrival (seq) rises with their index and their fields fit in a word
+ * beside it, else by introsort. */
+void blob_key_sort(struct blob_key *k, size_t n);
+/* The same, counting what it did in st (or NULL). */
+void blob_key_sort_stats(struct blob_key *k, size_t n, struct blob_sort_stats *st);
+/* The introsort with depth quicksort levels before heapsort takes over (2
+ * log2 n in blob_key_sort; tests pass 0 to reach the heapsort). */
 void blob_key_introsort(struct blob_key *k, size_t n, int depth, struct blob_sort_stats *st);
 
 /* Subcommands. */

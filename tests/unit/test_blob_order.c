@@ -2,7 +2,9 @@
  * test_blob_order.c - pcap2flow's sort of buffered tuples into blob order
  * (cli/blob_order.c) against qsort with the same comparison, on inputs
  * that break naive quicksorts (sorted, reversed, few distinct prefixes,
- * organ pipe), and with the heapsort fallback forced.
+ * organ pipe), and with the heapsort fallback forced; the radix sort
+ * against qsort where it applies (arrival rising with the index, as a
+ * pcap2flow buffer fills), and the introsort taking over where it does not.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -86,6 +88,79 @@ static void test_blob_order_heapsort_fallback(void)
         }
 }
 
+/* Keys as a buffer fills: arrival rising with the index; fields random
+ * within the given widths (hour in hours from h0, NIC index below 2^mb,
+ * time below 2^tb ms from t0, which may be negative). */
+static void fill_rising(struct blob_key *k, size_t n, int64_t h0, unsigned hb, unsigned mb,
+                        int64_t t0, unsigned tb, uint64_t seed)
+{
+    uint64_t x = seed | 1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rnd(&x), q = rnd(&x);
+        uint64_t hm = hb >= 64 ? ~0ULL : ((uint64_t)1 << hb) - 1;
+        uint64_t tm = tb >= 64 ? ~0ULL : ((uint64_t)1 << tb) - 1;
+        k[i].hour = (int64_t)((uint64_t)h0 + (r & hm));
+        k[i].mac = mb >= 32 ? (uint32_t)(q >> 32) : (uint32_t)(q >> 32) & ((1u << mb) - 1);
+        k[i].ts = (int64_t)((uint64_t)t0 + (rnd(&x) & tm));
+        k[i].seq = (uint32_t)(1000 + 3 * i); /* rising, not the index itself */
+        k[i].pos = (uint32_t)(n - i); /* carried along, whatever it is */
+        k[i].pad = 0;
+    }
+}
+
+/* Sort a copy both ways; 1 when the radix sort did it, -1 when it differs
+ * from qsort. */
+static int radix_check(struct blob_key *a, size_t n)
+{
+    struct blob_key *b = malloc((n + 1) * sizeof *b);
+    CU_ASSERT_FATAL(b != NULL);
+    memcpy(b, a, n * sizeof *a);
+    struct blob_sort_stats st = {0, 0, 0, 0};
+    blob_key_sort_stats(a, n, &st);
+    qsort(b, n, sizeof *b, cmp_ref);
+    int same = memcmp(a, b, n * sizeof *a) == 0;
+    free(b);
+    return same ? (int)st.radix : -1;
+}
+
+static void test_blob_order_radix(void)
+{
+    enum { N = 5000 };
+    struct blob_key *k = malloc(N * sizeof *k);
+    CU_ASSERT_FATAL(k != NULL);
+    /* a pcap2flow buffer: two hours, 2,000 NICs, an hour of milliseconds */
+    fill_rising(k, N, 491000, 1, 11, (int64_t)491000 * 3600000, 22, 1);
+    CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    /* few distinct values: many ties, which keep arrival order; one
+     * constant field (its passes are skipped) */
+    fill_rising(k, N, 0, 0, 2, 5, 3, 2);
+    CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    /* negative times and hours, every field 1 bit */
+    fill_rising(k, N, -7, 1, 1, -3600000, 1, 3);
+    CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    /* all alike: index order is the order, nothing moves */
+    fill_rising(k, N, 3, 0, 0, 10800000, 0, 4);
+    CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    /* exactly 64 bits with the index (13 bits for 5,000): still radix */
+    fill_rising(k, N, 0, 9, 20, 0, 22, 5);
+    CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    /* one bit more: the introsort, same order */
+    fill_rising(k, N, 0, 10, 20, 0, 22, 6);
+    CU_ASSERT_EQUAL(radix_check(k, N), 0);
+    /* extremes: times across the whole int64 range */
+    fill_rising(k, N, INT64_MIN / 2, 2, 32, INT64_MIN, 64, 7);
+    CU_ASSERT_EQUAL(radix_check(k, N), 0);
+    /* arrival not rising with the index (the counter wrapped): introsort */
+    fill_rising(k, N, 0, 1, 11, 0, 22, 8);
+    k[N / 2].seq = 0;
+    CU_ASSERT_EQUAL(radix_check(k, N), 0);
+    /* tiny inputs */
+    fill_rising(k, 2, 0, 1, 11, 0, 22, 9);
+    CU_ASSERT_EQUAL(radix_check(k, 2), 1);
+    CU_ASSERT_EQUAL(radix_check(k, 1), 0);
+    free(k);
+}
+
 /* The order itself: hour, then NIC, then time, then arrival (unsigned:
  * after 2^32 buffered tuples the arrival order would invert). */
 static void test_blob_order_fields(void)
@@ -111,7 +186,7 @@ static void test_blob_order_no_quadratic_case(void)
     for (size_t m = N; m > 1; m >>= 1)
         depth += 2; /* as blob_key_sort */
     double nlogn = N * 14.3; /* log2(20000) */
-    struct blob_sort_stats st = {0, 0};
+    struct blob_sort_stats st = {0, 0, 0, 0};
     fill(k, N, PAT_RANDOM, 42);
     blob_key_introsort(k, N, depth, &st);
     CU_ASSERT(st.fallbacks == 0);
@@ -133,6 +208,7 @@ int test_blob_order_register(void)
     if (s == NULL || CU_add_test(s, "matches_qsort", test_blob_order_matches_qsort) == NULL ||
         CU_add_test(s, "heapsort_fallback", test_blob_order_heapsort_fallback) == NULL ||
         CU_add_test(s, "fields", test_blob_order_fields) == NULL ||
+        CU_add_test(s, "radix", test_blob_order_radix) == NULL ||
         CU_add_test(s, "no_quadratic_case", test_blob_order_no_quadratic_case) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
