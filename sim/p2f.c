@@ -292,11 +292,25 @@ static uint64_t fnv(const void *p, size_t n)
     return h;
 }
 
+/* The derived MAC as a 48-bit word: Azure's 00-0D-3A prefix, then the
+ * low 24 bits of the address's FNV-1a hash. */
+static uint64_t derived_mac_word(const uint8_t addr[16])
+{
+    return (uint64_t)0x000D3A << 24 | (fnv(addr, 16) & 0xffffff);
+}
+
+/* A 48-bit MAC as Azure writes it: 12 upper-case hex digits. */
+static void mac_text(uint64_t w, char out[13])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 0; i < 12; i++)
+        out[i] = hex[(w >> (44 - 4 * i)) & 15];
+    out[12] = '\0';
+}
+
 void p2f_derived_mac(const uint8_t addr[16], char out[13])
 {
-    uint64_t h = fnv(addr, 16);
-    snprintf(out, 13, "000D3A%02X%02X%02X", (unsigned)(h >> 16) & 0xff,
-             (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
+    mac_text(derived_mac_word(addr), out);
 }
 
 /* ------------------------------------------------------------ flows */
@@ -314,6 +328,11 @@ static inline uint64_t word(const uint8_t *b)
     uint64_t w;
     memcpy(&w, b, 8);
     return w;
+}
+
+static inline int addr_eq(const uint8_t *a, const uint8_t *b)
+{
+    return ((word(a) ^ word(b)) | (word(a + 8) ^ word(b + 8))) == 0;
 }
 
 /* The flow key's hash from its parts: each address as two 64-bit words,
@@ -368,6 +387,17 @@ struct flow {
 _Static_assert(sizeof(struct flow) == 128, "a flow is two cache lines");
 _Static_assert(offsetof(struct flow, t_first) == 64, "times and counts share the second line");
 
+/* Flow keys equal: words, not a call to memcmp (the index's hot loop). */
+static inline int key_eq(const uint8_t *a, const uint8_t *b)
+{
+    uint32_t x, y;
+    memcpy(&x, a + 32, 4);
+    memcpy(&y, b + 32, 4);
+    return ((word(a) ^ word(b)) | (word(a + 8) ^ word(b + 8)) | (word(a + 16) ^ word(b + 16)) |
+            (word(a + 24) ^ word(b + 24)) | (x ^ y) | (uint64_t)(a[36] ^ b[36])) == 0;
+}
+_Static_assert(KEY_SIZE == 37, "key_eq compares 37 bytes");
+
 struct list {
     uint32_t head, tail;
 };
@@ -379,6 +409,16 @@ struct macent {
     uint8_t addr[16];
     uint8_t mac[6];
     uint8_t used;
+};
+
+/* NICs already named: a MAC (48 bits, bit 48 set so that no entry is 0)
+ * -> its string table index. A flow's NIC is decided at its first tuple:
+ * a word compared here instead of 12 hex digits formatted, hashed and
+ * compared in the string table. It holds no more than the string table
+ * does (every name in it is one of the table's). */
+struct nicent {
+    uint64_t mac;
+    uint32_t idx;
 };
 
 /* The flow slab and index: every packet reads a flow and an index slot at
@@ -486,6 +526,8 @@ struct p2f {
     struct list lists[N_LISTS];
     struct macent *macs;
     size_t mac_mask, n_macs;
+    struct nicent *nics;
+    size_t nic_mask, n_nics;
     int64_t newest_us;
     int64_t expired_at; /* expire_until's last clock (ms) */
     int failed;
@@ -525,10 +567,12 @@ p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *
     p->index = big_alloc((p->mask + 1) * sizeof *p->index);
     p->mac_mask = 1023;
     p->macs = calloc(p->mac_mask + 1, sizeof *p->macs);
+    p->nic_mask = 255;
+    p->nics = calloc(p->nic_mask + 1, sizeof *p->nics);
     for (int i = 0; i < N_LISTS; i++)
         p->lists[i].head = p->lists[i].tail = NIL;
     static const char acl[] = "00000000-0000-0000-0000-00000000p2f0";
-    if (p->index == NULL || p->macs == NULL ||
+    if (p->index == NULL || p->macs == NULL || p->nics == NULL ||
         scand_group_intern(st, acl, sizeof acl - 1, "pcap2flow", 9, &p->group) != SCAND_OK) {
         p2f_free(p);
         return NULL;
@@ -545,6 +589,7 @@ void p2f_free(p2f *p)
     big_free(p->slab, p->cap_slab * sizeof *p->slab);
     big_free(p->index, (p->mask + 1) * sizeof *p->index);
     free(p->macs);
+    free(p->nics);
     free(p);
 }
 
@@ -553,12 +598,61 @@ void p2f_get_stats(const p2f *p, struct p2f_stats *s)
     *s = p->stats;
 }
 
+static inline uint64_t mix64(uint64_t h)
+{
+    h = (h ^ h >> 30) * 0xbf58476d1ce4e5b9ULL; /* splitmix64's finalizer */
+    h = (h ^ h >> 27) * 0x94d049bb133111ebULL;
+    return h ^ h >> 31;
+}
+
 static struct macent *mac_slot(struct macent *t, size_t mask, const uint8_t addr[16])
 {
-    size_t j = hash_parts(addr, addr, 0, 0) & mask;
-    while (t[j].used && memcmp(t[j].addr, addr, 16) != 0)
+    uint64_t x = word(addr), y = word(addr + 8);
+    size_t j = mix64(x ^ (y << 17 | y >> 47) ^ y) & mask;
+    while (t[j].used && !addr_eq(t[j].addr, addr))
         j = (j + 1) & mask;
     return &t[j];
+}
+
+static struct nicent *nic_slot(struct nicent *t, size_t mask, uint64_t w)
+{
+    size_t j = mix64(w) & mask;
+    while (t[j].mac != 0 && t[j].mac != w)
+        j = (j + 1) & mask;
+    return &t[j];
+}
+
+/* The string table index of the NIC with MAC w (48 bits): the name
+ * interned the first time. -1 when out of memory. */
+static int nic_name(p2f *p, uint64_t w, uint32_t *idx)
+{
+    w |= (uint64_t)1 << 48;
+    struct nicent *e = nic_slot(p->nics, p->nic_mask, w);
+    if (e->mac != 0) {
+        *idx = e->idx;
+        return 0;
+    }
+    char text[13];
+    mac_text(w & 0xffffffffffffULL, text);
+    if (scand_strtab_intern(p->st, text, 12, idx) != SCAND_OK)
+        return -1;
+    if ((p->n_nics + 1) * 2 > p->nic_mask + 1) {
+        size_t cap = (p->nic_mask + 1) * 2;
+        struct nicent *nt = calloc(cap, sizeof *nt);
+        if (nt == NULL)
+            return -1;
+        for (size_t j = 0; j <= p->nic_mask; j++)
+            if (p->nics[j].mac != 0)
+                *nic_slot(nt, cap - 1, p->nics[j].mac) = p->nics[j];
+        free(p->nics);
+        p->nics = nt;
+        p->nic_mask = cap - 1;
+        e = nic_slot(p->nics, p->nic_mask, w);
+    }
+    e->mac = w;
+    e->idx = *idx;
+    p->n_nics++;
+    return 0;
 }
 
 static int in_side(const p2f *p, const uint8_t a[16]);
@@ -705,19 +799,14 @@ static int emit_at(p2f *p, struct flow *f, int state, int64_t ts_ms, int only)
             (only >= 0 && who != only))
             continue;
         if (!(f->interned & (1 << who))) { /* decided once, at the flow's first tuple */
-            char mac[13];
-            if (f->has_mac & (1 << who)) {
-                static const char hex[] = "0123456789ABCDEF";
-                for (int b = 0; b < 6; b++) {
-                    mac[2 * b] = hex[f->mac[who][b] >> 4];
-                    mac[2 * b + 1] = hex[f->mac[who][b] & 15];
-                }
-                mac[12] = '\0';
-            } else {
-                p2f_derived_mac(addr, mac);
-            }
+            uint64_t w = 0;
+            if (f->has_mac & (1 << who))
+                for (int b = 0; b < 6; b++)
+                    w = w << 8 | f->mac[who][b];
+            else
+                w = derived_mac_word(addr);
             uint32_t idx;
-            if (scand_strtab_intern(p->st, mac, 12, &idx) != SCAND_OK)
+            if (nic_name(p, w, &idx) != 0)
                 return -1;
             memcpy(f->mac[who], &idx, sizeof idx);
             f->interned |= (uint8_t)(1 << who);
@@ -755,7 +844,7 @@ static size_t find_slot(const p2f *p, const uint8_t *key, uint32_t h, int *found
         if ((uint32_t)(v >> 32) != h)
             continue;
         const struct flow *f = &p->slab[(uint32_t)v - 1];
-        if (memcmp(f->key, key, KEY_SIZE) == 0) {
+        if (key_eq(f->key, key)) {
             *found = 1;
             return j;
         }

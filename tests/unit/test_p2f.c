@@ -519,6 +519,75 @@ static void test_p2f_many_flows(void)
     scand_strtab_free(st);
 }
 
+/* Each tuple's NIC against the name it must have: the MAC of the inside
+ * end's frames, else the one derived from its address. */
+struct nics {
+    const scand_strtab *st;
+    uint64_t tuples, bad;
+};
+
+static int check_nic(void *arg, const struct scand_tuple *t)
+{
+    struct nics *y = arg;
+    y->tuples++;
+    size_t len;
+    const char *got = scand_strtab_get(y->st, t->mac, &len);
+    char want[13];
+    unsigned host = (unsigned)t->src[14] << 8 | t->src[15]; /* the inside end: 10.9.x.y */
+    if (t->src[13] == 9 && host % 2 == 0)
+        snprintf(want, sizeof want, "02AB%02X%02X%02X%02X", host >> 8, host & 0xff,
+                 0x5a, (unsigned)t->sport & 0xff);
+    else
+        p2f_derived_mac(t->src, want);
+    if (got == NULL || len != 12 || memcmp(got, want, 12) != 0)
+        y->bad++;
+    return 0;
+}
+
+/* 3,000 inside addresses (past the NIC cache's first sizes), half with
+ * Ethernet MACs and half without, each in two flows: every tuple names its
+ * NIC right, and each NIC is interned once. */
+static void test_p2f_nic_names(void)
+{
+    enum { N = 3000 };
+    static struct scand_cidr cidrs[1];
+    struct p2f_opts o;
+    p2f_opts_default(&o);
+    size_t nc;
+    CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.9.0.0/16", cidrs, 1, &nc), 0);
+    o.inside = cidrs, o.n_inside = nc;
+    scand_strtab *st = scand_strtab_new();
+    struct nics y = {st, 0, 0};
+    p2f *p = p2f_new(&o, st, check_nic, &y);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    uint32_t before = scand_strtab_count(st); /* the flow group's strings */
+    struct p2f_pkt k[2 * N];
+    for (unsigned i = 0; i < 2 * N; i++) {
+        unsigned host = i % N + 1;
+        char src[32];
+        snprintf(src, sizeof src, "10.9.%u.%u", host >> 8, host & 0xff);
+        /* sport's low byte is the MAC's last: the same for both flows */
+        unsigned sport = 40000 + (i / N) * 256 + (host & 0xff);
+        k[i] = mk(i * 0.001, src, sport, "203.0.113.7", 53, 17, 0, 80);
+        if (host % 2 == 0) {
+            static const uint8_t pre[2] = {0x02, 0xab};
+            memcpy(k[i].src_mac, pre, 2);
+            k[i].src_mac[2] = (uint8_t)(host >> 8);
+            k[i].src_mac[3] = (uint8_t)host;
+            k[i].src_mac[4] = 0x5a;
+            k[i].src_mac[5] = (uint8_t)sport;
+            k[i].has_mac = 1;
+        }
+    }
+    CU_ASSERT_EQUAL(p2f_packets(p, k, 2 * N), 0);
+    CU_ASSERT_EQUAL(p2f_finish(p), 0);
+    CU_ASSERT_EQUAL(y.tuples, 4 * N); /* B and E of each flow */
+    CU_ASSERT_EQUAL(y.bad, 0);
+    CU_ASSERT_EQUAL(scand_strtab_count(st) - before, N);
+    p2f_free(p);
+    scand_strtab_free(st);
+}
+
 static void test_p2f_round_trip_scenario(void)
 {
     FILE *f = fopen("../../scenarios/vertical.json", "rb");
@@ -619,6 +688,7 @@ int test_p2f_register(void)
     if (CU_add_test(s, "decode_table", test_p2f_decode_table) == NULL ||
         CU_add_test(s, "engine_semantics", test_p2f_engine_semantics) == NULL ||
         CU_add_test(s, "many_flows", test_p2f_many_flows) == NULL ||
+        CU_add_test(s, "nic_names", test_p2f_nic_names) == NULL ||
         CU_add_test(s, "round_trip_scenario", test_p2f_round_trip_scenario) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
