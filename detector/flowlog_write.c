@@ -26,20 +26,28 @@ struct obuf {
     int oom;
 };
 
-static void ob_put(struct obuf *b, const char *s, size_t n)
+/* Room for n more bytes; 0, or -1 (b->oom) when out of memory. */
+static int ob_room(struct obuf *b, size_t n)
 {
     if (b->oom)
-        return;
+        return -1;
     if (b->len + n > b->cap) {
         size_t cap = scandint_pow2(b->len + n);
         char *p = scandint_realloc(b->p, cap);
         if (p == NULL) {
             b->oom = 1;
-            return;
+            return -1;
         }
         b->p = p;
         b->cap = cap;
     }
+    return 0;
+}
+
+static void ob_put(struct obuf *b, const char *s, size_t n)
+{
+    if (ob_room(b, n) != 0)
+        return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
 }
@@ -257,14 +265,17 @@ static int put_record(struct obuf *b, const struct obuf *head, const struct scan
             for (size_t i = 0; i < n; i++) {
                 if (t[i].group != seen[k])
                     continue;
-                char line[256]; /* the longest tuple text is about 236 bytes */
-                size_t len = scand_tuple_format(&t[i], line, sizeof line);
-                if (len >= sizeof line)
-                    return SCAND_ERR_INVAL;
-                ob_str(b, first_tuple ? "\"" : ",\"");
+                /* formatted in place: "text", or ,"text" */
+                if (ob_room(b, SCANDINT_TUPLE_MAX + 3) != 0)
+                    break;
+                char *p = b->p + b->len;
+                if (!first_tuple)
+                    *p++ = ',';
                 first_tuple = 0;
-                ob_put(b, line, len);
-                ob_put(b, "\"", 1);
+                *p++ = '"';
+                p = scandint_tuple_put(p, &t[i]);
+                *p++ = '"';
+                b->len = (size_t)(p - b->p);
             }
             ob_str(b, "]}");
         }

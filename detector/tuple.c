@@ -417,11 +417,8 @@ static char *put_addr(char *p, const uint8_t a[16])
     return put_str(p, tmp);
 }
 
-size_t scand_tuple_format(const struct scand_tuple *t, char *buf, size_t size)
+char *scandint_tuple_put(char *p, const struct scand_tuple *t)
 {
-    /* Built in a local buffer (the longest tuple is about 236 bytes), then
-     * copied with snprintf's rules: the writer formats millions of these. */
-    char tmp[320], *p = tmp;
     int enc = t->enc == SCAND_ENC_UNKNOWN ? SCAND_ENC_NX : t->enc;
     if (t->ts_ms < 0) {
         *p++ = '-';
@@ -454,7 +451,14 @@ size_t scand_tuple_format(const struct scand_tuple *t, char *buf, size_t size)
             p = put_u64(p, c[k]);
         }
     }
-    size_t n = (size_t)(p - tmp);
+    return p;
+}
+
+size_t scand_tuple_format(const struct scand_tuple *t, char *buf, size_t size)
+{
+    /* built in a local buffer, then copied with snprintf's rules */
+    char tmp[SCANDINT_TUPLE_MAX];
+    size_t n = (size_t)(scandint_tuple_put(tmp, t) - tmp);
     if (size > 0) {
         size_t k = n < size - 1 ? n : size - 1;
         memcpy(buf, tmp, k);

@@ -4,8 +4,10 @@
  * and on seeded byte mutations of them (flips, deletions, insertions,
  * digits appended), both must accept the same strings and produce the same
  * records; on rejection the public call must give the general parser's
- * reason.
+ * reason. And scandint_tuple_put(), which the blob writer formats into
+ * its buffer with, stays under SCANDINT_TUPLE_MAX for any record at all.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -96,13 +98,47 @@ static void test_tuple_int_fast_path_equals_general_parser(void)
     CU_ASSERT(accepted < total - total / 20);
 }
 
+/* The longest text any record can give, valid or not: the most negative
+ * time, two IPv6 addresses with no zero group, the longest encryption
+ * name, four 20-digit counts; out-of-range direction, state and
+ * encryption; every field at its widest in turn. */
+static void test_tuple_int_put_bound(void)
+{
+    struct scand_tuple t;
+    memset(&t, 0, sizeof t);
+    t.ts_ms = INT64_MIN;
+    for (int i = 0; i < 16; i++)
+        t.src[i] = 0xff, t.dst[i] = (uint8_t)(0xf0 | i);
+    t.sport = t.dport = 65535;
+    t.proto = 255;
+    t.dir = SCAND_DIR_IN;
+    t.state = SCAND_ST_E;
+    t.enc = SCAND_ENC_NX_HW_NOT_SUPPORTED;
+    t.pkts_s2d = t.bytes_s2d = t.pkts_d2s = t.bytes_d2s = UINT64_MAX;
+    char buf[2 * SCANDINT_TUPLE_MAX], ref[2 * SCANDINT_TUPLE_MAX];
+    memset(buf, 'Z', sizeof buf);
+    size_t n = (size_t)(scandint_tuple_put(buf, &t) - buf);
+    CU_ASSERT(n < SCANDINT_TUPLE_MAX);
+    CU_ASSERT_EQUAL(buf[n], 'Z'); /* nothing past the end it returns */
+    CU_ASSERT_EQUAL(scand_tuple_format(&t, ref, sizeof ref), n);
+    CU_ASSERT(memcmp(buf, ref, n) == 0);
+    CU_ASSERT_EQUAL(n, 20 + 1 + 39 + 1 + 39 + 1 + 5 + 1 + 5 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + 19 +
+                           4 * 21);
+    /* values out of range name nothing and keep the bound */
+    t.dir = 200, t.state = 200, t.enc = 200;
+    n = (size_t)(scandint_tuple_put(buf, &t) - buf);
+    CU_ASSERT(n < SCANDINT_TUPLE_MAX);
+    CU_ASSERT_EQUAL(scand_tuple_format(&t, ref, sizeof ref), n);
+}
+
 int test_tuple_int_register(void)
 {
     CU_pSuite s = CU_add_suite("tuple_int", NULL, NULL);
     if (s == NULL)
         return CU_get_error();
     if (CU_add_test(s, "test_tuple_int_fast_path_equals_general_parser",
-                    test_tuple_int_fast_path_equals_general_parser) == NULL)
+                    test_tuple_int_fast_path_equals_general_parser) == NULL ||
+        CU_add_test(s, "test_tuple_int_put_bound", test_tuple_int_put_bound) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
