@@ -12,12 +12,11 @@
  * its last packet (TCP, UDP, closed): the heads are the flows that expire
  * first, so idle timeouts cost O(1) per flow, not a scan of the table.
  */
-#define _GNU_SOURCE /* mremap */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "bigmem.h"
 #include "p2f.h"
 #include "sim.h"
 
@@ -423,93 +422,8 @@ struct nicent {
 
 /* The flow slab and index: every packet reads a flow and an index slot at
  * random across tens of megabytes, and with 4 KiB pages each read also
- * misses the TLB. They come whole from mmap, aligned to 2 MiB when that
- * large and asked to be backed by huge pages (madvise MADV_HUGEPAGE:
- * Debian's transparent huge page mode is "madvise"); without them the
- * kernel backs them with small pages, as malloc's. Zeroed. */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static size_t big_size(size_t bytes)
-{
-    size_t page = bytes >= HUGE_PAGE ? HUGE_PAGE : 4096;
-    return (bytes + page - 1) / page * page;
-}
-
-#if defined(__SANITIZE_ADDRESS__) /* the heap, where ASan checks bounds */
-static void *big_alloc(size_t bytes)
-{
-    void *m = aligned_alloc(64, big_size(bytes));
-    if (m != NULL)
-        memset(m, 0, big_size(bytes));
-    return m;
-}
-
-static void big_free(void *m, size_t bytes)
-{
-    (void)bytes;
-    free(m);
-}
-
-static void *big_grow(void *old, size_t old_bytes, size_t bytes)
-{
-    void *m = big_alloc(bytes);
-    if (m != NULL && old != NULL) {
-        memcpy(m, old, old_bytes);
-        big_free(old, old_bytes);
-    }
-    return m;
-}
-#else
-static void *big_alloc(size_t bytes)
-{
-    size_t size = big_size(bytes), extra = size >= HUGE_PAGE ? HUGE_PAGE : 0;
-    char *m = mmap(NULL, size + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    if (extra > 0) { /* keep the aligned part */
-        size_t head = (size_t)(-(uintptr_t)m & (HUGE_PAGE - 1));
-        if (head > 0)
-            munmap(m, head);
-        if (extra - head > 0)
-            munmap(m + head + size, extra - head);
-        m += head;
-#ifdef MADV_HUGEPAGE
-        madvise(m, size, MADV_HUGEPAGE); /* a hint: small pages serve too */
-#endif
-    }
-    return m;
-}
-
-static void big_free(void *m, size_t bytes)
-{
-    if (m != NULL)
-        munmap(m, big_size(bytes));
-}
-
-/* old (old_bytes of it in use) moved to the start of a new area of bytes:
- * its pages move with mremap, not copied, so the two are never resident
- * together (a slab of 600,000 flows would otherwise peak at 1.5 times its
- * size while it doubles). */
-static void *big_grow(void *old, size_t old_bytes, size_t bytes)
-{
-    char *m = big_alloc(bytes);
-    if (m == NULL || old == NULL)
-        return m;
-    size_t os = big_size(old_bytes);
-#ifdef MREMAP_FIXED
-    if (mremap(old, os, os, MREMAP_MAYMOVE | MREMAP_FIXED, m) != MAP_FAILED) {
-#ifdef MADV_HUGEPAGE
-        if (big_size(bytes) >= HUGE_PAGE) /* the moved part keeps its old advice */
-            madvise(m, big_size(bytes), MADV_HUGEPAGE);
-#endif
-        return m;
-    }
-#endif
-    memcpy(m, old, old_bytes);
-    big_free(old, old_bytes);
-    return m;
-}
-#endif
+ * misses the TLB: they come from bigmem (huge pages where the kernel
+ * gives them). */
 
 struct p2f {
     struct p2f_opts o;
@@ -517,7 +431,7 @@ struct p2f {
     p2f_tuple_fn fn;
     void *arg;
     uint32_t group;
-    struct flow *slab; /* big_alloc(cap_slab flows) */
+    struct flow *slab; /* bigmem_alloc(cap_slab flows) */
     size_t n_slab, cap_slab;
     uint32_t free_head;
     uint64_t *index; /* hash << 32 | slab index + 1; 0 = empty: probing reads
@@ -564,7 +478,7 @@ p2f *p2f_new(const struct p2f_opts *o, scand_strtab *st, p2f_tuple_fn fn, void *
     p->arg = arg;
     p->free_head = NIL;
     p->mask = 4095;
-    p->index = big_alloc((p->mask + 1) * sizeof *p->index);
+    p->index = bigmem_alloc((p->mask + 1) * sizeof *p->index);
     p->mac_mask = 1023;
     p->macs = calloc(p->mac_mask + 1, sizeof *p->macs);
     p->nic_mask = 255;
@@ -586,8 +500,8 @@ void p2f_free(p2f *p)
 {
     if (p == NULL)
         return;
-    big_free(p->slab, p->cap_slab * sizeof *p->slab);
-    big_free(p->index, (p->mask + 1) * sizeof *p->index);
+    bigmem_free(p->slab, p->cap_slab * sizeof *p->slab);
+    bigmem_free(p->index, (p->mask + 1) * sizeof *p->index);
     free(p->macs);
     free(p->nics);
     free(p);
@@ -935,7 +849,7 @@ static int expire_until(p2f *p, int64_t now)
 static int grow_index(p2f *p)
 {
     size_t cap = (p->mask + 1) * 2;
-    uint64_t *ni = big_alloc(cap * sizeof *ni);
+    uint64_t *ni = bigmem_alloc(cap * sizeof *ni);
     if (ni == NULL)
         return -1;
     size_t mask = cap - 1;
@@ -948,7 +862,7 @@ static int grow_index(p2f *p)
             k = (k + 1) & mask;
         ni[k] = v;
     }
-    big_free(p->index, (p->mask + 1) * sizeof *p->index);
+    bigmem_free(p->index, (p->mask + 1) * sizeof *p->index);
     p->index = ni;
     p->mask = mask;
     return 0;
@@ -965,7 +879,7 @@ static uint32_t new_flow(p2f *p)
         size_t cap = p->cap_slab ? p->cap_slab * 2 : 4096;
         if (cap >= NIL)
             return NIL;
-        struct flow *ns = big_grow(p->slab, p->cap_slab * sizeof *ns, cap * sizeof *ns);
+        struct flow *ns = bigmem_grow(p->slab, p->cap_slab * sizeof *ns, cap * sizeof *ns);
         if (ns == NULL)
             return NIL;
         p->slab = ns;
