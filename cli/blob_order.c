@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 
+#include "bigmem.h"
 #include "cli.h"
 
 static inline int key_less(const struct blob_key *x, const struct blob_key *y)
@@ -133,15 +134,15 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
             st->radix++;
         return 0;
     }
-    uint64_t *a = malloc(2 * n * sizeof *a);
-    if (a == NULL)
+    uint64_t *mem = bigmem_alloc(2 * n * sizeof *mem); /* scattered to at random */
+    if (mem == NULL)
         return -1;
-    uint64_t *b = a + n;
+    uint64_t *a = mem, *b = mem + n;
     unsigned passes = (kb + DIGIT_MAX - 1) / DIGIT_MAX;
     unsigned d = (kb + passes - 1) / passes; /* digits of even width */
     size_t (*count)[1 << DIGIT_MAX] = calloc(passes, sizeof *count);
     if (count == NULL) {
-        free(a);
+        bigmem_free(mem, 2 * n * sizeof *mem);
         return -1;
     }
     uint64_t dmask = ((uint64_t)1 << d) - 1;
@@ -187,7 +188,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
         k[j] = (struct blob_key){(int64_t)((uint64_t)h0 + x), ts, mac, (uint32_t)(r >> 32),
                                  (uint32_t)r, 0};
     }
-    free(a < b ? a : b); /* the one allocation, whichever half a is now */
+    bigmem_free(mem, 2 * n * sizeof *mem);
     if (st != NULL)
         st->radix++;
     return 0;

@@ -34,6 +34,10 @@ int cli_path_arg(const char *cmd, const char *what, const char *path);
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xreallocarray(void *p, size_t count, size_t size);
+/* An array of count elements from bigmem (huge pages: sim/bigmem.h), or
+ * NULL, grown to new_count (the new part zeroed); freed with
+ * bigmem_free(p, count * size). */
+void *xbiggrow(void *p, size_t count, size_t new_count, size_t size);
 char *xstrdup(const char *s);
 
 /* Parse a whole decimal number for option flag into [lo, hi]; on error

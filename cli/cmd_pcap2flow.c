@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -224,13 +225,18 @@ static int run_less(const struct run *x, const struct run *y)
 /* c->t[0..n) in blob order, as positions. */
 static struct blob_key *order(const struct tbuf *c, size_t n)
 {
-    struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
+    struct blob_key *k = xbiggrow(NULL, 0, n ? n : 1, sizeof *k); /* free with keys_free() */
     for (size_t i = 0; i < n; i++) {
         const struct ctup *x = &c->t[i];
         k[i] = (struct blob_key){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
     }
     blob_key_sort(k, n);
     return k;
+}
+
+static void keys_free(struct blob_key *k, size_t n)
+{
+    bigmem_free(k, (n ? n : 1) * sizeof *k);
 }
 
 /* Buffered address a of x in full (IPv4-mapped for IPv4). */
@@ -444,7 +450,7 @@ static void *spill_run(void *arg)
     if (j->rc == 1)
         j->keys = k; /* merged from memory */
     else
-        free(k);
+        keys_free(k, b->n);
     FILE *f = j->f;
     j->f = NULL; /* the run owns it now, or it is closed */
     if (j->rc != 0)
@@ -523,8 +529,9 @@ static int on_tuple(void *arg, const struct scand_tuple *t)
     }
     struct tbuf *b = &c->b;
     if (b->n == b->cap) { /* grow by half: an hour of tuples, little slack */
-        b->cap = b->cap ? b->cap + b->cap / 2 : 4096;
-        b->t = xreallocarray(b->t, b->cap, sizeof *b->t);
+        size_t cap = b->cap ? b->cap + b->cap / 2 : 4096;
+        b->t = xbiggrow(b->t, b->cap, cap, sizeof *b->t); /* read at random in blob order */
+        b->cap = cap;
     }
     c->group = t->group;
     struct ctup *x = &b->t[b->n++];
@@ -813,7 +820,7 @@ static int flush(struct conv *c, int64_t before)
         return 0;
     long nb = write_blobs(c, mem, n_mem, before);
     for (size_t i = 0; i < n_mem; i++)
-        free((void *)mem[i].k);
+        keys_free((struct blob_key *)mem[i].k, mem[i].n);
     if (c->sj.keys != NULL) {
         c->sj.keys = NULL;
         c->sb.n = 0;
@@ -1044,7 +1051,8 @@ int cmd_pcap2flow(int argc, char **argv)
     }
     if (c.spilling == 1) /* a failed run can leave one in flight: it goes first */
         pthread_join(c.sth, NULL);
-    free(c.sj.keys);
+    if (c.sj.keys != NULL)
+        keys_free(c.sj.keys, c.sb.n);
     cli_blob_close();
     free(deny);
     scand_strtab_free(c.st);
@@ -1053,7 +1061,7 @@ int cmd_pcap2flow(int argc, char **argv)
     free(c.runs);
     struct tbuf *bufs[2] = {&c.b, &c.sb};
     for (int i = 0; i < 2; i++) {
-        free(bufs[i]->t);
+        bigmem_free(bufs[i]->t, bufs[i]->cap * sizeof *bufs[i]->t);
         free(bufs[i]->addr);
         free(bufs[i]->aidx);
     }

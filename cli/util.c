@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "cli.h"
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
@@ -84,6 +85,16 @@ void *xreallocarray(void *p, size_t count, size_t size)
         oom();
     size_t bytes = count * size;
     p = realloc(p, bytes != 0 ? bytes : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *xbiggrow(void *p, size_t count, size_t new_count, size_t size)
+{
+    if (size != 0 && new_count > SIZE_MAX / size)
+        oom();
+    p = bigmem_grow(p, count * size, new_count * size);
     if (p == NULL)
         oom();
     return p;
