@@ -121,9 +121,10 @@ void scandint_add_sample(uint8_t (*list)[16], unsigned *n, int64_t *when, const 
 
 /* Round up to a power of two (at least 16). */
 /* A tuple's text (tuple.c) at p, without a NUL; the new end. It writes
- * less than SCANDINT_TUPLE_MAX bytes (the longest text, with IPv6
- * addresses and 20-digit counts, is about 236): the blob writer formats
- * straight into its buffer. */
+ * less than SCANDINT_TUPLE_MAX bytes from p, counting up to 7 bytes of
+ * scratch past the end it returns (numbers go out as whole words); the
+ * longest text, with IPv6 addresses and 20-digit counts, is 238. The blob
+ * writer formats straight into its buffer. */
 #define SCANDINT_TUPLE_MAX 256
 char *scandint_tuple_put(char *p, const struct scand_tuple *t);
 

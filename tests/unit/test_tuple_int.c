@@ -8,6 +8,7 @@
  * its buffer with, stays under SCANDINT_TUPLE_MAX for any record at all.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -119,7 +120,10 @@ static void test_tuple_int_put_bound(void)
     memset(buf, 'Z', sizeof buf);
     size_t n = (size_t)(scandint_tuple_put(buf, &t) - buf);
     CU_ASSERT(n < SCANDINT_TUPLE_MAX);
-    CU_ASSERT_EQUAL(buf[n], 'Z'); /* nothing past the end it returns */
+    /* it may scribble a few bytes past the end it returns, never past
+     * SCANDINT_TUPLE_MAX */
+    for (size_t i = SCANDINT_TUPLE_MAX; i < sizeof buf; i++)
+        CU_ASSERT_EQUAL_FATAL(buf[i], 'Z');
     CU_ASSERT_EQUAL(scand_tuple_format(&t, ref, sizeof ref), n);
     CU_ASSERT(memcmp(buf, ref, n) == 0);
     CU_ASSERT_EQUAL(n, 20 + 1 + 39 + 1 + 39 + 1 + 5 + 1 + 5 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + 19 +
@@ -131,6 +135,54 @@ static void test_tuple_int_put_bound(void)
     CU_ASSERT_EQUAL(scand_tuple_format(&t, ref, sizeof ref), n);
 }
 
+/* Numbers at every digit count and its edges, and every octet, against
+ * printf: the formatter writes digits a word at a time. */
+static void test_tuple_int_put_numbers(void)
+{
+    uint64_t vals[80];
+    size_t nv = 0;
+    vals[nv++] = 0;
+    for (uint64_t p = 1; nv + 3 < 80; p *= 10) {
+        vals[nv++] = p - 1 > 0 ? p - 1 : 1;
+        vals[nv++] = p;
+        vals[nv++] = p + 1;
+        if (p > UINT64_MAX / 10)
+            break;
+    }
+    vals[nv++] = UINT32_MAX;
+    vals[nv++] = UINT64_MAX;
+    struct scand_tuple t;
+    memset(&t, 0, sizeof t);
+    t.src[10] = t.src[11] = t.dst[10] = t.dst[11] = 0xff; /* IPv4-mapped */
+    t.proto = 6, t.dir = SCAND_DIR_OUT, t.state = SCAND_ST_C, t.enc = SCAND_ENC_NX;
+    for (size_t i = 0; i < nv; i++) {
+        uint64_t v = vals[i];
+        unsigned o = (unsigned)(i * 37 % 256);
+        t.ts_ms = (int64_t)(v >> 1) * (i % 2 ? -1 : 1);
+        t.pkts_s2d = v, t.bytes_s2d = v / 3, t.pkts_d2s = v / 7, t.bytes_d2s = v % 1000;
+        t.sport = (uint16_t)v, t.dport = (uint16_t)(v >> 16);
+        t.src[12] = (uint8_t)o, t.src[13] = (uint8_t)(o + 1), t.src[14] = (uint8_t)(o + 9);
+        t.src[15] = (uint8_t)(o + 99), t.dst[12] = (uint8_t)(255 - o), t.dst[15] = (uint8_t)i;
+        char want[320], got[320];
+        snprintf(want, sizeof want, "%lld,%u.%u.%u.%u,%u.%u.%u.%u,%u,%u,6,O,C,NX,%llu,%llu,%llu,%llu",
+                 (long long)t.ts_ms, t.src[12], t.src[13], t.src[14], t.src[15], t.dst[12],
+                 t.dst[13], t.dst[14], t.dst[15], t.sport, t.dport,
+                 (unsigned long long)t.pkts_s2d, (unsigned long long)t.bytes_s2d,
+                 (unsigned long long)t.pkts_d2s, (unsigned long long)t.bytes_d2s);
+        size_t n = (size_t)(scandint_tuple_put(got, &t) - got);
+        got[n] = '\0';
+        CU_ASSERT_STRING_EQUAL(got, want);
+    }
+    for (unsigned o = 0; o < 256; o++) { /* every octet */
+        t.src[12] = t.src[13] = t.src[14] = t.src[15] = (uint8_t)o;
+        char got[320], want[32];
+        size_t n = (size_t)(scandint_tuple_put(got, &t) - got);
+        got[n] = '\0';
+        snprintf(want, sizeof want, ",%u.%u.%u.%u,", o, o, o, o);
+        CU_ASSERT_PTR_NOT_NULL(strstr(got, want));
+    }
+}
+
 int test_tuple_int_register(void)
 {
     CU_pSuite s = CU_add_suite("tuple_int", NULL, NULL);
@@ -138,7 +190,8 @@ int test_tuple_int_register(void)
         return CU_get_error();
     if (CU_add_test(s, "test_tuple_int_fast_path_equals_general_parser",
                     test_tuple_int_fast_path_equals_general_parser) == NULL ||
-        CU_add_test(s, "test_tuple_int_put_bound", test_tuple_int_put_bound) == NULL)
+        CU_add_test(s, "test_tuple_int_put_bound", test_tuple_int_put_bound) == NULL ||
+        CU_add_test(s, "test_tuple_int_put_numbers", test_tuple_int_put_numbers) == NULL)
         return CU_get_error();
     return CUE_SUCCESS;
 }
