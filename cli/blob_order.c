@@ -105,6 +105,7 @@ static unsigned width(uint64_t v)
 }
 
 enum { DIGIT_MAX = 11 };
+#define HOUR_MS 3600000 /* pcap2flow's hours are bins of this many ms */
 
 /* The radix sort above; 0 when done, -1 when it cannot be used (see the
  * head of the file) and k is unchanged. */
@@ -114,17 +115,21 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
         return -1;
     int64_t h0 = k[0].hour, h1 = h0, t0 = k[0].ts, t1 = t0;
     uint32_t m1 = k[0].mac;
+    int whole = k[0].hour % HOUR_MS == 0;
     for (size_t i = 1; i < n; i++) {
         if (k[i].seq <= k[i - 1].seq)
             return -1; /* ties would not be in index order */
+        whole &= k[i].hour % HOUR_MS == 0;
         h0 = k[i].hour < h0 ? k[i].hour : h0;
         h1 = k[i].hour > h1 ? k[i].hour : h1;
         t0 = k[i].ts < t0 ? k[i].ts : t0;
         t1 = k[i].ts > t1 ? k[i].ts : t1;
         m1 = k[i].mac > m1 ? k[i].mac : m1;
     }
-    /* differences as unsigned words: exact, as max >= min */
-    unsigned bh = width((uint64_t)h1 - (uint64_t)h0), bm = width(m1),
+    /* differences as unsigned words: exact, as max >= min; hours (bin
+     * starts in milliseconds) counted in hours, not 22 bits apiece */
+    uint64_t hu = whole ? HOUR_MS : 1;
+    unsigned bh = width(((uint64_t)h1 - (uint64_t)h0) / hu), bm = width(m1),
              bt = width((uint64_t)t1 - (uint64_t)t0), bi = width(n - 1);
     unsigned kb = bh + bm + bt; /* bi >= 1, so every shift below is < 64 */
     if (kb + bi > 64)
@@ -147,7 +152,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
     }
     uint64_t dmask = ((uint64_t)1 << d) - 1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t x = (uint64_t)k[i].hour - (uint64_t)h0;
+        uint64_t x = ((uint64_t)k[i].hour - (uint64_t)h0) / hu;
         x = x << bm | k[i].mac;
         x = x << bt | ((uint64_t)k[i].ts - (uint64_t)t0);
         a[i] = x << bi | i;
@@ -185,7 +190,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
         x >>= bt;
         uint32_t mac = (uint32_t)(x & (((uint64_t)1 << bm) - 1));
         x >>= bm;
-        k[j] = (struct blob_key){(int64_t)((uint64_t)h0 + x), ts, mac, (uint32_t)(r >> 32),
+        k[j] = (struct blob_key){(int64_t)((uint64_t)h0 + x * hu), ts, mac, (uint32_t)(r >> 32),
                                  (uint32_t)r, 0};
     }
     bigmem_free(mem, 2 * n * sizeof *mem);

@@ -131,6 +131,15 @@ static void test_blob_order_radix(void)
     /* a pcap2flow buffer: two hours, 2,000 NICs, an hour of milliseconds */
     fill_rising(k, N, 491000, 1, 11, (int64_t)491000 * 3600000, 22, 1);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    /* pcap2flow's own hours: bin starts in milliseconds, 13 hours apart at
+     * most here; counted in hours they fit (in ms they would not: 13 +
+     * 22 + 25 + 13 bits) */
+    fill_rising(k, N, 0, 4, 20, (int64_t)491000 * 3600000, 25, 10);
+    for (size_t i = 0; i < N; i++)
+        k[i].hour = ((int64_t)491000 + k[i].hour % 13) * 3600000;
+    CU_ASSERT_EQUAL(radix_check(k, N), 1);
+    k[7].hour += 1; /* one not on an hour: counted in ms, too wide */
+    CU_ASSERT_EQUAL(radix_check(k, N), 0);
     /* few distinct values: many ties, which keep arrival order; one
      * constant field (its passes are skipped) */
     fill_rising(k, N, 0, 0, 2, 5, 3, 2);
