@@ -16,7 +16,6 @@
  */
 #include <stdlib.h>
 
-#include "bigmem.h"
 #include "cli.h"
 
 static inline int key_less(const struct blob_key *x, const struct blob_key *y)
@@ -139,7 +138,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
             st->radix++;
         return 0;
     }
-    uint64_t *mem = bigmem_alloc(2 * n * sizeof *mem); /* scattered to at random */
+    uint64_t *mem = malloc(2 * n * sizeof *mem); /* reused heap: no fresh pages to zero */
     if (mem == NULL)
         return -1;
     uint64_t *a = mem, *b = mem + n;
@@ -147,7 +146,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
     unsigned d = (kb + passes - 1) / passes; /* digits of even width */
     size_t (*count)[1 << DIGIT_MAX] = calloc(passes, sizeof *count);
     if (count == NULL) {
-        bigmem_free(mem, 2 * n * sizeof *mem);
+        free(mem);
         return -1;
     }
     uint64_t dmask = ((uint64_t)1 << d) - 1;
@@ -193,7 +192,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
         k[j] = (struct blob_key){(int64_t)((uint64_t)h0 + x * hu), ts, mac, (uint32_t)(r >> 32),
                                  (uint32_t)r, 0};
     }
-    bigmem_free(mem, 2 * n * sizeof *mem);
+    free(mem);
     if (st != NULL)
         st->radix++;
     return 0;

@@ -227,18 +227,15 @@ static int run_less(const struct run *x, const struct run *y)
 /* c->t[0..n) in blob order, as positions. */
 static struct blob_key *order(const struct tbuf *c, size_t n)
 {
-    struct blob_key *k = xbiggrow(NULL, 0, n ? n : 1, sizeof *k); /* free with keys_free() */
+    /* from the heap, which hands the same memory back spill after spill:
+     * fresh huge pages would be zeroed each time (tried: more time) */
+    struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
     for (size_t i = 0; i < n; i++) {
         const struct ctup *x = &c->t[i];
         k[i] = (struct blob_key){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
     }
     blob_key_sort(k, n);
     return k;
-}
-
-static void keys_free(struct blob_key *k, size_t n)
-{
-    bigmem_free(k, (n ? n : 1) * sizeof *k);
 }
 
 /* Buffered address a of x in full (IPv4-mapped for IPv4). */
@@ -484,7 +481,7 @@ static void *spill_run(void *arg)
     if (j->rc == 1)
         j->keys = k; /* merged from memory */
     else
-        keys_free(k, b->n);
+        free(k);
     FILE *f = j->f;
     j->f = NULL; /* the run owns it now, or it is closed */
     if (j->rc != 0)
@@ -842,8 +839,7 @@ static int flush(struct conv *c, int64_t before)
         }
     struct blob_key *bk = k > 0 ? order(b, k) : NULL;
     if (spill_done(c) != 0) {
-        if (bk != NULL)
-            keys_free(bk, k);
+        free(bk);
         c->failed = 1;
         return -1;
     }
@@ -857,7 +853,7 @@ static int flush(struct conv *c, int64_t before)
         return 0;
     long nb = write_blobs(c, mem, n_mem, before);
     for (size_t i = 0; i < n_mem; i++)
-        keys_free((struct blob_key *)mem[i].k, mem[i].n);
+        free((void *)mem[i].k);
     if (c->sj.keys != NULL) {
         c->sj.keys = NULL;
         c->sb.n = 0;
@@ -1088,8 +1084,7 @@ int cmd_pcap2flow(int argc, char **argv)
     }
     if (c.spilling == 1) /* a failed run can leave one in flight: it goes first */
         pthread_join(c.sth, NULL);
-    if (c.sj.keys != NULL)
-        keys_free(c.sj.keys, c.sb.n);
+    free(c.sj.keys);
     cli_blob_close();
     free(deny);
     scand_strtab_free(c.st);
