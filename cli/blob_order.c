@@ -106,6 +106,48 @@ static unsigned width(uint64_t v)
 enum { DIGIT_MAX = 12 };
 #define HOUR_MS 3600000 /* pcap2flow's hours are bins of this many ms */
 
+uint64_t *blob_radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, unsigned bi,
+                           struct blob_sort_stats *st)
+{
+    if (kb == 0 || n < 2)
+        return a;
+    unsigned passes = (kb + DIGIT_MAX - 1) / DIGIT_MAX;
+    unsigned d = (kb + passes - 1) / passes; /* digits of even width */
+    size_t (*count)[1 << DIGIT_MAX] = calloc(passes, sizeof *count);
+    if (count == NULL)
+        return NULL;
+    uint64_t dmask = ((uint64_t)1 << d) - 1;
+    for (size_t i = 0; i < n; i++)
+        for (unsigned p = 0; p < passes; p++)
+            count[p][(a[i] >> (bi + p * d)) & dmask]++;
+    for (unsigned p = 0; p < passes; p++) {
+        size_t sum = 0;
+        int skip = 0;
+        for (size_t v = 0; v <= dmask; v++) {
+            size_t c = count[p][v];
+            skip |= c == n; /* one value: the pass would change nothing */
+            count[p][v] = sum;
+            sum += c;
+        }
+        if (skip)
+            continue;
+        unsigned shift = bi + p * d;
+        for (size_t i = 0; i < n; i++)
+            b[count[p][(a[i] >> shift) & dmask]++] = a[i];
+        uint64_t *t = a;
+        a = b, b = t;
+        if (st != NULL)
+            st->radix_passes++;
+    }
+    free(count);
+    return a;
+}
+
+unsigned blob_width(uint64_t v)
+{
+    return width(v);
+}
+
 /* The radix sort above; 0 when done, -1 when it cannot be used (see the
  * head of the file) and k is unchanged. */
 static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
@@ -144,43 +186,18 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
     uint64_t *mem = malloc(2 * n * sizeof *mem); /* reused heap: no fresh pages to zero */
     if (mem == NULL)
         return -1;
-    uint64_t *a = mem, *b = mem + n;
-    unsigned passes = (kb + DIGIT_MAX - 1) / DIGIT_MAX;
-    unsigned d = (kb + passes - 1) / passes; /* digits of even width */
-    size_t (*count)[1 << DIGIT_MAX] = calloc(passes, sizeof *count);
-    if (count == NULL) {
-        free(mem);
-        return -1;
-    }
-    uint64_t dmask = ((uint64_t)1 << d) - 1;
     for (size_t i = 0; i < n; i++) {
         uint64_t x = ((uint64_t)k[i].hour - (uint64_t)h0) / hu;
         x = x << bm | k[i].mac;
         x = x << bt | ((uint64_t)k[i].ts - (uint64_t)t0);
-        a[i] = x << bi | i;
-        for (unsigned p = 0; p < passes; p++)
-            count[p][(x >> (p * d)) & dmask]++;
+        mem[i] = x << bi | i;
     }
-    for (unsigned p = 0; p < passes; p++) {
-        size_t sum = 0;
-        int skip = 0;
-        for (size_t v = 0; v <= dmask; v++) {
-            size_t c = count[p][v];
-            skip |= c == n; /* one value: the pass would change nothing */
-            count[p][v] = sum;
-            sum += c;
-        }
-        if (skip)
-            continue;
-        unsigned shift = bi + p * d;
-        for (size_t i = 0; i < n; i++)
-            b[count[p][(a[i] >> shift) & dmask]++] = a[i];
-        uint64_t *t = a;
-        a = b, b = t;
-        if (st != NULL)
-            st->radix_passes++;
+    uint64_t *a = blob_radix_words(mem, mem + n, n, kb, bi, st);
+    if (a == NULL) {
+        free(mem);
+        return -1;
     }
-    free(count);
+    uint64_t *b = a == mem ? mem + n : mem;
     /* a is in order; b takes each key's arrival and position, unless
      * the index gives them */
     uint64_t imask = ((uint64_t)1 << bi) - 1;

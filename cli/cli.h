@@ -259,6 +259,12 @@ struct blob_sort_stats {
 void blob_key_sort(struct blob_key *k, size_t n);
 /* The same, counting what it did in st (or NULL). */
 void blob_key_sort_stats(struct blob_key *k, size_t n, struct blob_sort_stats *st);
+/* The radix sort's core: a[0..n) sorted, stably, by their bits [bi, bi +
+ * kb) (b is as large, scratch); the sorted array (a or b), or NULL when
+ * out of memory. And the bits a value needs. */
+uint64_t *blob_radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, unsigned bi,
+                           struct blob_sort_stats *st);
+unsigned blob_width(uint64_t v);
 /* The introsort with depth quicksort levels before heapsort takes over (2
  * log2 n in blob_key_sort; tests pass 0 to reach the heapsort). */
 void blob_key_introsort(struct blob_key *k, size_t n, int depth, struct blob_sort_stats *st);

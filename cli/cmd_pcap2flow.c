@@ -110,6 +110,7 @@ _Static_assert(sizeof(struct stup) == 80, "a spilled tuple is 80 bytes");
 /* A sorted run of spilled tuples in an unlinked temporary file. */
 #define RUN_BUF 256 /* tuples read back from a run at a time */
 #define SPILL_BUF (64 << 10) /* a run's stdio buffer, bytes */
+#define HOUR_MS 3600000      /* scand_blob_hour()'s bins */
 struct run {
     FILE *f;
     struct stup *buf; /* read ahead: buf[ibuf..nbuf) follow cur */
@@ -146,7 +147,7 @@ struct spilljob {
     int rc;      /* 0, -1 after an error (printed), or 1: cancelled */
     int cancel;  /* set (atomic) when the input has ended: the tuples left
                     are merged from memory, not written out and read back */
-    struct blob_key *keys; /* b in blob order, kept when cancelled */
+    uint32_t *keys; /* b in blob order (positions), kept when cancelled */
 };
 
 struct conv {
@@ -224,18 +225,59 @@ static int run_less(const struct run *x, const struct run *y)
                      y->cur.seq) < 0;
 }
 
-/* c->t[0..n) in blob order, as positions. */
-static struct blob_key *order(const struct tbuf *c, size_t n)
+/* c->t[0..n) in blob order, as positions into c->t: by the radix sort
+ * of blob_order.c straight from the buffer (hour, NIC and time packed in
+ * a word above the position), else by building the keys and sorting them.
+ * The positions alone (4 bytes a tuple, not a 32-byte key): a spill needs
+ * no more, and a merge from memory reads each tuple anyway. From the
+ * heap, which hands the same memory back spill after spill (fresh huge
+ * pages would be zeroed each time). */
+static uint32_t *order(const struct tbuf *c, size_t n)
 {
-    /* from the heap, which hands the same memory back spill after spill:
-     * fresh huge pages would be zeroed each time (tried: more time) */
+    uint32_t *pos = xmalloc((n ? n : 1) * sizeof *pos);
+    const struct ctup *t = c->t;
+    int rising = n >= 2 && n - 1 <= UINT32_MAX;
+    int64_t t0 = n ? t[0].ts : 0, t1 = t0;
+    uint32_t m1 = n ? t[0].mac : 0;
+    for (size_t i = 1; i < n && rising; i++) {
+        rising = t[i].seq > t[i - 1].seq; /* ties must fall in index order */
+        t0 = t[i].ts < t0 ? t[i].ts : t0;
+        t1 = t[i].ts > t1 ? t[i].ts : t1;
+        m1 = t[i].mac > m1 ? t[i].mac : m1;
+    }
+    if (rising) {
+        /* an hour is a function of the time that never falls as it rises:
+         * the extreme times give the extreme hours */
+        int64_t h0 = scand_blob_hour(t0) / HOUR_MS, h1 = scand_blob_hour(t1) / HOUR_MS;
+        unsigned bh = blob_width((uint64_t)h1 - (uint64_t)h0), bm = blob_width(m1),
+                 bt = blob_width((uint64_t)t1 - (uint64_t)t0), bi = blob_width(n - 1);
+        uint64_t *w = bh + bm + bt + bi <= 64 ? malloc(2 * n * sizeof *w) : NULL;
+        if (w != NULL) {
+            for (size_t i = 0; i < n; i++) {
+                uint64_t x = (uint64_t)(scand_blob_hour(t[i].ts) / HOUR_MS) - (uint64_t)h0;
+                x = x << bm | t[i].mac;
+                x = x << bt | ((uint64_t)t[i].ts - (uint64_t)t0);
+                w[i] = x << bi | i;
+            }
+            uint64_t *a = blob_radix_words(w, w + n, n, bh + bm + bt, bi, NULL);
+            uint64_t imask = ((uint64_t)1 << bi) - 1;
+            for (size_t j = 0; a != NULL && j < n; j++)
+                pos[j] = (uint32_t)(a[j] & imask);
+            free(w);
+            if (a != NULL)
+                return pos;
+        }
+    }
     struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
     for (size_t i = 0; i < n; i++) {
-        const struct ctup *x = &c->t[i];
+        const struct ctup *x = &t[i];
         k[i] = (struct blob_key){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
     }
     blob_key_sort(k, n);
-    return k;
+    for (size_t i = 0; i < n; i++)
+        pos[i] = k[i].pos;
+    free(k);
+    return pos;
 }
 
 /* Buffered address a of x in full (IPv4-mapped for IPv4). */
@@ -465,7 +507,7 @@ static void *spill_run(void *arg)
 {
     struct spilljob *j = arg;
     const struct tbuf *b = j->b;
-    struct blob_key *k = order(b, b->n);
+    uint32_t *k = order(b, b->n);
     j->rc = 0;
     for (size_t i = 0; i < b->n && j->rc == 0; i++) {
         struct stup y;
@@ -474,8 +516,8 @@ static void *spill_run(void *arg)
             break;
         }
         if (i + AHEAD < b->n) /* sorted order reads the buffer at random */
-            __builtin_prefetch(&b->t[k[i + AHEAD].pos]);
-        to_stup(b, &b->t[k[i].pos], &y);
+            __builtin_prefetch(&b->t[k[i + AHEAD]]);
+        to_stup(b, &b->t[k[i]], &y);
         j->rc = spill_write(j->f, &y);
     }
     if (j->rc == 1)
@@ -724,13 +766,23 @@ static long wq_finish(struct wq *w)
     return w->failed ? -1 : w->blobs;
 }
 
-/* Buffered tuples in blob order, merged from memory: b->t[k[i].pos] for i
- * in [i, n). */
+/* Buffered tuples in blob order, merged from memory: b->t[pos[i]] for i
+ * in [i, n), the key of the next in head. */
 struct msrc {
     const struct tbuf *b;
-    const struct blob_key *k;
+    const uint32_t *pos;
     size_t i, n;
+    struct blob_key head;
 };
+
+/* m's next tuple's key, when there is one. */
+static void msrc_head(struct msrc *m)
+{
+    if (m->i == m->n)
+        return;
+    const struct ctup *x = &m->b->t[m->pos[m->i]];
+    m->head = (struct blob_key){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, m->pos[m->i], 0};
+}
 
 /* Write the NIC-hour blobs of the hours before `before`: the memory
  * sources' tuples and the spilled runs' tuples of those hours, merged in
@@ -758,12 +810,12 @@ static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t 
         for (size_t s = 0; s < n_mem; s++) {
             if (mem[s].i == mem[s].n)
                 continue;
-            const struct blob_key *x = &mem[s].k[mem[s].i], *y = bm ? &bm->k[bm->i] : NULL;
+            const struct blob_key *x = &mem[s].head, *y = bm ? &bm->head : NULL;
             if (y == NULL || blob_order(x->hour, x->mac, x->ts, x->seq, y->hour, y->mac, y->ts,
                                         y->seq) < 0)
                 bm = &mem[s];
         }
-        const struct blob_key *m = bm != NULL ? &bm->k[bm->i] : NULL;
+        const struct blob_key *m = bm != NULL ? &bm->head : NULL;
         int from_mem = m != NULL && (best == NULL || blob_order(m->hour, m->mac, m->ts, m->seq,
                                                                best->hour, best->cur.mac,
                                                                best->cur.ts, best->cur.seq) < 0);
@@ -790,9 +842,10 @@ static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t 
         }
         if (from_mem) {
             if (bm->i + AHEAD < bm->n) /* blob order reads the buffer at random */
-                __builtin_prefetch(&bm->b->t[bm->k[bm->i + AHEAD].pos]);
+                __builtin_prefetch(&bm->b->t[bm->pos[bm->i + AHEAD]]);
             expand_ct(c, bm->b, &bm->b->t[m->pos], &k->t[k->n++]);
             bm->i++;
+            msrc_head(bm);
         } else {
             expand(c, &best->cur, &k->t[k->n++]);
             if (run_next(best) != 0) {
@@ -837,7 +890,7 @@ static int flush(struct conv *c, int64_t before)
             b->t[i] = b->t[k];
             b->t[k++] = x;
         }
-    struct blob_key *bk = k > 0 ? order(b, k) : NULL;
+    uint32_t *bk = k > 0 ? order(b, k) : NULL;
     if (spill_done(c) != 0) {
         free(bk);
         c->failed = 1;
@@ -846,14 +899,16 @@ static int flush(struct conv *c, int64_t before)
     struct msrc mem[2];
     size_t n_mem = 0;
     if (k > 0)
-        mem[n_mem++] = (struct msrc){b, bk, 0, k};
+        mem[n_mem++] = (struct msrc){b, bk, 0, k, {0, 0, 0, 0, 0, 0}};
     if (c->sj.keys != NULL) /* the cancelled spill's buffer, in order */
-        mem[n_mem++] = (struct msrc){&c->sb, c->sj.keys, 0, c->sb.n};
+        mem[n_mem++] = (struct msrc){&c->sb, c->sj.keys, 0, c->sb.n, {0, 0, 0, 0, 0, 0}};
+    for (size_t i = 0; i < n_mem; i++)
+        msrc_head(&mem[i]);
     if (n_mem == 0 && c->n_runs == 0)
         return 0;
     long nb = write_blobs(c, mem, n_mem, before);
     for (size_t i = 0; i < n_mem; i++)
-        free((void *)mem[i].k);
+        free((void *)mem[i].pos);
     if (c->sj.keys != NULL) {
         c->sj.keys = NULL;
         c->sb.n = 0;
