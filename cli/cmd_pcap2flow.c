@@ -441,9 +441,9 @@ static int add_run(struct conv *c, FILE *f, uint64_t n, int level)
     return run_next(r);
 }
 
-static int spill_write(FILE *f, const struct stup *y)
+static int spill_write_n(FILE *f, const struct stup *y, size_t n)
 {
-    if (fwrite(y, sizeof *y, 1, f) == 1)
+    if (fwrite(y, sizeof *y, n, f) == n)
         return 0;
     cli_error("pcap2flow: spilling tuples: %s", strerror(errno));
     return -1;
@@ -481,7 +481,7 @@ static int compact(struct conv *c)
                     best = &tail[r];
             if (best == NULL)
                 break;
-            if (spill_write(f, &best->cur) != 0 || run_next(best) != 0) {
+            if (spill_write_n(f, &best->cur, 1) != 0 || run_next(best) != 0) {
                 fclose(f);
                 return -1;
             }
@@ -508,17 +508,21 @@ static void *spill_run(void *arg)
     struct spilljob *j = arg;
     const struct tbuf *b = j->b;
     uint32_t *k = order(b, b->n);
+    struct stup y[RUN_BUF]; /* written RUN_BUF at a time: one fwrite() */
+    size_t ny = 0;
     j->rc = 0;
     for (size_t i = 0; i < b->n && j->rc == 0; i++) {
-        struct stup y;
         if (i % 4096 == 0 && __atomic_load_n(&j->cancel, __ATOMIC_RELAXED)) {
             j->rc = 1;
             break;
         }
         if (i + AHEAD < b->n) /* sorted order reads the buffer at random */
             __builtin_prefetch(&b->t[k[i + AHEAD]]);
-        to_stup(b, &b->t[k[i]], &y);
-        j->rc = spill_write(j->f, &y);
+        to_stup(b, &b->t[k[i]], &y[ny++]);
+        if (ny == RUN_BUF || i + 1 == b->n) {
+            j->rc = spill_write_n(j->f, y, ny);
+            ny = 0;
+        }
     }
     if (j->rc == 1)
         j->keys = k; /* merged from memory */
