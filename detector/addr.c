@@ -17,7 +17,7 @@ static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 int scand_addr_is_v4(const uint8_t a[16])
 {
-    return memcmp(a, v4_prefix, 12) == 0;
+    return scandint_is_v4(a); /* words, not a call to memcmp: every tuple asks */
 }
 
 void scand_addr_from_v4(uint32_t v4, uint8_t out[16])
