@@ -130,12 +130,23 @@ int scand_cidr_parse(const char *s, size_t n, struct scand_cidr *c)
     return SCAND_OK;
 }
 
+static uint64_t be64_at(const uint8_t *b)
+{
+    uint64_t w = 0;
+    for (int i = 0; i < 8; i++)
+        w = w << 8 | b[i];
+    return w;
+}
+
+/* The first len bits of a and c->net agree: two words under a mask, no
+ * memcmp call (pcap2flow asks for both ends of every new flow). */
 int scand_cidr_has(const struct scand_cidr *c, const uint8_t a[16])
 {
     if (c->v6 && scand_addr_is_v4(a))
         return 0;
-    unsigned full = c->len / 8u, rest = c->len % 8u;
-    if (memcmp(a, c->net, full) != 0)
-        return 0;
-    return rest == 0 || (a[full] & (uint8_t)(0xff00u >> rest)) == c->net[full];
+    unsigned len = c->len > 128 ? 128 : c->len;
+    uint64_t m0 = len >= 64 ? ~0ULL : len == 0 ? 0 : ~0ULL << (64 - len);
+    uint64_t m1 = len <= 64 ? 0 : len >= 128 ? ~0ULL : ~0ULL << (128 - len);
+    return ((be64_at(a) ^ be64_at(c->net)) & m0) == 0 &&
+           ((be64_at(a + 8) ^ be64_at(c->net + 8)) & m1) == 0;
 }
