@@ -356,12 +356,16 @@ static void expand_ct(const struct conv *c, const struct tbuf *b, const struct c
     memset(t->pad, 0, sizeof t->pad);
 }
 
+static void run_close(struct run *r);
+
 /* Read run r's next tuple; 0, or -1 on a read error or a file cut short
- * (printed). */
+ * (printed). A run read to its end is closed at once: the kernel frees
+ * its pages while the merge goes on, not after it. */
 static int run_next(struct run *r)
 {
     if (r->left == 0) {
         r->live = 0;
+        run_close(r);
         return 0;
     }
     if (r->ibuf == r->nbuf) {
@@ -381,9 +385,12 @@ static int run_next(struct run *r)
     return 0;
 }
 
+/* Close run r's file (again: nothing). */
 static void run_close(struct run *r)
 {
-    fclose(r->f);
+    if (r->f != NULL)
+        fclose(r->f);
+    r->f = NULL;
     free(r->buf);
     r->buf = NULL;
 }
