@@ -310,50 +310,39 @@ static void to_stup(const struct tbuf *c, const struct ctup *x, struct stup *y)
     y->flags = x->flags & (uint8_t)~CT_V4;
 }
 
-/* The blob writer's tuple from a spilled one, or (expand_ct) a buffered one. */
-static void expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
+/* The writer's record from a spilled tuple (expand) or a buffered one
+ * (expand_ct): the fields both hold, under the same names, then the rest.
+ * Every field is set: no memset (GCC's `rep stos` for these sizes). */
+#define SAME_FIELDS(t, x)                                                                     \
+    ((t)->ts_ms = (x)->ts, (t)->pkts_s2d = (x)->pkts_s2d, (t)->bytes_s2d = (x)->bytes_s2d,   \
+     (t)->pkts_d2s = (x)->pkts_d2s, (t)->bytes_d2s = (x)->bytes_d2s, (t)->sport = (x)->sport, \
+     (t)->dport = (x)->dport, (t)->proto = (x)->proto, (t)->dir = (x)->dir,                 \
+     (t)->state = (x)->state, (t)->mac = (x)->mac)
+
+static void expand_rest(const struct conv *c, uint8_t flags, struct scand_tuple *t)
 {
-    t->ts_ms = x->ts;
-    memcpy(t->src, x->src, 16);
-    memcpy(t->dst, x->dst, 16);
-    t->pkts_s2d = x->pkts_s2d;
-    t->bytes_s2d = x->bytes_s2d;
-    t->pkts_d2s = x->pkts_d2s;
-    t->bytes_d2s = x->bytes_d2s;
-    t->sport = x->sport;
-    t->dport = x->dport;
-    t->proto = x->proto;
-    t->dir = x->dir;
-    t->state = x->state;
     t->enc = SCAND_ENC_NX;
-    t->mac = x->mac;
     t->group = c->group;
     t->campaign = 0;
-    t->flags = x->flags;
+    t->flags = flags;
     memset(t->pad, 0, sizeof t->pad);
+}
+
+static void expand(const struct conv *c, const struct stup *x, struct scand_tuple *t)
+{
+    SAME_FIELDS(t, x);
+    memcpy(t->src, x->src, 16);
+    memcpy(t->dst, x->dst, 16);
+    expand_rest(c, x->flags, t);
 }
 
 static void expand_ct(const struct conv *c, const struct tbuf *b, const struct ctup *x,
                       struct scand_tuple *t)
 {
-    t->ts_ms = x->ts;
+    SAME_FIELDS(t, x);
     ct_addr(b, x, x->src, t->src);
     ct_addr(b, x, x->dst, t->dst);
-    t->pkts_s2d = x->pkts_s2d;
-    t->bytes_s2d = x->bytes_s2d;
-    t->pkts_d2s = x->pkts_d2s;
-    t->bytes_d2s = x->bytes_d2s;
-    t->sport = x->sport;
-    t->dport = x->dport;
-    t->proto = x->proto;
-    t->dir = x->dir;
-    t->state = x->state;
-    t->enc = SCAND_ENC_NX;
-    t->mac = x->mac;
-    t->group = c->group;
-    t->campaign = 0;
-    t->flags = x->flags & (uint8_t)~CT_V4;
-    memset(t->pad, 0, sizeof t->pad);
+    expand_rest(c, x->flags & (uint8_t)~CT_V4, t);
 }
 
 static void run_close(struct run *r);
