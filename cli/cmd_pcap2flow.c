@@ -882,17 +882,24 @@ static int flush(struct conv *c, int64_t before)
     if (before == INT64_MAX)
         spill_cancel(c);
     struct tbuf *b = &c->b;
-    /* partition: the tuples to write first (in arrival order, as the radix
-     * sort wants), sorted while a spill in flight finishes (it has sb) */
+    /* a stable partition: the tuples to write first, then those kept for
+     * later hours (aside, then back), each in arrival order, as the radix
+     * sort wants; sorted while a spill in flight finishes (it has sb) */
+    size_t n_keep = 0;
     for (size_t i = 0; i < b->n; i++)
-        if (scand_blob_hour(b->t[i].ts) < before) {
-            struct ctup x = b->t[i];
-            b->t[i] = b->t[k];
-            b->t[k++] = x;
-        }
+        n_keep += scand_blob_hour(b->t[i].ts) >= before;
+    struct ctup *keep = n_keep > 0 ? xmalloc(n_keep * sizeof *keep) : NULL;
+    n_keep = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (scand_blob_hour(b->t[i].ts) < before)
+            b->t[k++] = b->t[i]; /* k <= i */
+        else
+            keep[n_keep++] = b->t[i];
+    }
     uint32_t *bk = k > 0 ? order(b, k) : NULL;
     if (spill_done(c) != 0) {
         free(bk);
+        free(keep);
         c->failed = 1;
         return -1;
     }
@@ -904,8 +911,10 @@ static int flush(struct conv *c, int64_t before)
         mem[n_mem++] = (struct msrc){&c->sb, c->sj.keys, 0, c->sb.n, {0, 0, 0, 0, 0, 0}};
     for (size_t i = 0; i < n_mem; i++)
         msrc_head(&mem[i]);
-    if (n_mem == 0 && c->n_runs == 0)
+    if (n_mem == 0 && c->n_runs == 0) {
+        free(keep); /* k == 0: b is as it was */
         return 0;
+    }
     long nb = write_blobs(c, mem, n_mem, before);
     for (size_t i = 0; i < n_mem; i++)
         free((void *)mem[i].pos);
@@ -915,12 +924,15 @@ static int flush(struct conv *c, int64_t before)
         forget_addresses(&c->sb);
     }
     if (nb < 0) {
+        free(keep);
         c->failed = 1;
         return -1;
     }
     c->blobs += nb;
-    for (size_t i = k; i < b->n; i++)
-        b->t[m++] = b->t[i];
+    if (n_keep > 0)
+        memcpy(b->t, keep, n_keep * sizeof *keep);
+    free(keep);
+    m = n_keep;
     b->n = m;
     /* the address table keeps only what the kept tuples use */
     uint8_t(*old)[16] = b->addr;

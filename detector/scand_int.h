@@ -119,15 +119,15 @@ static inline int scandint_is_private(const uint8_t a[16])
 void scandint_add_sample(uint8_t (*list)[16], unsigned *n, int64_t *when, const uint8_t addr[16],
                          int64_t ts);
 
-/* Round up to a power of two (at least 16). */
 /* A tuple's text (tuple.c) at p, without a NUL; the new end. It writes
  * less than SCANDINT_TUPLE_MAX bytes from p, counting up to 7 bytes of
  * scratch past the end it returns (numbers go out as whole words); the
- * longest text, with IPv6 addresses and 20-digit counts, is 238. The blob
+ * longest text, with IPv6 addresses and 20-digit counts, is 224. The blob
  * writer formats straight into its buffer. */
 #define SCANDINT_TUPLE_MAX 256
 char *scandint_tuple_put(char *p, const struct scand_tuple *t);
 
+/* Round up to a power of two (at least 16). */
 size_t scandint_pow2(size_t n);
 
 /* Floor division for bins: KQL bin(t, w) = floor(t / w) * w. */

@@ -90,6 +90,10 @@ void *bigmem_grow(void *old, size_t old_bytes, size_t bytes)
 #endif
         return m;
     }
+    /* a failed MREMAP_FIXED may have unmapped the target: start afresh */
+    bigmem_free(m, bytes);
+    if ((m = bigmem_alloc(bytes)) == NULL)
+        return NULL;
 #endif
     memcpy(m, old, old_bytes);
     bigmem_free(old, old_bytes);
