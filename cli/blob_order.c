@@ -104,7 +104,6 @@ static unsigned width(uint64_t v)
 }
 
 enum { DIGIT_MAX = 12 };
-#define HOUR_MS 3600000 /* pcap2flow's hours are bins of this many ms */
 
 uint64_t *blob_radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, unsigned bi,
                            struct blob_sort_stats *st)
@@ -156,14 +155,14 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
         return -1;
     int64_t h0 = k[0].hour, h1 = h0, t0 = k[0].ts, t1 = t0;
     uint32_t m1 = k[0].mac;
-    int whole = k[0].hour % HOUR_MS == 0;
+    int whole = k[0].hour % BLOB_HOUR_MS == 0;
     int dense = 1; /* arrival and position both count up by one (a buffer
                       as it filled): the index gives them back */
     for (size_t i = 1; i < n; i++) {
         if (k[i].seq <= k[i - 1].seq)
             return -1; /* ties would not be in index order */
         dense &= k[i].seq == k[i - 1].seq + 1 && k[i].pos == k[i - 1].pos + 1;
-        whole &= k[i].hour % HOUR_MS == 0;
+        whole &= k[i].hour % BLOB_HOUR_MS == 0;
         h0 = k[i].hour < h0 ? k[i].hour : h0;
         h1 = k[i].hour > h1 ? k[i].hour : h1;
         t0 = k[i].ts < t0 ? k[i].ts : t0;
@@ -172,7 +171,7 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
     }
     /* differences as unsigned words: exact, as max >= min; hours (bin
      * starts in milliseconds) counted in hours, not 22 bits apiece */
-    uint64_t hu = whole ? HOUR_MS : 1;
+    uint64_t hu = whole ? BLOB_HOUR_MS : 1;
     unsigned bh = width(((uint64_t)h1 - (uint64_t)h0) / hu), bm = width(m1),
              bt = width((uint64_t)t1 - (uint64_t)t0), bi = width(n - 1);
     unsigned kb = bh + bm + bt; /* bi >= 1, so every shift below is < 64 */

@@ -227,6 +227,9 @@ void cap_summary(const struct cap_stats *s, char *buf, size_t size);
 /* Read an NSG policy file (policy.c); -1 after printing the error. */
 int cli_load_policy(const char *path, struct p2f_deny **out, size_t *n);
 
+/* scand_blob_hour()'s bins, ms: a blob hour is a multiple of it. */
+#define BLOB_HOUR_MS 3600000
+
 /* The order of the blobs' tuples: blob hour, NIC, time, arrival. */
 static inline int blob_order(int64_t ha, uint32_t ma, int64_t ta, uint32_t sa, int64_t hb, uint32_t mb,
                      int64_t tb, uint32_t sb)

@@ -110,7 +110,6 @@ _Static_assert(sizeof(struct stup) == 80, "a spilled tuple is 80 bytes");
 /* A sorted run of spilled tuples in an unlinked temporary file. */
 #define RUN_BUF 256 /* tuples read back from a run at a time */
 #define SPILL_BUF (64 << 10) /* a run's stdio buffer, bytes */
-#define HOUR_MS 3600000      /* scand_blob_hour()'s bins */
 struct run {
     FILE *f;
     struct stup *buf; /* read ahead: buf[ibuf..nbuf) follow cur */
@@ -248,13 +247,13 @@ static uint32_t *order(const struct tbuf *c, size_t n)
     if (rising) {
         /* an hour is a function of the time that never falls as it rises:
          * the extreme times give the extreme hours */
-        int64_t h0 = scand_blob_hour(t0) / HOUR_MS, h1 = scand_blob_hour(t1) / HOUR_MS;
+        int64_t h0 = scand_blob_hour(t0) / BLOB_HOUR_MS, h1 = scand_blob_hour(t1) / BLOB_HOUR_MS;
         unsigned bh = blob_width((uint64_t)h1 - (uint64_t)h0), bm = blob_width(m1),
                  bt = blob_width((uint64_t)t1 - (uint64_t)t0), bi = blob_width(n - 1);
         uint64_t *w = bh + bm + bt + bi <= 64 ? malloc(2 * n * sizeof *w) : NULL;
         if (w != NULL) {
             for (size_t i = 0; i < n; i++) {
-                uint64_t x = (uint64_t)(scand_blob_hour(t[i].ts) / HOUR_MS) - (uint64_t)h0;
+                uint64_t x = (uint64_t)(scand_blob_hour(t[i].ts) / BLOB_HOUR_MS) - (uint64_t)h0;
                 x = x << bm | t[i].mac;
                 x = x << bt | ((uint64_t)t[i].ts - (uint64_t)t0);
                 w[i] = x << bi | i;
