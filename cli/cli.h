@@ -34,7 +34,7 @@ int cli_path_arg(const char *cmd, const char *what, const char *path);
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xreallocarray(void *p, size_t count, size_t size);
-/* An array of count elements from bigmem (huge pages: sim/bigmem.h), or
+/* An array of count elements from bigmem (sim/bigmem.h: grown without a copy), or
  * NULL, grown to new_count (the new part zeroed); freed with
  * bigmem_free(p, count * size). */
 void *xbiggrow(void *p, size_t count, size_t new_count, size_t size);

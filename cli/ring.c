@@ -13,8 +13,6 @@
 
 void ring_init(struct ring *r, size_t n_slots, size_t slot_size)
 {
-    /* huge pages when large (capture.c's 4 MiB): both threads walk all of
-     * it, and each slot of 4 KiB pages is another TLB miss on each side */
     r->mem = xbiggrow(NULL, 0, n_slots, slot_size);
     r->n_slots = n_slots;
     r->slot_size = slot_size;

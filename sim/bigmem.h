@@ -1,8 +1,8 @@
 /*
- * bigmem.h - zeroed arrays of tens of megabytes that are read at random
- * (the flow slab and index, pcap2flow's tuple buffers): with 4 KiB pages
- * every such read also misses the TLB, so they are backed by 2 MiB pages
- * where the kernel gives them (bigmem.c).
+ * bigmem.h - zeroed arrays of tens of megabytes that grow (the flow slab,
+ * pcap2flow's tuple buffers): straight from the kernel, grown by moving
+ * their pages rather than copying them (bigmem.c; why not huge pages,
+ * there).
  */
 #ifndef BIGMEM_H
 #define BIGMEM_H

@@ -420,10 +420,8 @@ struct nicent {
     uint32_t idx;
 };
 
-/* The flow slab and index: every packet reads a flow and an index slot at
- * random across tens of megabytes, and with 4 KiB pages each read also
- * misses the TLB: they come from bigmem (huge pages where the kernel
- * gives them). */
+/* The flow slab and index: tens of megabytes, from bigmem (the slab grows
+ * without a copy). */
 
 struct p2f {
     struct p2f_opts o;

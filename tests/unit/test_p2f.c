@@ -469,7 +469,7 @@ static int count_tuple(void *arg, const struct scand_tuple *t)
 }
 
 /* 100,000 flows open at once: the flow slab and its index grow through
- * several sizes (past 2 MiB, where they ask for huge pages), and every
+ * several sizes (moved by mremap, not copied), and every
  * flow keeps its own state across the moves. */
 static void test_p2f_many_flows(void)
 {
