@@ -491,8 +491,14 @@ static int compact(struct conv *c)
     return 0;
 }
 
-/* Tuples read in blob order are prefetched this far ahead. */
+/* Tuples read in blob order are prefetched this far ahead, both lines:
+ * a 56-byte tuple straddles two cache lines seven times in eight. */
 #define AHEAD 16
+static inline void prefetch_ctup(const struct ctup *x)
+{
+    __builtin_prefetch(x);
+    __builtin_prefetch((const char *)x + sizeof *x - 1);
+}
 
 /* Write buffer b, sorted into blob order, to f, make f a run and compact
  * the runs (the merges rewrite every tuple about log16(spills) times: off
@@ -512,7 +518,7 @@ static void *spill_run(void *arg)
             break;
         }
         if (i + AHEAD < b->n) /* sorted order reads the buffer at random */
-            __builtin_prefetch(&b->t[k[i + AHEAD]]);
+            prefetch_ctup(&b->t[k[i + AHEAD]]);
         to_stup(b, &b->t[k[i]], &y[ny++]);
         if (ny == RUN_BUF || i + 1 == b->n) {
             j->rc = spill_write_n(j->f, y, ny);
@@ -841,7 +847,7 @@ static long write_blobs(struct conv *c, struct msrc *mem, size_t n_mem, int64_t 
         }
         if (from_mem) {
             if (bm->i + AHEAD < bm->n) /* blob order reads the buffer at random */
-                __builtin_prefetch(&bm->b->t[bm->pos[bm->i + AHEAD]]);
+                prefetch_ctup(&bm->b->t[bm->pos[bm->i + AHEAD]]);
             expand_ct(c, bm->b, &bm->b->t[m->pos], &k->t[k->n++]);
             bm->i++;
             msrc_head(bm);

@@ -186,8 +186,10 @@ static int by_ethertype(uint16_t type, const uint8_t *p, uint32_t n, struct p2f_
     return P2F_NOT_IP;
 }
 
-int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t ts_us,
-               struct p2f_pkt *o)
+static void key_pkt(struct p2f_pkt *k);
+
+static int decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t ts_us,
+                  struct p2f_pkt *o)
 {
     memset(o, 0, sizeof *o);
     o->ts_us = ts_us;
@@ -263,6 +265,17 @@ int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t
     default:
         return P2F_NOT_IP;
     }
+}
+
+/* A packet for the flow engine comes keyed: its flow key's order and hash
+ * are worked out here, on the reading thread, not on the engine's. */
+int p2f_decode(int dlt, const uint8_t *d, uint32_t caplen, uint32_t len, int64_t ts_us,
+               struct p2f_pkt *o)
+{
+    int v = decode(dlt, d, caplen, len, ts_us, o);
+    if (v == P2F_FLOW || v == P2F_ICMP)
+        key_pkt(o);
+    return v;
 }
 
 /* ------------------------------------------------------------ cidrs, macs */
@@ -912,11 +925,29 @@ static void apply_policy(p2f *p, struct flow *f)
 
 /* A packet's canonical flow key (the smaller (address, port) end first)
  * and its hash; returns the sender's endpoint index. */
-static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE], uint32_t *h)
+/* k's flow key order (the lesser address and port first, in memcmp's
+ * order, a word at a time) and hash. */
+static void key_pkt(struct p2f_pkt *k)
 {
-    /* memcmp's order, a word at a time */
     uint64_t s0 = be64(k->src), d0 = be64(k->dst), s1 = be64(k->src + 8), d1 = be64(k->dst + 8);
     int swap = s0 != d0 ? s0 > d0 : s1 != d1 ? s1 > d1 : k->sport > k->dport;
+    const uint8_t *a = swap ? k->dst : k->src, *b = swap ? k->src : k->dst;
+    uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
+    k->swap = (uint8_t)swap;
+    k->hash = hash_parts(a, b, (uint32_t)pa << 16 | pb, k->proto);
+    k->keyed = 1;
+}
+
+/* k's flow key in key; the sender (1: the key's b end). */
+static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE], uint32_t *h)
+{
+    struct p2f_pkt c;
+    if (!k->keyed) { /* built by hand, not by p2f_decode() */
+        c = *k;
+        key_pkt(&c);
+        k = &c;
+    }
+    int swap = k->swap;
     const uint8_t *a = swap ? k->dst : k->src, *b = swap ? k->src : k->dst;
     uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
     key[0] = k->proto;
@@ -924,7 +955,7 @@ static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE], uint32_t *h)
     memcpy(key + 17, b, 16);
     key[33] = (uint8_t)(pa >> 8), key[34] = (uint8_t)pa;
     key[35] = (uint8_t)(pb >> 8), key[36] = (uint8_t)pb;
-    *h = hash_parts(a, b, (uint32_t)pa << 16 | pb, k->proto);
+    *h = k->hash;
     return swap;
 }
 

@@ -45,8 +45,13 @@ struct p2f_pkt {
     uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10 */
     uint8_t has_mac;   /* src_mac is the sender's link address */
     uint8_t src_mac[6];
+    uint8_t keyed;  /* p2f_decode() filled swap and hash (its thread, not the engine's);
+                       0 in a packet built or changed by hand */
+    uint8_t swap;   /* the flow key puts dst first */
     uint32_t bytes; /* Ethernet frame bytes: IP total length + 14 */
+    uint32_t hash;  /* the flow key's */
 };
+_Static_assert(sizeof(struct p2f_pkt) == 64, "a decoded packet is one cache line");
 
 /* What a captured frame is. */
 enum p2f_verdict {

@@ -167,6 +167,54 @@ static p2f *engine(struct got *g, scand_strtab **st, const char *inside)
     return p;
 }
 
+/* Decoded packets come keyed (order and hash worked out on the reading
+ * thread): the two directions share a hash, and a keyed packet and one
+ * built by hand meet in the same flow. */
+static void test_p2f_decoded_packets_keyed(void)
+{
+    uint8_t f[128], r[128];
+    struct p2f_pkt k[2];
+    size_t n = eth_ipv4_tcp(f, 0x02);
+    eth_ipv4_tcp(r, 0x14); /* the answer: addresses and ports the other way */
+    memcpy(r + 26, f + 30, 4), memcpy(r + 30, f + 26, 4);
+    memcpy(r + 34, f + 36, 2), memcpy(r + 36, f + 34, 2);
+    int64_t t0 = 1772445600000000LL;
+    CU_ASSERT_EQUAL_FATAL(p2f_decode(P2F_DLT_EN10MB, f, (uint32_t)n, (uint32_t)n, t0, &k[0]),
+                          P2F_FLOW);
+    CU_ASSERT_EQUAL_FATAL(p2f_decode(P2F_DLT_EN10MB, r, (uint32_t)n, (uint32_t)n, t0 + 1000,
+                                     &k[1]),
+                          P2F_FLOW);
+    CU_ASSERT_EQUAL(k[1].sport, 22);
+    CU_ASSERT(k[0].keyed && k[1].keyed);
+    CU_ASSERT_EQUAL(k[0].hash, k[1].hash);
+    CU_ASSERT_NOT_EQUAL(k[0].swap, k[1].swap);
+    uint8_t junk[64] = {0};
+    CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_EN10MB, junk, 10, 10, 0, &k[1]), P2F_TRUNCATED);
+    CU_ASSERT_EQUAL(k[1].keyed, 0);
+    for (int hand = 0; hand < 2; hand++) { /* the answer decoded, then built by hand */
+        struct got g;
+        scand_strtab *st;
+        p2f *p = engine(&g, &st, "10.0.0.0/8");
+        if (hand)
+            k[1] = mk(0.001, "10.0.0.6", 22, "10.0.0.5", 40000, 6, 0x14, 54);
+        else
+            CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_EN10MB, r, (uint32_t)n, (uint32_t)n, t0 + 1000,
+                                       &k[1]),
+                            P2F_FLOW);
+        CU_ASSERT_EQUAL(k[1].keyed, !hand);
+        CU_ASSERT_EQUAL(p2f_packets(p, k, 2), 0);
+        CU_ASSERT_EQUAL(p2f_finish(p), 0);
+        CU_ASSERT_EQUAL_FATAL(g.n, 4); /* B and E at both NICs: one flow */
+        for (size_t i = 0; i < g.n; i++) {
+            CU_ASSERT_EQUAL(g.t[i].sport, 40000);
+            if (g.t[i].state == SCAND_ST_E)
+                CU_ASSERT(g.t[i].pkts_s2d == 1 && g.t[i].pkts_d2s == 1);
+        }
+        p2f_free(p);
+        scand_strtab_free(st);
+    }
+}
+
 static void test_p2f_engine_semantics(void)
 {
     struct got g;
@@ -686,6 +734,7 @@ int test_p2f_register(void)
     if (s == NULL)
         return CU_get_error();
     if (CU_add_test(s, "decode_table", test_p2f_decode_table) == NULL ||
+        CU_add_test(s, "decoded_packets_keyed", test_p2f_decoded_packets_keyed) == NULL ||
         CU_add_test(s, "engine_semantics", test_p2f_engine_semantics) == NULL ||
         CU_add_test(s, "many_flows", test_p2f_many_flows) == NULL ||
         CU_add_test(s, "nic_names", test_p2f_nic_names) == NULL ||
