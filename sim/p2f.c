@@ -472,6 +472,7 @@ struct p2f {
     int64_t newest_us;
     int64_t expired_at; /* expire_until's last clock (ms) */
     int failed;
+    int finishing; /* p2f_finish(): flows leave the index all at once */
     struct p2f_stats stats;
 };
 
@@ -796,8 +797,8 @@ static size_t find_slot(const p2f *p, const uint8_t *key, uint32_t h, int *found
 static void drop(p2f *p, uint32_t i)
 {
     struct flow *f = &p->slab[i];
-    int found;
-    size_t j = find_slot(p, f->key, f->hash, &found);
+    int found = 0;
+    size_t j = p->finishing ? 0 : find_slot(p, f->key, f->hash, &found);
     if (found) {
         p->index[j] = 0;
         size_t k = (j + 1) & p->mask;
@@ -854,6 +855,10 @@ static int expire_until(p2f *p, int64_t now)
             struct flow *f = &p->slab[i];
             if (f->t_enq + idle > now)
                 break; /* every flow behind it joined later */
+            if (f->next != NIL) { /* the next in line, while this one ends */
+                __builtin_prefetch(&p->slab[f->next]);
+                __builtin_prefetch((const char *)&p->slab[f->next] + 64);
+            }
             if (f->t_last + idle > now) { /* it saw packets since: to the back */
                 unlink_flow(p, i);
                 append(p, i, l, now);
@@ -1218,9 +1223,15 @@ int p2f_finish(p2f *p)
 {
     if (p->failed)
         return -1;
-    if (expire_until(p, INT64_MAX / 2) != 0) {
+    /* every flow ends: the index is emptied at once, not a flow at a time
+     * (a probe and a shift each, a tenth of the time the end took) */
+    p->finishing = 1;
+    int rc = expire_until(p, INT64_MAX / 2);
+    p->finishing = 0;
+    if (rc != 0) {
         p->failed = 1;
         return -1;
     }
+    memset(p->index, 0, (p->mask + 1) * sizeof *p->index);
     return 0;
 }

@@ -238,6 +238,20 @@ static void test_p2f_engine_semantics(void)
         CU_ASSERT_EQUAL(g.t[i].sport, 40000);
     }
     CU_ASSERT_EQUAL(e, 2);
+    /* p2f_finish empties the index at once: a flow after it is new, even
+     * on a 5-tuple that ended there (a stale slot would find the ended
+     * flow, off every list: no tuples at all) */
+    for (int k = 0; k < 2; k++) {
+        a = mk(10 + k, "10.0.0.5", 5353, "10.0.0.6", 53, 17, 0, 80);
+        CU_ASSERT_EQUAL(p2f_packet(p, &a), 0);
+        CU_ASSERT_EQUAL(p2f_finish(p), 0);
+        CU_ASSERT_EQUAL_FATAL(g.n, 8 + 4 * (size_t)k);
+        for (size_t i = g.n - 4; i < g.n; i++) {
+            CU_ASSERT(g.t[i].state == SCAND_ST_B || g.t[i].state == SCAND_ST_E);
+            CU_ASSERT_EQUAL(g.t[i].ts_ms, 1772445610000LL + 1000 * k +
+                                              (g.t[i].state == SCAND_ST_E ? 30000 : 0));
+        }
+    }
     p2f_free(p);
     scand_strtab_free(st);
 
