@@ -7,7 +7,9 @@
  * minimum, packed into one word with the key's index below them and sorted
  * by a least-significant-digit radix sort (stable, a few passes of up to 12 bits
  * over the bits the buffer uses) -- 500,000 keys in about 10 ms where the
- * comparison sort took 80. When the fields do not fit in a word beside the
+ * comparison sort took 80. pcap2flow packs its buffer's tuples straight
+ * into the words (blob_pack_*), with no key array between; blob_key_sort
+ * packs keys the same way. When the fields do not fit in a word beside the
  * index, arrival is not in index order (the 32-bit counter wrapped), or
  * the scratch memory is not there, an introsort with the comparison inline
  * and no scratch memory does it; the keys are unique (arrival), so
@@ -15,6 +17,7 @@
  * scratch copy were a tenth of a pcap2flow run.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -105,8 +108,12 @@ static unsigned width(uint64_t v)
 
 enum { DIGIT_MAX = 12 };
 
-uint64_t *blob_radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, unsigned bi,
-                           struct blob_sort_stats *st)
+/* a[0..n) sorted, stably, by their bits [bi, bi + kb) (b is as large,
+ * scratch): LSD passes of up to DIGIT_MAX bits, a pass skipped when every
+ * key has the same digit there. The sorted array (a or b), or NULL when
+ * out of memory. */
+static uint64_t *radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, unsigned bi,
+                             struct blob_sort_stats *st)
 {
     if (kb == 0 || n < 2)
         return a;
@@ -142,26 +149,48 @@ uint64_t *blob_radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, unsi
     return a;
 }
 
-unsigned blob_width(uint64_t v)
+int blob_pack_plan(struct blob_pack *p, size_t n, int64_t h0, int64_t h1, uint32_t m1,
+                   int64_t t0, int64_t t1)
 {
-    return width(v);
+    if (n == 0 || n - 1 > UINT32_MAX)
+        return -1;
+    /* differences as unsigned words: exact, as max >= min */
+    p->h0 = h0, p->t0 = t0;
+    p->bh = width((uint64_t)h1 - (uint64_t)h0);
+    p->bm = width(m1);
+    p->bt = width((uint64_t)t1 - (uint64_t)t0);
+    p->bi = width(n - 1); /* 0 for one key: then the word is 0 and no pass runs */
+    return p->bh + p->bm + p->bt + p->bi <= 64 ? 0 : -1;
 }
 
-/* The radix sort above; 0 when done, -1 when it cannot be used (see the
- * head of the file) and k is unchanged. */
+int blob_pack_sort(const struct blob_pack *p, uint64_t *w, size_t n, uint32_t *pos,
+                   struct blob_sort_stats *st)
+{
+    uint64_t *a = radix_words(w, w + n, n, p->bh + p->bm + p->bt, p->bi, st);
+    if (a == NULL)
+        return -1;
+    uint64_t imask = p->bi == 0 ? 0 : ((uint64_t)1 << p->bi) - 1;
+    for (size_t j = 0; j < n; j++)
+        pos[j] = (uint32_t)(a[j] & imask);
+    if (st != NULL)
+        st->radix++;
+    return 0;
+}
+
+/* k[0..n) by a packed radix sort; 0 when done, -1 when it cannot be used
+ * (see the head of the file) and k is unchanged. Hours are counted in
+ * hours when they are whole (a bin start each, as pcap2flow's), else in
+ * milliseconds. */
 static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
 {
-    if (n < 2 || n - 1 > UINT32_MAX)
+    if (n < 2)
         return -1;
     int64_t h0 = k[0].hour, h1 = h0, t0 = k[0].ts, t1 = t0;
     uint32_t m1 = k[0].mac;
     int whole = k[0].hour % BLOB_HOUR_MS == 0;
-    int dense = 1; /* arrival and position both count up by one (a buffer
-                      as it filled): the index gives them back */
     for (size_t i = 1; i < n; i++) {
         if (k[i].seq <= k[i - 1].seq)
             return -1; /* ties would not be in index order */
-        dense &= k[i].seq == k[i - 1].seq + 1 && k[i].pos == k[i - 1].pos + 1;
         whole &= k[i].hour % BLOB_HOUR_MS == 0;
         h0 = k[i].hour < h0 ? k[i].hour : h0;
         h1 = k[i].hour > h1 ? k[i].hour : h1;
@@ -169,56 +198,28 @@ static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
         t1 = k[i].ts > t1 ? k[i].ts : t1;
         m1 = k[i].mac > m1 ? k[i].mac : m1;
     }
-    /* differences as unsigned words: exact, as max >= min; hours (bin
-     * starts in milliseconds) counted in hours, not 22 bits apiece */
-    uint64_t hu = whole ? BLOB_HOUR_MS : 1;
-    unsigned bh = width(((uint64_t)h1 - (uint64_t)h0) / hu), bm = width(m1),
-             bt = width((uint64_t)t1 - (uint64_t)t0), bi = width(n - 1);
-    unsigned kb = bh + bm + bt; /* bi >= 1, so every shift below is < 64 */
-    if (kb + bi > 64)
+    int64_t hu = whole ? BLOB_HOUR_MS : 1;
+    struct blob_pack p;
+    if (blob_pack_plan(&p, n, h0 / hu, h1 / hu, m1, t0, t1) != 0)
         return -1;
-    if (kb == 0) { /* one (hour, NIC, time): index order is the order */
-        if (st != NULL)
-            st->radix++;
-        return 0;
-    }
-    uint64_t *mem = malloc(2 * n * sizeof *mem); /* reused heap: no fresh pages to zero */
-    if (mem == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x = ((uint64_t)k[i].hour - (uint64_t)h0) / hu;
-        x = x << bm | k[i].mac;
-        x = x << bt | ((uint64_t)k[i].ts - (uint64_t)t0);
-        mem[i] = x << bi | i;
-    }
-    uint64_t *a = blob_radix_words(mem, mem + n, n, kb, bi, st);
-    if (a == NULL) {
-        free(mem);
-        return -1;
-    }
-    uint64_t *b = a == mem ? mem + n : mem;
-    /* a is in order; b takes each key's arrival and position, unless
-     * the index gives them */
-    uint64_t imask = ((uint64_t)1 << bi) - 1;
-    uint32_t seq0 = k[0].seq, pos0 = k[0].pos;
-    if (!dense)
+    uint64_t *w = malloc(2 * n * sizeof *w);
+    uint32_t *pos = malloc(n * sizeof *pos);
+    struct blob_key *t = malloc(n * sizeof *t);
+    int rc = -1;
+    if (w != NULL && pos != NULL && t != NULL) {
         for (size_t i = 0; i < n; i++)
-            b[i] = (uint64_t)k[i].seq << 32 | k[i].pos;
-    for (size_t j = 0; j < n; j++) {
-        uint64_t x = a[j], i = x & imask;
-        uint64_t r = dense ? (uint64_t)(uint32_t)(seq0 + i) << 32 | (uint32_t)(pos0 + i) : b[i];
-        x >>= bi;
-        int64_t ts = (int64_t)((uint64_t)t0 + (x & (((uint64_t)1 << bt) - 1)));
-        x >>= bt;
-        uint32_t mac = (uint32_t)(x & (((uint64_t)1 << bm) - 1));
-        x >>= bm;
-        k[j] = (struct blob_key){(int64_t)((uint64_t)h0 + x * hu), ts, mac, (uint32_t)(r >> 32),
-                                 (uint32_t)r, 0};
+            w[i] = blob_pack_key(&p, k[i].hour / hu, k[i].mac, k[i].ts, i);
+        if (blob_pack_sort(&p, w, n, pos, st) == 0) {
+            for (size_t j = 0; j < n; j++)
+                t[j] = k[pos[j]];
+            memcpy(k, t, n * sizeof *k);
+            rc = 0;
+        }
     }
-    free(mem);
-    if (st != NULL)
-        st->radix++;
-    return 0;
+    free(w);
+    free(pos);
+    free(t);
+    return rc;
 }
 
 void blob_key_sort_stats(struct blob_key *k, size_t n, struct blob_sort_stats *st)

@@ -244,26 +244,19 @@ static uint32_t *order(const struct tbuf *c, size_t n)
         t1 = t[i].ts > t1 ? t[i].ts : t1;
         m1 = t[i].mac > m1 ? t[i].mac : m1;
     }
-    if (rising) {
-        /* an hour is a function of the time that never falls as it rises:
-         * the extreme times give the extreme hours */
-        int64_t h0 = scand_blob_hour(t0) / BLOB_HOUR_MS, h1 = scand_blob_hour(t1) / BLOB_HOUR_MS;
-        unsigned bh = blob_width((uint64_t)h1 - (uint64_t)h0), bm = blob_width(m1),
-                 bt = blob_width((uint64_t)t1 - (uint64_t)t0), bi = blob_width(n - 1);
-        uint64_t *w = bh + bm + bt + bi <= 64 ? malloc(2 * n * sizeof *w) : NULL;
+    /* an hour is a function of the time that never falls as it rises: the
+     * extreme times give the extreme hours */
+    struct blob_pack pk;
+    if (rising && blob_pack_plan(&pk, n, scand_blob_hour(t0) / BLOB_HOUR_MS,
+                                 scand_blob_hour(t1) / BLOB_HOUR_MS, m1, t0, t1) == 0) {
+        uint64_t *w = malloc(2 * n * sizeof *w);
         if (w != NULL) {
-            for (size_t i = 0; i < n; i++) {
-                uint64_t x = (uint64_t)(scand_blob_hour(t[i].ts) / BLOB_HOUR_MS) - (uint64_t)h0;
-                x = x << bm | t[i].mac;
-                x = x << bt | ((uint64_t)t[i].ts - (uint64_t)t0);
-                w[i] = x << bi | i;
-            }
-            uint64_t *a = blob_radix_words(w, w + n, n, bh + bm + bt, bi, NULL);
-            uint64_t imask = ((uint64_t)1 << bi) - 1;
-            for (size_t j = 0; a != NULL && j < n; j++)
-                pos[j] = (uint32_t)(a[j] & imask);
+            for (size_t i = 0; i < n; i++)
+                w[i] = blob_pack_key(&pk, scand_blob_hour(t[i].ts) / BLOB_HOUR_MS, t[i].mac,
+                                     t[i].ts, i);
+            int rc = blob_pack_sort(&pk, w, n, pos, NULL);
             free(w);
-            if (a != NULL)
+            if (rc == 0)
                 return pos;
         }
     }

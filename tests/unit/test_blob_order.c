@@ -140,9 +140,8 @@ static void test_blob_order_radix(void)
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
     k[7].hour += 1; /* one not on an hour: counted in ms, too wide */
     CU_ASSERT_EQUAL(radix_check(k, N), 0);
-    /* a buffer as it filled: arrival and position count up by one, and the
-     * sort takes them from the index (once with the arrival counter about
-     * to wrap, which it may not) */
+    /* a buffer as it filled: arrival and position count up by one (once
+     * with the arrival counter about to wrap, which it may not) */
     for (int wrap = 0; wrap < 2; wrap++) {
         fill_rising(k, N, 491000, 1, 11, (int64_t)491000 * 3600000, 22, 11 + (uint64_t)wrap);
         for (size_t i = 0; i < N; i++) {
