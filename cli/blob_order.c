@@ -152,14 +152,14 @@ static uint64_t *radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, un
 int blob_pack_plan(struct blob_pack *p, size_t n, int64_t h0, int64_t h1, uint32_t m1,
                    int64_t t0, int64_t t1)
 {
-    if (n == 0 || n - 1 > UINT32_MAX)
-        return -1;
+    if (n < 2 || n - 1 > UINT32_MAX)
+        return -1; /* (one key is in order: no plan; two or more take a bit of index) */
     /* differences as unsigned words: exact, as max >= min */
     p->h0 = h0, p->t0 = t0;
     p->bh = width((uint64_t)h1 - (uint64_t)h0);
     p->bm = width(m1);
     p->bt = width((uint64_t)t1 - (uint64_t)t0);
-    p->bi = width(n - 1); /* 0 for one key: then the word is 0 and no pass runs */
+    p->bi = width(n - 1); /* >= 1, so every shift in blob_pack_key is below 64 */
     return p->bh + p->bm + p->bt + p->bi <= 64 ? 0 : -1;
 }
 
@@ -169,7 +169,7 @@ int blob_pack_sort(const struct blob_pack *p, uint64_t *w, size_t n, uint32_t *p
     uint64_t *a = radix_words(w, w + n, n, p->bh + p->bm + p->bt, p->bi, st);
     if (a == NULL)
         return -1;
-    uint64_t imask = p->bi == 0 ? 0 : ((uint64_t)1 << p->bi) - 1;
+    uint64_t imask = ((uint64_t)1 << p->bi) - 1;
     for (size_t j = 0; j < n; j++)
         pos[j] = (uint32_t)(a[j] & imask);
     if (st != NULL)

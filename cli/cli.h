@@ -266,8 +266,8 @@ void blob_key_sort_stats(struct blob_key *k, size_t n, struct blob_sort_stats *s
  * in a word above the key's index (a buffer's arrival order, so that
  * ties keep it). blob_pack_plan: the widths for n keys with hours h0..h1
  * (in the unit the caller counts them: pcap2flow's in hours), NICs up to
- * m1 and times t0..t1; 0, or -1 when they do not fit a word (or n is 0
- * or above 2^32). blob_pack_sort: w[0..n) (packed, with room for n more
+ * m1 and times t0..t1; 0, or -1 when they do not fit a word (or n is
+ * below 2 or above 2^32). blob_pack_sort: w[0..n) (packed, with room for n more
  * words of scratch) sorted, and pos[j] the index of the j-th key; 0, or
  * -1 when out of memory. */
 struct blob_pack {
@@ -282,7 +282,7 @@ static inline uint64_t blob_pack_key(const struct blob_pack *p, int64_t hour, ui
     uint64_t x = (uint64_t)hour - (uint64_t)p->h0;
     x = x << p->bm | mac;
     x = x << p->bt | ((uint64_t)ts - (uint64_t)p->t0);
-    return p->bi == 0 ? x : x << p->bi | i;
+    return x << p->bi | i;
 }
 int blob_pack_sort(const struct blob_pack *p, uint64_t *w, size_t n, uint32_t *pos,
                    struct blob_sort_stats *st);

@@ -1025,12 +1025,12 @@ static int write_blob(const struct conv *c, uint32_t mac_idx, int64_t hour,
     char rel[2048], path[PATH_MAX + 2048];
     scand_blob_path(&meta, hour, rel, sizeof rel);
     snprintf(path, sizeof path, "%s/%s", c->dir, rel);
-    struct blob_out o = {cli_blob_open(path), malloc(BLOB_BUF), 0, 0};
-    if (o.fd < 0 || o.buf == NULL) {
-        if (o.fd >= 0) {
-            cli_error("%s: out of memory", path);
-            close(o.fd);
-        }
+    struct blob_out o = {-1, malloc(BLOB_BUF), 0, 0}; /* before the file: no empty blob */
+    if (o.buf == NULL) {
+        cli_error("%s: out of memory", path);
+        return -1;
+    }
+    if ((o.fd = cli_blob_open(path)) < 0) { /* printed */
         free(o.buf);
         return -1;
     }

@@ -367,7 +367,10 @@ static inline int addr_eq(const uint8_t *a, const uint8_t *b)
 static inline uint64_t mum(uint64_t x, uint64_t y)
 {
     unsigned __int128 r = (unsigned __int128)x * y;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
+    /* x and y folded back in, as wyhash's "condom" does: a product with one
+     * side 0 would lose the other (every IPv6 address whose low half is
+     * the constant would hash alike: a flood of one probe chain) */
+    return ((uint64_t)r ^ x) ^ ((uint64_t)(r >> 64) ^ y);
 }
 
 static inline uint32_t hash_words(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1,
@@ -979,6 +982,14 @@ static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE], uint32_t *h)
         key_pkt(&c);
         k = &c;
     }
+#if defined(__SANITIZE_ADDRESS__) /* the test builds: a packet changed after it was keyed */
+    else {
+        c = *k;
+        key_pkt(&c);
+        if (c.swap != k->swap || c.hash != k->hash)
+            abort();
+    }
+#endif
     int swap = k->swap;
     uint64_t m = (uint64_t)0 - (uint64_t)swap;
     uint64_t ws0 = word(k->src), ws1 = word(k->src + 8), wd0 = word(k->dst),
@@ -1246,5 +1257,13 @@ int p2f_finish(p2f *p)
         return -1;
     }
     memset(p->index, 0, (p->mask + 1) * sizeof *p->index);
+    /* flows that idle times beyond the clock used above keep open (none
+     * with pcap2flow's limits of a day) go back in */
+    for (int l = 0; l < N_LISTS; l++)
+        for (uint32_t i = p->lists[l].head; i != NIL; i = p->slab[i].next) {
+            int found;
+            size_t j = find_slot(p, p->slab[i].key, p->slab[i].hash, &found);
+            p->index[j] = (uint64_t)p->slab[i].hash << 32 | (i + 1);
+        }
     return 0;
 }

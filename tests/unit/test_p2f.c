@@ -191,6 +191,27 @@ static void test_p2f_decoded_packets_keyed(void)
     uint8_t junk[64] = {0};
     CU_ASSERT_EQUAL(p2f_decode(P2F_DLT_EN10MB, junk, 10, 10, 0, &k[1]), P2F_TRUNCATED);
     CU_ASSERT_EQUAL(k[1].keyed, 0);
+    /* IPv6 sources whose low half (as a word) is the hash's own constant
+     * for it, differing only in their high half: they hash apart (a
+     * multiply by zero would make them one probe chain) */
+    uint32_t hs[64];
+    int apart = 1;
+    for (unsigned i = 0; i < 64; i++) {
+        uint8_t v6[48];
+        memset(v6, 0, sizeof v6);
+        v6[0] = 0x60, v6[5] = 8, v6[6] = 17; /* payload 8: UDP */
+        v6[8] = 0x20, v6[9] = 0x01, v6[15] = (uint8_t)i;
+        const uint64_t lo = 0xe7037ed1a0b428dbULL; /* hash_words' constant for a1 */
+        memcpy(v6 + 16, &lo, 8);
+        v6[24] = 0xfd, v6[39] = 1;
+        v6[41] = 53, v6[43] = 53;
+        struct p2f_pkt u;
+        CU_ASSERT_EQUAL_FATAL(p2f_decode(P2F_DLT_RAW, v6, 48, 48, t0, &u), P2F_FLOW);
+        hs[i] = u.hash;
+        for (unsigned j = 0; j < i; j++)
+            apart &= hs[j] != hs[i];
+    }
+    CU_ASSERT(apart);
     for (int hand = 0; hand < 2; hand++) { /* the answer decoded, then built by hand */
         struct got g;
         scand_strtab *st;
@@ -213,6 +234,37 @@ static void test_p2f_decoded_packets_keyed(void)
         p2f_free(p);
         scand_strtab_free(st);
     }
+}
+
+/* An idle time so long that the end of the input does not end the flow
+ * (a library caller's choice; pcap2flow allows a day): p2f_finish keeps it
+ * in the index, so the flow's next packet finds it. */
+static void test_p2f_finish_keeps_open_flows(void)
+{
+    static struct scand_cidr cidrs[1];
+    struct p2f_opts o;
+    p2f_opts_default(&o);
+    size_t nc;
+    CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.0.0.0/8", cidrs, 1, &nc), 0);
+    o.inside = cidrs, o.n_inside = nc;
+    o.udp_idle_ms = INT64_MAX / 2;
+    struct got g;
+    memset(&g, 0, sizeof g);
+    scand_strtab *st = scand_strtab_new();
+    p2f *p = p2f_new(&o, st, collect, &g);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    struct p2f_pkt a = mk(0, "10.0.0.5", 5353, "10.0.0.6", 53, 17, 0, 80);
+    struct p2f_pkt b = mk(0, "10.0.0.7", 5353, "10.0.0.6", 53, 17, 0, 80);
+    CU_ASSERT_EQUAL(p2f_packet(p, &a), 0);
+    CU_ASSERT_EQUAL(p2f_packet(p, &b), 0);
+    CU_ASSERT_EQUAL(p2f_finish(p), 0);
+    a = mk(1, "10.0.0.5", 5353, "10.0.0.6", 53, 17, 0, 80);
+    CU_ASSERT_EQUAL(p2f_packet(p, &a), 0);
+    struct p2f_stats ps;
+    p2f_get_stats(p, &ps);
+    CU_ASSERT_EQUAL(ps.flows, 2); /* not 3: the first flow was found again */
+    p2f_free(p);
+    scand_strtab_free(st);
 }
 
 static void test_p2f_engine_semantics(void)
@@ -749,6 +801,7 @@ int test_p2f_register(void)
         return CU_get_error();
     if (CU_add_test(s, "decode_table", test_p2f_decode_table) == NULL ||
         CU_add_test(s, "decoded_packets_keyed", test_p2f_decoded_packets_keyed) == NULL ||
+        CU_add_test(s, "finish_keeps_open_flows", test_p2f_finish_keeps_open_flows) == NULL ||
         CU_add_test(s, "engine_semantics", test_p2f_engine_semantics) == NULL ||
         CU_add_test(s, "many_flows", test_p2f_many_flows) == NULL ||
         CU_add_test(s, "nic_names", test_p2f_nic_names) == NULL ||
