@@ -151,15 +151,22 @@ static struct p2f_pkt mk(double t, const char *s, unsigned sp, const char *d, un
     return k;
 }
 
-static p2f *engine(struct got *g, scand_strtab **st, const char *inside)
+/* The default options with inside as the monitored networks (held in
+ * static storage: one engine's at a time). */
+static void opts_inside(struct p2f_opts *o, const char *inside)
 {
     static struct scand_cidr cidrs[4];
-    struct p2f_opts o;
-    p2f_opts_default(&o);
+    p2f_opts_default(o);
     size_t n;
     CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs(inside, cidrs, 4, &n), 0);
-    o.inside = cidrs;
-    o.n_inside = n;
+    o->inside = cidrs;
+    o->n_inside = n;
+}
+
+static p2f *engine(struct got *g, scand_strtab **st, const char *inside)
+{
+    struct p2f_opts o;
+    opts_inside(&o, inside);
     memset(g, 0, sizeof *g);
     *st = scand_strtab_new();
     p2f *p = p2f_new(&o, *st, collect, g);
@@ -241,12 +248,8 @@ static void test_p2f_decoded_packets_keyed(void)
  * in the index, so the flow's next packet finds it. */
 static void test_p2f_finish_keeps_open_flows(void)
 {
-    static struct scand_cidr cidrs[1];
     struct p2f_opts o;
-    p2f_opts_default(&o);
-    size_t nc;
-    CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.0.0.0/8", cidrs, 1, &nc), 0);
-    o.inside = cidrs, o.n_inside = nc;
+    opts_inside(&o, "10.0.0.0/8");
     o.udp_idle_ms = INT64_MAX / 2;
     struct got g;
     memset(&g, 0, sizeof g);
@@ -588,12 +591,8 @@ static int count_tuple(void *arg, const struct scand_tuple *t)
 static void test_p2f_many_flows(void)
 {
     enum { N = 100000 };
-    static struct scand_cidr cidrs[1];
     struct p2f_opts o;
-    p2f_opts_default(&o);
-    size_t nc;
-    CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.0.0.0/8", cidrs, 1, &nc), 0);
-    o.inside = cidrs, o.n_inside = nc;
+    opts_inside(&o, "10.0.0.0/8");
     struct tally y;
     memset(&y, 0, sizeof y);
     scand_strtab *st = scand_strtab_new();
@@ -664,12 +663,8 @@ static int check_nic(void *arg, const struct scand_tuple *t)
 static void test_p2f_nic_names(void)
 {
     enum { N = 3000 };
-    static struct scand_cidr cidrs[1];
     struct p2f_opts o;
-    p2f_opts_default(&o);
-    size_t nc;
-    CU_ASSERT_EQUAL_FATAL(p2f_parse_cidrs("10.9.0.0/16", cidrs, 1, &nc), 0);
-    o.inside = cidrs, o.n_inside = nc;
+    opts_inside(&o, "10.9.0.0/16");
     scand_strtab *st = scand_strtab_new();
     struct nics y = {st, 0, 0};
     p2f *p = p2f_new(&o, st, check_nic, &y);
