@@ -7,9 +7,9 @@
  * minimum, packed into one word with the key's index below them and sorted
  * by a least-significant-digit radix sort (stable, a few passes of up to 12 bits
  * over the bits the buffer uses) -- 500,000 keys in about 10 ms where the
- * comparison sort took 80. pcap2flow packs its buffer's tuples straight
- * into the words (blob_pack_*), with no key array between; blob_key_sort
- * packs keys the same way. When the fields do not fit in a word beside the
+ * comparison sort took 80. blob_order_positions() packs the buffer's
+ * tuples straight into the words, with no key array between. When the
+ * fields do not fit in a word beside the
  * index, arrival is not in index order (the 32-bit counter wrapped), or
  * the scratch memory is not there, an introsort with the comparison inline
  * and no scratch memory does it; the keys are unique (arrival), so
@@ -149,83 +149,121 @@ static uint64_t *radix_words(uint64_t *a, uint64_t *b, size_t n, unsigned kb, un
     return a;
 }
 
-int blob_pack_plan(struct blob_pack *p, size_t n, int64_t h0, int64_t h1, uint32_t m1,
-                   int64_t t0, int64_t t1)
+/* The radix sort's keys: hour (counted in hours), NIC and time, less
+ * their minimums, packed in a word above the key's index (arrival order,
+ * so that ties keep it). */
+struct pack {
+    int64_t h0, t0;
+    unsigned bh, bm, bt, bi;
+};
+
+/* The widths for n keys with hours h0..h1, NICs up to m1 and times
+ * t0..t1; 0, or -1 when they do not fit a word beside the index (or n is
+ * below 2, or above 2^32). */
+static int pack_plan(struct pack *p, size_t n, int64_t h0, int64_t h1, uint32_t m1, int64_t t0,
+                     int64_t t1)
 {
     if (n < 2 || n - 1 > UINT32_MAX)
-        return -1; /* (one key is in order: no plan; two or more take a bit of index) */
+        return -1;
     /* differences as unsigned words: exact, as max >= min */
     p->h0 = h0, p->t0 = t0;
     p->bh = width((uint64_t)h1 - (uint64_t)h0);
     p->bm = width(m1);
     p->bt = width((uint64_t)t1 - (uint64_t)t0);
-    p->bi = width(n - 1); /* >= 1, so every shift in blob_pack_key is below 64 */
+    p->bi = width(n - 1); /* >= 1, so every shift in pack_key is below 64 */
     return p->bh + p->bm + p->bt + p->bi <= 64 ? 0 : -1;
 }
 
-int blob_pack_sort(const struct blob_pack *p, uint64_t *w, size_t n, uint32_t *pos,
-                   struct blob_sort_stats *st)
+static inline uint64_t pack_key(const struct pack *p, int64_t hour, uint32_t mac, int64_t ts,
+                                size_t i)
 {
-    uint64_t *a = radix_words(w, w + n, n, p->bh + p->bm + p->bt, p->bi, st);
-    if (a == NULL)
-        return -1;
-    uint64_t imask = ((uint64_t)1 << p->bi) - 1;
-    for (size_t j = 0; j < n; j++)
-        pos[j] = (uint32_t)(a[j] & imask);
-    if (st != NULL)
-        st->radix++;
-    return 0;
+    uint64_t x = (uint64_t)hour - (uint64_t)p->h0;
+    x = x << p->bm | mac;
+    x = x << p->bt | ((uint64_t)ts - (uint64_t)p->t0);
+    return x << p->bi | i;
 }
 
-/* k[0..n) by a packed radix sort; 0 when done, -1 when it cannot be used
- * (see the head of the file) and k is unchanged. Hours are counted in
- * hours when they are whole (a bin start each, as pcap2flow's), else in
- * milliseconds. */
-static int key_radix(struct blob_key *k, size_t n, struct blob_sort_stats *st)
+/* Field off of record i (records stride bytes apart from base). */
+static inline int64_t field64(const char *base, size_t stride, size_t i, size_t off)
+{
+    int64_t v;
+    memcpy(&v, base + i * stride + off, sizeof v);
+    return v;
+}
+
+static inline uint32_t field32(const char *base, size_t stride, size_t i, size_t off)
+{
+    uint32_t v;
+    memcpy(&v, base + i * stride + off, sizeof v);
+    return v;
+}
+
+/* The radix sort; 0 when done, -1 when it cannot be used (see the head
+ * of the file). */
+static int positions_radix(const char *b, size_t stride, size_t ots, size_t omac, size_t oseq,
+                           size_t n, uint32_t *pos, struct blob_sort_stats *st)
 {
     if (n < 2)
         return -1;
-    int64_t h0 = k[0].hour, h1 = h0, t0 = k[0].ts, t1 = t0;
-    uint32_t m1 = k[0].mac;
-    int whole = k[0].hour % BLOB_HOUR_MS == 0;
+    int64_t t0 = field64(b, stride, 0, ots), t1 = t0;
+    uint32_t m1 = field32(b, stride, 0, omac), prev = field32(b, stride, 0, oseq);
     for (size_t i = 1; i < n; i++) {
-        if (k[i].seq <= k[i - 1].seq)
-            return -1; /* ties would not be in index order */
-        whole &= k[i].hour % BLOB_HOUR_MS == 0;
-        h0 = k[i].hour < h0 ? k[i].hour : h0;
-        h1 = k[i].hour > h1 ? k[i].hour : h1;
-        t0 = k[i].ts < t0 ? k[i].ts : t0;
-        t1 = k[i].ts > t1 ? k[i].ts : t1;
-        m1 = k[i].mac > m1 ? k[i].mac : m1;
+        uint32_t seq = field32(b, stride, i, oseq);
+        if (seq <= prev)
+            return -1; /* ties would not fall in index order */
+        prev = seq;
+        int64_t ts = field64(b, stride, i, ots);
+        uint32_t mac = field32(b, stride, i, omac);
+        t0 = ts < t0 ? ts : t0;
+        t1 = ts > t1 ? ts : t1;
+        m1 = mac > m1 ? mac : m1;
     }
-    int64_t hu = whole ? BLOB_HOUR_MS : 1;
-    struct blob_pack p;
-    if (blob_pack_plan(&p, n, h0 / hu, h1 / hu, m1, t0, t1) != 0)
+    /* an hour is a function of the time that never falls as it rises: the
+     * extreme times give the extreme hours */
+    struct pack p;
+    if (pack_plan(&p, n, scand_blob_hour(t0) / BLOB_HOUR_MS, scand_blob_hour(t1) / BLOB_HOUR_MS,
+                  m1, t0, t1) != 0)
         return -1;
-    uint64_t *w = malloc(2 * n * sizeof *w);
-    uint32_t *pos = malloc(n * sizeof *pos);
-    struct blob_key *t = malloc(n * sizeof *t);
-    int rc = -1;
-    if (w != NULL && pos != NULL && t != NULL) {
-        for (size_t i = 0; i < n; i++)
-            w[i] = blob_pack_key(&p, k[i].hour / hu, k[i].mac, k[i].ts, i);
-        if (blob_pack_sort(&p, w, n, pos, st) == 0) {
-            for (size_t j = 0; j < n; j++)
-                t[j] = k[pos[j]];
-            memcpy(k, t, n * sizeof *k);
-            rc = 0;
-        }
+    uint64_t *w = malloc(2 * n * sizeof *w); /* reused heap: no fresh pages to zero */
+    if (w == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = field64(b, stride, i, ots);
+        w[i] = pack_key(&p, scand_blob_hour(ts) / BLOB_HOUR_MS, field32(b, stride, i, omac), ts,
+                        i);
+    }
+    uint64_t *a = radix_words(w, w + n, n, p.bh + p.bm + p.bt, p.bi, st);
+    if (a != NULL) {
+        uint64_t imask = ((uint64_t)1 << p.bi) - 1;
+        for (size_t j = 0; j < n; j++)
+            pos[j] = (uint32_t)(a[j] & imask);
+        if (st != NULL)
+            st->radix++;
     }
     free(w);
-    free(pos);
-    free(t);
-    return rc;
+    return a != NULL ? 0 : -1;
+}
+
+void blob_order_positions(const void *base, size_t stride, size_t off_ts, size_t off_mac,
+                          size_t off_seq, size_t n, uint32_t *pos, struct blob_sort_stats *st)
+{
+    const char *b = base;
+    if (positions_radix(b, stride, off_ts, off_mac, off_seq, n, pos, st) == 0)
+        return;
+    struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = field64(b, stride, i, off_ts);
+        k[i] = (struct blob_key){scand_blob_hour(ts), ts, field32(b, stride, i, off_mac),
+                                 field32(b, stride, i, off_seq), (uint32_t)i, 0};
+    }
+    blob_key_sort_stats(k, n, st);
+    for (size_t i = 0; i < n; i++)
+        pos[i] = k[i].pos;
+    free(k);
 }
 
 void blob_key_sort_stats(struct blob_key *k, size_t n, struct blob_sort_stats *st)
 {
-    if (key_radix(k, n, st) == 0)
-        return;
     int depth = 0;
     for (size_t m = n; m > 1; m >>= 1)
         depth += 2;

@@ -256,36 +256,19 @@ struct blob_key {
 struct blob_sort_stats {
     uint64_t partitioned, fallbacks, radix, radix_passes;
 };
-/* Sort k[0..n) in blob order (blob_order.c): by radix when the keys'
- * arrival (seq) rises with their index and their fields fit in a word
- * beside it, else by introsort. */
+/* Positions of n records in blob order: pos[j] the index of the j-th.
+ * Each record's time (int64_t, ms), NIC (uint32_t) and arrival (uint32_t)
+ * sit at off_ts, off_mac and off_seq, the records stride bytes apart from
+ * base; its hour is scand_blob_hour() of its time. By a radix sort when
+ * arrival rises with the index (ties then keep it) and the fields fit a
+ * word beside the index, else by the introsort (blob_order.c). Out of
+ * memory exits. */
+void blob_order_positions(const void *base, size_t stride, size_t off_ts, size_t off_mac,
+                          size_t off_seq, size_t n, uint32_t *pos, struct blob_sort_stats *st);
+/* Sort k[0..n) in blob order by the introsort (2 log2 n levels before the
+ * heapsort), counting what it did in st (or NULL). */
 void blob_key_sort(struct blob_key *k, size_t n);
-/* The same, counting what it did in st (or NULL). */
 void blob_key_sort_stats(struct blob_key *k, size_t n, struct blob_sort_stats *st);
-/* The radix sort's keys: hour, NIC and time, less their minimums, packed
- * in a word above the key's index (a buffer's arrival order, so that
- * ties keep it). blob_pack_plan: the widths for n keys with hours h0..h1
- * (in the unit the caller counts them: pcap2flow's in hours), NICs up to
- * m1 and times t0..t1; 0, or -1 when they do not fit a word (or n is
- * below 2 or above 2^32). blob_pack_sort: w[0..n) (packed, with room for n more
- * words of scratch) sorted, and pos[j] the index of the j-th key; 0, or
- * -1 when out of memory. */
-struct blob_pack {
-    int64_t h0, t0;
-    unsigned bh, bm, bt, bi;
-};
-int blob_pack_plan(struct blob_pack *p, size_t n, int64_t h0, int64_t h1, uint32_t m1,
-                   int64_t t0, int64_t t1);
-static inline uint64_t blob_pack_key(const struct blob_pack *p, int64_t hour, uint32_t mac,
-                                     int64_t ts, size_t i)
-{
-    uint64_t x = (uint64_t)hour - (uint64_t)p->h0;
-    x = x << p->bm | mac;
-    x = x << p->bt | ((uint64_t)ts - (uint64_t)p->t0);
-    return x << p->bi | i;
-}
-int blob_pack_sort(const struct blob_pack *p, uint64_t *w, size_t n, uint32_t *pos,
-                   struct blob_sort_stats *st);
 /* The introsort with depth quicksort levels before heapsort takes over (2
  * log2 n in blob_key_sort; tests pass 0 to reach the heapsort). */
 void blob_key_introsort(struct blob_key *k, size_t n, int depth, struct blob_sort_stats *st);

@@ -224,51 +224,15 @@ static int run_less(const struct run *x, const struct run *y)
                      y->cur.seq) < 0;
 }
 
-/* c->t[0..n) in blob order, as positions into c->t: by the radix sort
- * of blob_order.c straight from the buffer (hour, NIC and time packed in
- * a word above the position), else by building the keys and sorting them.
- * The positions alone (4 bytes a tuple, not a 32-byte key): a spill needs
- * no more, and a merge from memory reads each tuple anyway. From the
- * heap, which hands the same memory back spill after spill (fresh huge
- * pages would be zeroed each time). */
+/* c->t[0..n) in blob order, as positions into c->t (blob_order.c: a
+ * radix sort straight from the buffer). The positions alone (4 bytes a
+ * tuple, not a 32-byte key): a spill needs no more, and a merge from
+ * memory reads each tuple anyway. */
 static uint32_t *order(const struct tbuf *c, size_t n)
 {
     uint32_t *pos = xmalloc((n ? n : 1) * sizeof *pos);
-    const struct ctup *t = c->t;
-    int rising = n >= 2 && n - 1 <= UINT32_MAX;
-    int64_t t0 = n ? t[0].ts : 0, t1 = t0;
-    uint32_t m1 = n ? t[0].mac : 0;
-    for (size_t i = 1; i < n && rising; i++) {
-        rising = t[i].seq > t[i - 1].seq; /* ties must fall in index order */
-        t0 = t[i].ts < t0 ? t[i].ts : t0;
-        t1 = t[i].ts > t1 ? t[i].ts : t1;
-        m1 = t[i].mac > m1 ? t[i].mac : m1;
-    }
-    /* an hour is a function of the time that never falls as it rises: the
-     * extreme times give the extreme hours */
-    struct blob_pack pk;
-    if (rising && blob_pack_plan(&pk, n, scand_blob_hour(t0) / BLOB_HOUR_MS,
-                                 scand_blob_hour(t1) / BLOB_HOUR_MS, m1, t0, t1) == 0) {
-        uint64_t *w = malloc(2 * n * sizeof *w);
-        if (w != NULL) {
-            for (size_t i = 0; i < n; i++)
-                w[i] = blob_pack_key(&pk, scand_blob_hour(t[i].ts) / BLOB_HOUR_MS, t[i].mac,
-                                     t[i].ts, i);
-            int rc = blob_pack_sort(&pk, w, n, pos, NULL);
-            free(w);
-            if (rc == 0)
-                return pos;
-        }
-    }
-    struct blob_key *k = xmalloc((n ? n : 1) * sizeof *k);
-    for (size_t i = 0; i < n; i++) {
-        const struct ctup *x = &t[i];
-        k[i] = (struct blob_key){scand_blob_hour(x->ts), x->ts, x->mac, x->seq, (uint32_t)i, 0};
-    }
-    blob_key_sort(k, n);
-    for (size_t i = 0; i < n; i++)
-        pos[i] = k[i].pos;
-    free(k);
+    blob_order_positions(c->t, sizeof *c->t, offsetof(struct ctup, ts), offsetof(struct ctup, mac),
+                         offsetof(struct ctup, seq), n, pos, NULL);
     return pos;
 }
 

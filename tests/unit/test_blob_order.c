@@ -2,10 +2,12 @@
  * test_blob_order.c - pcap2flow's sort of buffered tuples into blob order
  * (cli/blob_order.c) against qsort with the same comparison, on inputs
  * that break naive quicksorts (sorted, reversed, few distinct prefixes,
- * organ pipe), and with the heapsort fallback forced; the radix sort
- * against qsort where it applies (arrival rising with the index, as a
- * pcap2flow buffer fills), and the introsort taking over where it does not.
+ * organ pipe), and with the heapsort fallback forced; pcap2flow's sort
+ * of buffered tuples into positions (blob_order_positions) against qsort:
+ * the radix sort where it applies (arrival rising with the index, as a
+ * buffer fills) and the introsort taking over where it does not.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,62 +90,64 @@ static void test_blob_order_heapsort_fallback(void)
         }
 }
 
-/* Keys as a buffer fills: arrival rising with the index; fields random
- * within the given widths (hour in hours from h0, NIC index below 2^mb,
- * time below 2^tb ms from t0, which may be negative). */
-static void fill_rising(struct blob_key *k, size_t n, int64_t h0, unsigned hb, unsigned mb,
-                        int64_t t0, unsigned tb, uint64_t seed)
+/* Keys as a buffer fills: arrival rising with the index; NIC index below
+ * 2^mb and time below 2^tb ms from t0 (which may be negative), at random;
+ * the hour is the time's blob hour, as pcap2flow's always is. */
+static void fill_rising(struct blob_key *k, size_t n, unsigned mb, int64_t t0, unsigned tb,
+                        uint64_t seed)
 {
     uint64_t x = seed | 1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t r = rnd(&x), q = rnd(&x);
-        uint64_t hm = hb >= 64 ? ~0ULL : ((uint64_t)1 << hb) - 1;
+        uint64_t q = rnd(&x);
         uint64_t tm = tb >= 64 ? ~0ULL : ((uint64_t)1 << tb) - 1;
-        k[i].hour = (int64_t)((uint64_t)h0 + (r & hm));
-        k[i].mac = mb >= 32 ? (uint32_t)(q >> 32) : (uint32_t)(q >> 32) & ((1u << mb) - 1);
         k[i].ts = (int64_t)((uint64_t)t0 + (rnd(&x) & tm));
+        k[i].hour = scand_blob_hour(k[i].ts);
+        k[i].mac = mb >= 32 ? (uint32_t)(q >> 32) : (uint32_t)(q >> 32) & ((1u << mb) - 1);
         k[i].seq = (uint32_t)(1000 + 3 * i); /* rising, not the index itself */
         k[i].pos = (uint32_t)(n - i); /* carried along, whatever it is */
         k[i].pad = 0;
     }
 }
 
-/* Sort a copy both ways; 1 when the radix sort did it, -1 when it differs
- * from qsort. */
-static int radix_check(struct blob_key *a, size_t n)
+/* Order a copy by blob_order_positions (pcap2flow's sort) and by qsort;
+ * 1 when the radix sort did it, 0 when the introsort did, -1 when the two
+ * differ. */
+static int radix_check(const struct blob_key *a, size_t n)
 {
-    struct blob_key *b = malloc((n + 1) * sizeof *b);
-    CU_ASSERT_FATAL(b != NULL);
+    struct blob_key *b = malloc((n + 1) * sizeof *b), *c = malloc((n + 1) * sizeof *c);
+    uint32_t *pos = malloc((n + 1) * sizeof *pos);
+    CU_ASSERT_FATAL(b != NULL && c != NULL && pos != NULL);
     memcpy(b, a, n * sizeof *a);
     struct blob_sort_stats st = {0, 0, 0, 0};
-    blob_key_sort_stats(a, n, &st);
+    blob_order_positions(a, sizeof *a, offsetof(struct blob_key, ts),
+                         offsetof(struct blob_key, mac), offsetof(struct blob_key, seq), n, pos,
+                         &st);
+    for (size_t j = 0; j < n; j++)
+        c[j] = a[pos[j]];
     qsort(b, n, sizeof *b, cmp_ref);
-    int same = memcmp(a, b, n * sizeof *a) == 0;
+    int same = memcmp(b, c, n * sizeof *a) == 0;
     free(b);
+    free(c);
+    free(pos);
     return same ? (int)st.radix : -1;
 }
 
 static void test_blob_order_radix(void)
 {
-    enum { N = 5000 };
+    enum { N = 5000 }; /* 13 bits of index */
     struct blob_key *k = malloc(N * sizeof *k);
     CU_ASSERT_FATAL(k != NULL);
-    /* a pcap2flow buffer: two hours, 2,000 NICs, an hour of milliseconds */
-    fill_rising(k, N, 491000, 1, 11, (int64_t)491000 * 3600000, 22, 1);
+    /* a pcap2flow buffer: two hours, 2,000 NICs */
+    fill_rising(k, N, 11, (int64_t)491000 * 3600000, 22, 1);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
-    /* pcap2flow's own hours: bin starts in milliseconds, 13 hours apart at
-     * most here; counted in hours they fit (in ms they would not: 13 +
-     * 22 + 25 + 13 bits) */
-    fill_rising(k, N, 0, 4, 20, (int64_t)491000 * 3600000, 25, 10);
-    for (size_t i = 0; i < N; i++)
-        k[i].hour = ((int64_t)491000 + k[i].hour % 13) * 3600000;
+    /* hours counted in hours: 9 hours of times (25 bits) and 20-bit NICs
+     * fit (4 + 20 + 25 + 13 bits); in milliseconds they would not */
+    fill_rising(k, N, 20, (int64_t)491000 * 3600000, 25, 10);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
-    k[7].hour += 1; /* one not on an hour: counted in ms, too wide */
-    CU_ASSERT_EQUAL(radix_check(k, N), 0);
     /* a buffer as it filled: arrival and position count up by one (once
      * with the arrival counter about to wrap, which it may not) */
     for (int wrap = 0; wrap < 2; wrap++) {
-        fill_rising(k, N, 491000, 1, 11, (int64_t)491000 * 3600000, 22, 11 + (uint64_t)wrap);
+        fill_rising(k, N, 11, (int64_t)491000 * 3600000, 22, 11 + (uint64_t)wrap);
         for (size_t i = 0; i < N; i++) {
             k[i].seq = (wrap ? UINT32_MAX - N : 77u) + (uint32_t)i;
             k[i].pos = 5u + (uint32_t)i;
@@ -152,31 +156,33 @@ static void test_blob_order_radix(void)
     }
     /* few distinct values: many ties, which keep arrival order; one
      * constant field (its passes are skipped) */
-    fill_rising(k, N, 0, 0, 2, 5, 3, 2);
+    fill_rising(k, N, 2, 5, 3, 2);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
-    /* negative times and hours, every field 1 bit */
-    fill_rising(k, N, -7, 1, 1, -3600000, 1, 3);
+    /* negative times and hours */
+    fill_rising(k, N, 1, -3600000 - 500, 10, 3);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
     /* all alike: index order is the order, nothing moves */
-    fill_rising(k, N, 3, 0, 0, 10800000, 0, 4);
+    fill_rising(k, N, 0, 10800000, 0, 4);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
-    /* exactly 64 bits with the index (13 bits for 5,000): still radix */
-    fill_rising(k, N, 0, 9, 20, 0, 22, 5);
+    /* exactly 64 bits with the index: 298 hours (9 bits), 12-bit NICs,
+     * 30-bit times: still radix */
+    fill_rising(k, N, 12, 0, 30, 5);
     CU_ASSERT_EQUAL(radix_check(k, N), 1);
     /* one bit more: the introsort, same order */
-    fill_rising(k, N, 0, 10, 20, 0, 22, 6);
+    fill_rising(k, N, 13, 0, 30, 6);
     CU_ASSERT_EQUAL(radix_check(k, N), 0);
-    /* extremes: times across the whole int64 range */
-    fill_rising(k, N, INT64_MIN / 2, 2, 32, INT64_MIN, 64, 7);
+    /* extremes: times across 2^62 ms */
+    fill_rising(k, N, 32, INT64_MIN / 4, 62, 7);
     CU_ASSERT_EQUAL(radix_check(k, N), 0);
     /* arrival not rising with the index (the counter wrapped): introsort */
-    fill_rising(k, N, 0, 1, 11, 0, 22, 8);
+    fill_rising(k, N, 11, 0, 22, 8);
     k[N / 2].seq = 0;
     CU_ASSERT_EQUAL(radix_check(k, N), 0);
-    /* tiny inputs */
-    fill_rising(k, 2, 0, 1, 11, 0, 22, 9);
+    /* tiny inputs: two keys radix, one needs no sort */
+    fill_rising(k, 2, 11, 0, 22, 9);
     CU_ASSERT_EQUAL(radix_check(k, 2), 1);
     CU_ASSERT_EQUAL(radix_check(k, 1), 0);
+    CU_ASSERT_EQUAL(radix_check(k, 0), 0);
     free(k);
 }
 
