@@ -955,21 +955,29 @@ static void apply_policy(p2f *p, struct flow *f)
     }
 }
 
-/* A packet's canonical flow key (the smaller (address, port) end first)
- * and its hash; returns the sender's endpoint index. */
+/* The flow key's two ends as words, the lesser first (swap: dst is),
+ * and its ports the same way (port a << 16 | port b). */
+static inline uint32_t key_ends(const struct p2f_pkt *k, int swap, uint64_t w[4])
+{
+    uint64_t m = (uint64_t)0 - (uint64_t)swap;
+    uint64_t ws0 = word(k->src), ws1 = word(k->src + 8), wd0 = word(k->dst),
+             wd1 = word(k->dst + 8);
+    w[0] = pick(m, ws0, wd0), w[1] = pick(m, ws1, wd1);
+    w[2] = pick(m, wd0, ws0), w[3] = pick(m, wd1, ws1);
+    uint32_t sd = (uint32_t)k->sport << 16 | k->dport, ds = (uint32_t)k->dport << 16 | k->sport;
+    return (uint32_t)pick(m, sd, ds);
+}
+
 /* k's flow key order (the lesser address and port first, in memcmp's
  * order, a word at a time) and hash. */
 static void key_pkt(struct p2f_pkt *k)
 {
     uint64_t s0 = be64(k->src), d0 = be64(k->dst), s1 = be64(k->src + 8), d1 = be64(k->dst + 8);
     int swap = (s0 > d0) | ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (k->sport > k->dport))));
-    uint64_t m = (uint64_t)0 - (uint64_t)swap;
-    uint64_t ws0 = word(k->src), ws1 = word(k->src + 8), wd0 = word(k->dst),
-             wd1 = word(k->dst + 8);
-    uint32_t sd = (uint32_t)k->sport << 16 | k->dport, ds = (uint32_t)k->dport << 16 | k->sport;
+    uint64_t w[4];
+    uint32_t ports = key_ends(k, swap, w);
     k->swap = (uint8_t)swap;
-    k->hash = hash_words(pick(m, ws0, wd0), pick(m, ws1, wd1), pick(m, wd0, ws0),
-                         pick(m, wd1, ws1), (uint32_t)pick(m, sd, ds), k->proto);
+    k->hash = hash_words(w[0], w[1], w[2], w[3], ports, k->proto);
     k->keyed = 1;
 }
 
@@ -990,18 +998,14 @@ static int make_key(const struct p2f_pkt *k, uint8_t key[KEY_SIZE], uint32_t *h)
             abort();
     }
 #endif
-    int swap = k->swap;
-    uint64_t m = (uint64_t)0 - (uint64_t)swap;
-    uint64_t ws0 = word(k->src), ws1 = word(k->src + 8), wd0 = word(k->dst),
-             wd1 = word(k->dst + 8);
-    uint64_t w[4] = {pick(m, ws0, wd0), pick(m, ws1, wd1), pick(m, wd0, ws0), pick(m, wd1, ws1)};
-    uint16_t pa = (uint16_t)pick(m, k->sport, k->dport), pb = (uint16_t)pick(m, k->dport, k->sport);
+    uint64_t w[4];
+    uint32_t ports = key_ends(k, k->swap, w);
     key[0] = k->proto;
     memcpy(key + 1, w, 32);
-    key[33] = (uint8_t)(pa >> 8), key[34] = (uint8_t)pa;
-    key[35] = (uint8_t)(pb >> 8), key[36] = (uint8_t)pb;
+    key[33] = (uint8_t)(ports >> 24), key[34] = (uint8_t)(ports >> 16);
+    key[35] = (uint8_t)(ports >> 8), key[36] = (uint8_t)ports;
     *h = k->hash;
-    return swap;
+    return k->swap;
 }
 
 static int packet_keyed(p2f *p, const struct p2f_pkt *k, const uint8_t *key, int sender,
