@@ -109,7 +109,6 @@ _Static_assert(sizeof(struct stup) == 80, "a spilled tuple is 80 bytes");
 
 /* A sorted run of spilled tuples in an unlinked temporary file. */
 #define RUN_BUF 256 /* tuples read back from a run at a time */
-#define SPILL_BUF (64 << 10) /* a run's stdio buffer, bytes */
 struct run {
     FILE *f;
     struct stup *buf; /* read ahead: buf[ibuf..nbuf) follow cur */
@@ -362,10 +361,12 @@ static FILE *spill_file(void)
         close(fd);
         return NULL;
     }
-    /* a tuple (80 bytes) at a time through a 64 KiB buffer, not 4 KiB: a
-     * write(2) per 800 tuples. One thread at a time has a run (handed on
-     * by pthread_join), so without stdio's lock */
-    setvbuf(f, NULL, _IOFBF, SPILL_BUF);
+    /* unbuffered: runs are written and read RUN_BUF tuples (20 KB) at a
+     * time, so each fwrite() and fread() is one system call (stdio's 4 KiB
+     * buffer split each into two; a larger one asked of setvbuf() without
+     * memory of our own is ignored). One thread at a time has a run (handed
+     * on by pthread_join), so without stdio's lock either */
+    setvbuf(f, NULL, _IONBF, 0);
     __fsetlocking(f, FSETLOCKING_BYCALLER);
     return f;
 }
@@ -426,14 +427,24 @@ static int compact(struct conv *c)
         if (f == NULL)
             return -1;
         uint64_t n = 0;
+        struct stup y[RUN_BUF]; /* written RUN_BUF at a time */
+        size_t ny = 0;
         for (;;) {
             struct run *best = NULL;
             for (size_t r = 0; r < FAN_IN; r++)
                 if (tail[r].live && (best == NULL || run_less(&tail[r], best)))
                     best = &tail[r];
+            if (ny == RUN_BUF || (best == NULL && ny > 0)) {
+                if (spill_write_n(f, y, ny) != 0) {
+                    fclose(f);
+                    return -1;
+                }
+                ny = 0;
+            }
             if (best == NULL)
                 break;
-            if (spill_write_n(f, &best->cur, 1) != 0 || run_next(best) != 0) {
+            y[ny++] = best->cur;
+            if (run_next(best) != 0) {
                 fclose(f);
                 return -1;
             }
